@@ -1,0 +1,242 @@
+"""The deployment configuration: sites, risk points, sensors, cameras and connections.
+
+Every model forbids unknown keys (a typo is an error, not a silently ignored setting) and
+documents each field. Secrets are never written in the YAML: a field such as
+``password_env`` names the environment variable that holds the secret.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Identifier = Annotated[
+    str,
+    Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$", description="lower-case id: a-z, 0-9, _ . -"),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteKind(StrEnum):
+    CHEMICAL_PLANT = "chemical_plant"
+    SCHOOL = "school"
+    ROAD = "road"
+    PUBLIC_SPACE = "public_space"
+    OTHER = "other"
+
+
+class RiskPoint(Strict):
+    id: Identifier = Field(description="Risk point id, unique within its site (e.g. tank-farm).")
+    name: str = Field(description="Human-readable name shown to operators.")
+    hazard: str = Field("", description="What can go wrong here (e.g. 'flammable gas release').")
+
+
+class Site(Strict):
+    id: Identifier = Field(description="Site id; the Kafka key of every event from this site.")
+    name: str = Field(description="Human-readable site name.")
+    district: str = Field(description="City district whose platform receives this site's alerts.")
+    kind: SiteKind = Field(description="What kind of site this is.")
+    risk_points: list[RiskPoint] = Field(
+        default_factory=list, description="Monitored risk points (major hazard sources, areas)."
+    )
+
+
+class Direction(StrEnum):
+    HIGH = "high"
+    LOW = "low"
+
+
+class AlarmThresholds(Strict):
+    """Two-level static alarm: e.g. combustible gas 25 %LEL warning, 50 %LEL alarm."""
+
+    direction: Direction = Field(
+        Direction.HIGH, description="'high' alarms above the levels, 'low' below them."
+    )
+    warning: float = Field(description="First alarm level (severity warning).")
+    alarm: float = Field(description="Second alarm level (severity critical).")
+    deadband: float = Field(
+        0.0, ge=0, description="Hysteresis: a level clears only this far back past its threshold."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AlarmThresholds:
+        ordered = self.warning < self.alarm if self.direction == Direction.HIGH else (
+            self.warning > self.alarm
+        )
+        if not ordered:
+            word = "below" if self.direction == Direction.HIGH else "above"
+            raise ValueError(f"warning level must be {word} the alarm level for direction "
+                             f"'{self.direction.value}'")
+        return self
+
+
+class ValidRange(Strict):
+    min: float = Field(description="Lowest physically plausible value; below is a bad reading.")
+    max: float = Field(description="Highest physically plausible value; above is a bad reading.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ValidRange:
+        if self.min >= self.max:
+            raise ValueError("min must be below max")
+        return self
+
+
+class Sensor(Strict):
+    id: Identifier = Field(description="Sensor (device) id, unique across the deployment.")
+    site: Identifier = Field(description="Id of the site the sensor belongs to.")
+    point: Identifier = Field(description="Id of the risk point (within the site) it watches.")
+    metric: str = Field(description="What it measures, e.g. combustible_gas, temperature.")
+    unit: str = Field(description="Unit readings are reported in, e.g. %LEL, degC, kPa, m.")
+    topic: str = Field(description="MQTT topic the sensor publishes readings on.")
+    thresholds: AlarmThresholds | None = Field(None, description="Static two-level alarm.")
+    valid_range: ValidRange | None = Field(
+        None, description="Physically plausible range; readings outside it are rejected."
+    )
+
+
+class Zone(Strict):
+    name: Identifier = Field(description="Zone name, unique within its camera.")
+    polygon: list[tuple[float, float]] = Field(
+        min_length=3, description="Polygon corners as [x, y] fractions (0..1) of the frame."
+    )
+    restricted: bool = Field(False, description="Any presence here is an intrusion.")
+
+
+class Camera(Strict):
+    id: Identifier = Field(description="Camera id, unique across the deployment.")
+    site: Identifier = Field(description="Id of the site the camera belongs to.")
+    point: Identifier | None = Field(None, description="Risk point the camera watches, if any.")
+    url: str = Field(description="rtsp://, http(s):// (MJPEG) or a file path.")
+    fps: float = Field(5.0, gt=0, le=60, description="Frames per second to analyse.")
+    zones: list[Zone] = Field(default_factory=list, description="Zones for motion/intrusion.")
+
+
+class TopicNames(Strict):
+    events: str = Field("rs.events", description="Detector events, keyed by site_id.")
+    readings: str = Field("rs.readings", description="Downsampled sensor readings.")
+    health: str = Field("rs.health", description="Device and camera heartbeats.")
+    alerts: str = Field("rs.alerts", description="Correlated alerts for the command center.")
+    alert_actions: str = Field("rs.alert-actions", description="Acknowledge/resolve actions.")
+    dlq: str = Field("rs.dlq", description="Dead letters: bad records with their reason.")
+
+
+class KafkaSettings(Strict):
+    bootstrap: str = Field(
+        "127.0.0.1:9092", description="host:port list of brokers (env RS_KAFKA_BOOTSTRAP wins)."
+    )
+    partitions: int = Field(4, ge=1, le=1024, description="Partitions of each riskstream topic.")
+    topics: TopicNames = Field(default_factory=TopicNames, description="Topic names.")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="Kafka security protocol."
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        None, description="SASL mechanism when the protocol uses SASL."
+    )
+    sasl_username: str | None = Field(None, description="SASL user name.")
+    sasl_password_env: str | None = Field(None, description="Env variable with the SASL password.")
+    ssl_cafile: str | None = Field(None, description="CA bundle to verify the brokers.")
+
+
+class MqttSettings(Strict):
+    host: str = Field("127.0.0.1", description="Broker host (env RS_MQTT_HOST wins).")
+    port: int = Field(1883, ge=1, le=65535, description="Broker port (env RS_MQTT_PORT wins).")
+    username: str | None = Field(None, description="User name (env RS_MQTT_USERNAME wins).")
+    password_env: str = Field(
+        "RS_MQTT_PASSWORD", description="Env variable that holds the MQTT password."
+    )
+    tls: bool = Field(False, description="Connect with TLS.")
+    ca_file: str | None = Field(None, description="CA bundle for TLS.")
+    client_id: str = Field("riskstream-edge", description="MQTT client id prefix.")
+    qos: Literal[0, 1, 2] = Field(1, description="Subscription QoS.")
+
+
+class ClickHouseSettings(Strict):
+    dsn: str = Field(
+        "chdb://.riskstream/clickhouse",
+        description="chdb:///abs/path (embedded engine) or http(s)://user@host:port/db "
+        "(env RS_CLICKHOUSE_DSN wins).",
+    )
+    database: str = Field("riskstream", description="Database holding the riskstream tables.")
+    password_env: str = Field(
+        "RS_CLICKHOUSE_PASSWORD", description="Env variable with the ClickHouse password."
+    )
+    batch_size: int = Field(1000, ge=1, description="Rows per insert at most.")
+    batch_seconds: float = Field(1.0, gt=0, description="Longest wait before a partial batch.")
+
+
+class WorkerSettings(Strict):
+    app_id: str = Field("riskstream", description="Faust app id (consumer group prefix).")
+    metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port; 0 disables.")
+    session_timeout_s: float = Field(10.0, gt=0, description="Kafka consumer session timeout.")
+
+
+class EdgeSettings(Strict):
+    metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port; 0 disables.")
+
+
+class Config(Strict):
+    """A whole deployment: what is watched and how the parts connect."""
+
+    sites: list[Site] = Field(min_length=1, description="Monitored sites.")
+    sensors: list[Sensor] = Field(default_factory=list, description="Hazard sensors (MQTT).")
+    cameras: list[Camera] = Field(default_factory=list, description="CCTV cameras.")
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings, description="Kafka connection.")
+    mqtt: MqttSettings = Field(default_factory=MqttSettings, description="MQTT connection.")
+    clickhouse: ClickHouseSettings = Field(
+        default_factory=ClickHouseSettings, description="ClickHouse connection."
+    )
+    worker: WorkerSettings = Field(default_factory=WorkerSettings, description="Stream workers.")
+    edge: EdgeSettings = Field(default_factory=EdgeSettings, description="Edge agent.")
+
+    def site(self, site_id: str) -> Site:
+        for site in self.sites:
+            if site.id == site_id:
+                return site
+        raise KeyError(site_id)
+
+
+def reference_errors(cfg: Config) -> list[tuple[tuple[str | int, ...], str]]:
+    """Cross-field problems (unknown site, duplicate id ...) as (field path, message)."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    points = {s.id: {p.id for p in s.risk_points} for s in cfg.sites}
+
+    def unique(items: list[str], section: tuple[str | int, ...], key: str) -> None:
+        seen: set[str] = set()
+        for i, value in enumerate(items):
+            if value in seen:
+                problems.append(((*section, i, key), f"duplicate {key} {value!r}"))
+            seen.add(value)
+
+    unique([s.id for s in cfg.sites], ("sites",), "id")
+    unique([s.id for s in cfg.sensors], ("sensors",), "id")
+    unique([s.topic for s in cfg.sensors], ("sensors",), "topic")
+    unique([c.id for c in cfg.cameras], ("cameras",), "id")
+    for i, site in enumerate(cfg.sites):
+        unique([p.id for p in site.risk_points], ("sites", i, "risk_points"), "id")
+    for section, devices in (("sensors", cfg.sensors), ("cameras", cfg.cameras)):
+        for i, dev in enumerate(devices):
+            if dev.site not in points:
+                known = ", ".join(sorted(points))
+                problems.append(((section, i, "site"), f"unknown site {dev.site!r} (known: {known})"))
+            elif dev.point is not None and dev.point not in points[dev.site]:
+                known = ", ".join(sorted(points[dev.site])) or "none"
+                problems.append(
+                    ((section, i, "point"),
+                     f"unknown risk point {dev.point!r} of site {dev.site!r} (known: {known})")
+                )
+    for i, sensor in enumerate(cfg.sensors):
+        if re.search(r"[+#]", sensor.topic):
+            problems.append((("sensors", i, "topic"), "a sensor topic must not contain + or #"))
+    return problems
+
+
+def env_secret(name: str | None) -> str | None:
+    """The secret held by environment variable ``name`` (None when unset)."""
+    return os.environ.get(name) if name else None

@@ -1,0 +1,345 @@
+"""Event and Alert: the contract between the edge, the stream workers and ClickHouse.
+
+Stdlib only, so both the edge box and the workers import it without extra dependencies.
+On the wire an event is one JSON object with a ``schema`` version; decoding validates every
+field and raises :class:`EventError` naming the first bad one. Times are tz-aware UTC
+``datetime`` objects in memory and ISO-8601 strings with millisecond precision on the wire.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+SCHEMA_VERSION = 1
+
+_E = TypeVar("_E", bound=StrEnum)
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+class EventError(ValueError):
+    """An event or alert that does not satisfy the contract; the message names the field."""
+
+    def __init__(self, field_name: str, problem: str) -> None:
+        super().__init__(f"{field_name}: {problem}")
+        self.field = field_name
+        self.problem = problem
+
+
+class Severity(StrEnum):
+    """How urgent an event or alert is, in increasing order."""
+
+    INFO = "info"
+    WARNING = "warning"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_ORDER.index(self)
+
+
+_SEVERITY_ORDER = [Severity.INFO, Severity.WARNING, Severity.MAJOR, Severity.CRITICAL]
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    ESCALATED = "escalated"
+
+
+# -- time-sortable ids ---------------------------------------------------------------------
+
+
+class _UlidFactory:
+    """ULID-style ids: 48-bit ms timestamp + 80 random bits, Crockford base32, 26 chars.
+
+    Within one millisecond the random part is incremented, so ids made by one process
+    sort in creation order (monotonic ULID).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_ms = -1
+        self._last_rand = 0
+
+    def new(self, now_ms: int | None = None) -> str:
+        ms = int(time.time() * 1000) if now_ms is None else now_ms
+        with self._lock:
+            if ms <= self._last_ms:
+                ms = self._last_ms
+                rand = (self._last_rand + 1) & ((1 << 80) - 1)
+            else:
+                rand = int.from_bytes(os.urandom(10), "big")
+            self._last_ms, self._last_rand = ms, rand
+        value = (ms << 80) | rand
+        return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+_ids = _UlidFactory()
+
+
+def new_event_id(now_ms: int | None = None) -> str:
+    """A new unique, time-sortable id (26-character ULID)."""
+    return _ids.new(now_ms)
+
+
+def event_id_time(event_id: str) -> datetime:
+    """The creation time encoded in an id made by :func:`new_event_id`."""
+    value = 0
+    for ch in event_id:
+        value = value * 32 + _CROCKFORD.index(ch)
+    return datetime.fromtimestamp((value >> 80) / 1000, tz=UTC)
+
+
+# -- time helpers ---------------------------------------------------------------------------
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_utc(value: datetime, field_name: str) -> datetime:
+    """Check that ``value`` is tz-aware and convert it to UTC, truncated to milliseconds."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise EventError(field_name, "datetime must be timezone-aware (UTC)")
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def format_time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: object, field_name: str) -> datetime:
+    """Parse an ISO-8601 string with an explicit offset, or epoch milliseconds."""
+    if isinstance(value, bool):
+        raise EventError(field_name, f"expected an ISO-8601 time, got {value!r}")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise EventError(field_name, "time must be finite")
+        return to_utc(datetime.fromtimestamp(value / 1000, tz=UTC), field_name)
+    if not isinstance(value, str):
+        raise EventError(field_name, f"expected an ISO-8601 time string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise EventError(field_name, f"not an ISO-8601 time: {value[:40]!r}") from None
+    return to_utc(parsed, field_name)
+
+
+# -- field validators -----------------------------------------------------------------------
+
+
+def _text(data: dict[str, Any], name: str, *, required: bool = True, max_len: int = 256) -> Any:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise EventError(name, "is required")
+        return None
+    if not isinstance(value, str):
+        raise EventError(name, f"expected a string, got {type(value).__name__}")
+    if required and not value:
+        raise EventError(name, "must not be empty")
+    if len(value) > max_len:
+        raise EventError(name, f"longer than {max_len} characters")
+    return value
+
+
+def _number(data: dict[str, Any], name: str, *, required: bool) -> float | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise EventError(name, "is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise EventError(name, f"expected a number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise EventError(name, "must be a finite number")
+    return float(value)
+
+
+def _enum(data: dict[str, Any], name: str, enum: type[_E]) -> _E:
+    value = data.get(name)
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise EventError(name, f"expected one of {allowed}, got {value!r}") from None
+
+
+def _check_schema(data: dict[str, Any]) -> None:
+    version = data.get("schema")
+    if version != SCHEMA_VERSION:
+        raise EventError("schema", f"unsupported schema version {version!r} (expected 1)")
+
+
+def _decode_object(payload: bytes | str | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(payload, dict):
+        return payload
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EventError("payload", f"not valid UTF-8 JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise EventError("payload", f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _encode(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+# -- Event ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something a detector saw, at one site, at one time. See DESIGN §4."""
+
+    kind: str
+    site_id: str
+    source_id: str
+    ts: datetime
+    severity: Severity
+    score: float
+    district: str = ""
+    point_id: str | None = None
+    zone: str | None = None
+    value: float | None = None
+    unit: str | None = None
+    model: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+    snapshot: str | None = None
+    event_id: str = field(default_factory=new_event_id)
+    detected_at: datetime = field(default_factory=utc_now)
+    schema: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ts", to_utc(self.ts, "ts"))
+        object.__setattr__(self, "detected_at", to_utc(self.detected_at, "detected_at"))
+        object.__setattr__(self, "severity", Severity(self.severity))
+        if not 0.0 <= self.score <= 1.0 or math.isnan(self.score):
+            raise EventError("score", f"must be within [0, 1], got {self.score}")
+        if "." not in self.kind:
+            raise EventError("kind", f"expected '<family>.<name>' such as sensor.threshold, got {self.kind!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = format_time(value) if isinstance(value, datetime) else value
+        out["severity"] = self.severity.value
+        return out
+
+    def to_json(self) -> bytes:
+        return _encode(self.to_dict())
+
+    @classmethod
+    def from_json(cls, payload: bytes | str | dict[str, Any]) -> Event:
+        """Decode and validate; raises :class:`EventError` naming the first bad field."""
+        data = _decode_object(payload)
+        _check_schema(data)
+        attrs = data.get("attrs") or {}
+        if not isinstance(attrs, dict):
+            raise EventError("attrs", f"expected an object, got {type(attrs).__name__}")
+        score = _number(data, "score", required=True)
+        assert score is not None
+        return cls(
+            event_id=_text(data, "event_id", max_len=64),
+            kind=_text(data, "kind", max_len=64),
+            site_id=_text(data, "site_id", max_len=64),
+            district=_text(data, "district", required=False) or "",
+            source_id=_text(data, "source_id", max_len=128),
+            point_id=_text(data, "point_id", required=False),
+            zone=_text(data, "zone", required=False),
+            ts=parse_time(data.get("ts"), "ts"),
+            detected_at=parse_time(data.get("detected_at"), "detected_at"),
+            score=score,
+            severity=_enum(data, "severity", Severity),
+            value=_number(data, "value", required=False),
+            unit=_text(data, "unit", required=False, max_len=32),
+            model=_text(data, "model", required=False),
+            attrs=attrs,
+            snapshot=_text(data, "snapshot", required=False, max_len=1024),
+        )
+
+
+# -- Alert ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A correlated, explained finding for the command center. See DESIGN §4."""
+
+    rule: str
+    site_id: str
+    severity: Severity
+    first_ts: datetime
+    last_ts: datetime
+    event_ids: tuple[str, ...]
+    explanation: str
+    district: str = ""
+    status: AlertStatus = AlertStatus.OPEN
+    alert_id: str = field(default_factory=new_event_id)
+    updated_at: datetime = field(default_factory=utc_now)
+    attrs: dict[str, Any] = field(default_factory=dict)
+    schema: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        for name in ("first_ts", "last_ts", "updated_at"):
+            object.__setattr__(self, name, to_utc(getattr(self, name), name))
+        object.__setattr__(self, "severity", Severity(self.severity))
+        object.__setattr__(self, "status", AlertStatus(self.status))
+        object.__setattr__(self, "event_ids", tuple(self.event_ids))
+        if self.last_ts < self.first_ts:
+            raise EventError("last_ts", "must not be before first_ts")
+        if not self.explanation:
+            raise EventError("explanation", "must explain why the alert fired")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = format_time(value) if isinstance(value, datetime) else value
+        out["severity"] = self.severity.value
+        out["status"] = self.status.value
+        out["event_ids"] = list(self.event_ids)
+        return out
+
+    def to_json(self) -> bytes:
+        return _encode(self.to_dict())
+
+    @classmethod
+    def from_json(cls, payload: bytes | str | dict[str, Any]) -> Alert:
+        data = _decode_object(payload)
+        _check_schema(data)
+        event_ids = data.get("event_ids")
+        if not isinstance(event_ids, list) or not all(isinstance(e, str) for e in event_ids):
+            raise EventError("event_ids", "expected a list of event id strings")
+        attrs = data.get("attrs") or {}
+        if not isinstance(attrs, dict):
+            raise EventError("attrs", f"expected an object, got {type(attrs).__name__}")
+        return cls(
+            alert_id=_text(data, "alert_id", max_len=64),
+            rule=_text(data, "rule", max_len=128),
+            site_id=_text(data, "site_id", max_len=64),
+            district=_text(data, "district", required=False) or "",
+            severity=_enum(data, "severity", Severity),
+            status=_enum(data, "status", AlertStatus),
+            first_ts=parse_time(data.get("first_ts"), "first_ts"),
+            last_ts=parse_time(data.get("last_ts"), "last_ts"),
+            updated_at=parse_time(data.get("updated_at"), "updated_at"),
+            event_ids=tuple(event_ids),
+            explanation=_text(data, "explanation", max_len=4096),
+            attrs=attrs,
+        )
