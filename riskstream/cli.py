@@ -1,0 +1,187 @@
+"""The ``riskstream`` command: one entry point with subcommands that explain themselves."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from riskstream.logs import setup_logging
+
+DEFAULT_STATE = Path(os.environ.get("RISKSTREAM_HOME", ".riskstream"))
+DEFAULT_CONFIG = "config/demo.yaml"
+
+DESCRIPTION = """\
+riskstream turns hazard-sensor readings (MQTT) and camera frames into events in Kafka,
+correlates them per site in Faust workers, and keeps events and alerts in ClickHouse.
+
+Typical session:
+  riskstream services up            # start local Kafka + Mosquitto (logs under .riskstream/)
+  eval "$(riskstream services env)" # point riskstream processes at them
+  riskstream worker -c config/demo.yaml &
+  riskstream edge -c config/demo.yaml
+  riskstream demo                   # or: all of the above with simulated sensors, then stop
+"""
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-c", "--config", default=DEFAULT_CONFIG,
+                   help=f"deployment YAML (default: {DEFAULT_CONFIG})")
+
+
+def _add_state(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state-dir", type=Path, default=DEFAULT_STATE,
+                   help="folder for service data, logs and pid records "
+                        "(default: $RISKSTREAM_HOME or .riskstream)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="riskstream", description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--log-level", default=os.environ.get("RS_LOG_LEVEL", "INFO"),
+                        help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    svc = sub.add_parser("services", help="start, check or stop the local Kafka and Mosquitto",
+                         description="Manage the real local services on free loopback ports. "
+                         "They run in the background until 'down'; their PIDs, ports, logs and "
+                         "the generated MQTT password are recorded in STATE_DIR/services.json.")
+    svc.add_argument("action", choices=["up", "down", "status", "env"],
+                     help="up: start; down: stop by PID; status: report; "
+                          "env: print export lines for the RS_* variables")
+    _add_state(svc)
+
+    edge = sub.add_parser("edge", help="run the edge agent (MQTT sensors -> events in Kafka)",
+                          description="Subscribe to the configured sensor topics, validate and "
+                          "threshold each reading, publish events keyed by site_id to rs.events "
+                          "and bad payloads with their reason to rs.dlq. Stops on SIGTERM/Ctrl-C "
+                          "after flushing.")
+    _add_config(edge)
+
+    worker = sub.add_parser("worker", help="run a stream worker (rs.events -> ClickHouse)",
+                            description="Run a Faust worker that consumes rs.events and writes "
+                            "batches to the ClickHouse events table (created at start).")
+    _add_config(worker)
+    _add_state(worker)
+
+    demo = sub.add_parser("demo", help="run the whole pipeline on simulated sensors, then stop",
+                          description="Start the services, an edge agent and a worker, simulate "
+                          "the demo plant's sensors (a gas leak, a reactor excursion, one "
+                          "malformed payload), print events as they arrive and a ClickHouse "
+                          "summary, then stop everything it started.")
+    _add_config(demo)
+    _add_state(demo)
+    demo.add_argument("--duration", type=float, default=60.0,
+                      help="seconds of simulated readings (default 60)")
+    demo.add_argument("--rate", type=float, default=2.0,
+                      help="readings per second per sensor (default 2)")
+
+    cfg = sub.add_parser("config", help="validate a deployment YAML",
+                         description="Validate a config file; errors name file, line and field.")
+    cfg.add_argument("action", choices=["check"], help="check: validate and summarise")
+    cfg.add_argument("path", help="YAML file to check")
+
+    topics = sub.add_parser("topics", help="create riskstream's Kafka topics",
+                            description="Create rs.events, rs.dlq, ... with the configured "
+                            "partition count; existing topics are left alone.")
+    topics.add_argument("action", choices=["create"])
+    _add_config(topics)
+
+    sql = sub.add_parser("sql", help="run a SQL query against ClickHouse and print a table",
+                         description="Query the configured ClickHouse (RS_CLICKHOUSE_DSN wins). "
+                         "With the embedded engine, stop the worker first: one process owns "
+                         "its data folder.")
+    sql.add_argument("query", help="SQL text, e.g. \"SELECT kind, count() FROM riskstream.events "
+                                   "GROUP BY kind\"")
+    _add_config(sql)
+    return parser
+
+
+def _services(args: argparse.Namespace) -> int:
+    from riskstream.services import LocalServices
+
+    services = LocalServices(args.state_dir)
+    if args.action == "up":
+        info = services.up()
+        print(f"kafka      {info.kafka_bootstrap}  (pid {info.kafka_pid}, log {info.kafka_log})")
+        print(f"mosquitto  {info.mqtt_host}:{info.mqtt_port}  (pid {info.mqtt_pid}, "
+              f"log {info.mqtt_log})")
+        print(f"clickhouse {info.clickhouse_dsn}")
+        print(f'next: eval "$(riskstream services env --state-dir {args.state_dir})"')
+    elif args.action == "down":
+        stopped = services.down()
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    elif args.action == "status":
+        status = services.status()
+        print(json.dumps(status, indent=2))
+        return 0 if status["running"] else 1
+    else:
+        info = services.load()
+        if info is None:
+            print("services are not running: riskstream services up", file=sys.stderr)
+            return 1
+        for key, value in info.env().items():
+            print(f"export {key}={value}")
+    return 0
+
+
+def _config_check(path: str) -> int:
+    from riskstream.config import load
+
+    cfg = load(path)
+    print(f"{path}: ok — {len(cfg.sites)} sites, {len(cfg.sensors)} sensors, "
+          f"{len(cfg.cameras)} cameras")
+    return 0
+
+
+def _sql(args: argparse.Namespace) -> int:
+    from riskstream.config import load
+    from riskstream.storage.clickhouse import connect
+    from riskstream.tables import format_table
+
+    result = connect(load(args.config).clickhouse).query(args.query)
+    print(format_table(list(result.column_names), result.result_rows))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level)
+    from riskstream.config import ConfigError
+    from riskstream.services import ServiceError
+
+    try:
+        if args.command == "services":
+            return _services(args)
+        if args.command == "config":
+            return _config_check(args.path)
+        if args.command == "sql":
+            return _sql(args)
+        from riskstream.config import load
+
+        cfg = load(args.config)
+        if args.command == "edge":
+            from riskstream.edge.agent import run_edge
+
+            run_edge(cfg)
+        elif args.command == "worker":
+            from riskstream.streams.worker import run_worker
+
+            run_worker(cfg, args.state_dir.resolve(), args.log_level)
+        elif args.command == "topics":
+            from riskstream.topics import ensure_topics
+
+            created = ensure_topics(cfg.kafka)
+            print("created: " + (", ".join(created) if created else "none (all exist)"))
+        elif args.command == "demo":
+            from riskstream.demo.runner import run_demo
+
+            return run_demo(args.config, args.state_dir, args.duration, args.rate)
+    except (ConfigError, ServiceError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

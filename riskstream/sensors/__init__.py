@@ -1,0 +1,1 @@
+"""Sensor side: payload parsing, static thresholds, and the per-reading pipeline (pure)."""

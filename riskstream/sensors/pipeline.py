@@ -1,0 +1,94 @@
+"""From one MQTT message to events or a dead letter (pure: the clock and the input are given).
+
+The edge agent is a thin shell around :class:`SensorPipeline`: it hands over the topic, the
+payload bytes and the arrival time, and publishes what comes back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from riskstream.config.schema import Config, Sensor
+from riskstream.deadletter import DeadLetter
+from riskstream.events import Event, Severity
+from riskstream.sensors.readings import PayloadError, Reading, parse_reading
+from riskstream.sensors.thresholds import ALARM, LEVEL_NAMES, NORMAL, WARNING, limit_for, next_level
+
+THRESHOLD_MODEL = "static-threshold@1"
+_SEVERITY = {NORMAL: Severity.INFO, WARNING: Severity.WARNING, ALARM: Severity.CRITICAL}
+_SCORE = {NORMAL: 0.0, WARNING: 0.5, ALARM: 1.0}
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one message produced: a reading and its events, or a dead letter."""
+
+    reading: Reading | None = None
+    events: list[Event] = field(default_factory=list)
+    dead_letter: DeadLetter | None = None
+
+
+class SensorPipeline:
+    """Per-sensor validation and threshold state for every sensor in the config."""
+
+    def __init__(self, cfg: Config) -> None:
+        self._by_topic: dict[str, Sensor] = {s.topic: s for s in cfg.sensors}
+        self._district = {site.id: site.district for site in cfg.sites}
+        self._levels: dict[str, int] = {}
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted(self._by_topic)
+
+    def process(self, topic: str, payload: bytes, received_at: datetime) -> Outcome:
+        sensor = self._by_topic.get(topic)
+        if sensor is None:
+            return Outcome(dead_letter=DeadLetter(
+                stage="edge.parse", reason=f"topic: no sensor is configured for {topic[:200]!r}",
+                source=f"mqtt:{topic[:200]}", payload=payload, error_type="unknown_topic",
+            ))
+        try:
+            reading = parse_reading(payload, sensor, received_at)
+        except PayloadError as exc:
+            return Outcome(dead_letter=DeadLetter(
+                stage="edge.parse", reason=f"{sensor.id}: {exc.reason}", source=f"mqtt:{topic}",
+                payload=payload, error_type=exc.kind, site_id=sensor.site,
+            ))
+        return Outcome(reading=reading, events=self._threshold_events(sensor, reading))
+
+    def _threshold_events(self, sensor: Sensor, reading: Reading) -> list[Event]:
+        th = sensor.thresholds
+        if th is None or reading.quality == "bad":
+            return []
+        before = self._levels.get(sensor.id, NORMAL)
+        after = next_level(th, before, reading.value)
+        self._levels[sensor.id] = after
+        if after == before:
+            return []
+        limit = limit_for(th, max(before, after) if after < before else after)
+        state = "raised" if after > before else ("cleared" if after == NORMAL else "lowered")
+        return [Event(
+            kind="sensor.threshold",
+            site_id=sensor.site,
+            district=self._district.get(sensor.site, ""),
+            source_id=sensor.id,
+            point_id=sensor.point,
+            ts=reading.ts,
+            detected_at=reading.received_at,
+            score=_SCORE[after],
+            severity=_SEVERITY[after],
+            value=reading.value,
+            unit=reading.unit,
+            model=THRESHOLD_MODEL,
+            attrs={
+                "metric": sensor.metric,
+                "state": state,
+                "level": LEVEL_NAMES[after],
+                "previous_level": LEVEL_NAMES[before],
+                "threshold": limit,
+                "direction": th.direction.value,
+                "deadband": th.deadband,
+                "quality": reading.quality,
+            },
+        )]

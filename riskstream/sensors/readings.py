@@ -1,0 +1,101 @@
+"""Parse and validate one sensor payload into a :class:`Reading` (pure, no I/O).
+
+Accepted payloads:
+
+* JSON object: ``{"value": 12.5, "unit": "%LEL", "ts": "2026-11-29T10:00:00.000Z",
+  "quality": "good"}`` where only ``value`` is required; ``ts`` may also be epoch ms;
+* a bare number as text (``12.5``): value only, arrival time used as event time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from riskstream.config.schema import Sensor
+from riskstream.events import EventError, parse_time
+
+MAX_PAYLOAD_BYTES = 16 * 1024
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+QUALITIES = ("good", "uncertain", "bad")
+
+
+class PayloadError(ValueError):
+    """A reading that cannot be used; ``reason`` names the field and the problem."""
+
+    def __init__(self, reason: str, kind: str = "invalid") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind  # invalid | implausible | unknown_topic | too_large
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    sensor_id: str
+    value: float
+    unit: str
+    ts: datetime  # device time when given, else arrival
+    received_at: datetime
+    quality: str = "good"
+
+
+def _decode(payload: bytes) -> object:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise PayloadError(f"payload is {len(payload)} bytes (limit {MAX_PAYLOAD_BYTES})",
+                           "too_large")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PayloadError(f"payload is not UTF-8 (byte {exc.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PayloadError(f"payload is not JSON: {exc.msg} at char {exc.pos}") from None
+
+
+def _value(raw: object) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise PayloadError(f"value: expected a number, got {type(raw).__name__}")
+    value = float(raw)
+    if not math.isfinite(value):
+        raise PayloadError("value: must be a finite number")
+    return value
+
+
+def parse_reading(payload: bytes, sensor: Sensor, received_at: datetime) -> Reading:
+    """Validate ``payload`` for ``sensor``; raises :class:`PayloadError` with the reason."""
+    data = _decode(payload)
+    if not isinstance(data, dict):
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            data = {"value": data}
+        else:
+            raise PayloadError(f"expected a JSON object or a number, got {type(data).__name__}")
+    unknown = set(data) - {"value", "unit", "ts", "quality"}
+    if unknown:
+        raise PayloadError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))[:200]}")
+    if "value" not in data:
+        raise PayloadError("value: is required")
+    value = _value(data["value"])
+    unit = data.get("unit", sensor.unit)
+    if unit != sensor.unit:
+        raise PayloadError(f"unit: expected {sensor.unit!r} for {sensor.id}, got {unit!r}"[:200])
+    quality = data.get("quality", "good")
+    if quality not in QUALITIES:
+        raise PayloadError(f"quality: expected one of {', '.join(QUALITIES)}, got {quality!r}"[:200])
+    ts = received_at
+    if data.get("ts") is not None:
+        try:
+            ts = parse_time(data["ts"], "ts")
+        except EventError as exc:
+            raise PayloadError(str(exc)) from None
+        if ts - received_at > MAX_CLOCK_SKEW:
+            raise PayloadError(f"ts: {ts.isoformat()} is in the future (device clock wrong?)")
+    rng = sensor.valid_range
+    if rng is not None and not rng.min <= value <= rng.max:
+        raise PayloadError(
+            f"value: {value:g} {sensor.unit} outside the plausible range "
+            f"[{rng.min:g}, {rng.max:g}] of {sensor.id}", "implausible",
+        )
+    return Reading(sensor.id, value, sensor.unit, ts, received_at, str(quality))

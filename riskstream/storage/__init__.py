@@ -1,0 +1,1 @@
+"""ClickHouse: connecting (embedded chdb or a server), versioned migrations, row mapping."""

@@ -1,0 +1,1 @@
+"""Stream workers (Faust): thin agents around pure logic, sinks to ClickHouse."""

@@ -1,0 +1,1 @@
+"""Batching sinks: ``write(batch)``; a store that is away raises :class:`SinkUnavailable`."""
