@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "its data folder.")
     sql.add_argument("query", help="SQL text, e.g. \"SELECT kind, count() FROM riskstream.events "
                                    "GROUP BY kind\"")
+    sql.add_argument("--format", choices=["table", "jsonl"], default="table",
+                     help="table (default) or one JSON object per row")
     _add_config(sql)
     return parser
 
@@ -144,7 +146,12 @@ def _sql(args: argparse.Namespace) -> int:
     from riskstream.tables import format_table
 
     result = connect(load(args.config).clickhouse).query(args.query)
-    print(format_table(list(result.column_names), result.result_rows))
+    columns = list(result.column_names)
+    if args.format == "jsonl":
+        for row in result.result_rows:
+            print(json.dumps(dict(zip(columns, row, strict=True)), default=str))
+    else:
+        print(format_table(columns, result.result_rows))
     return 0
 
 

@@ -1,0 +1,1 @@
+"""The demo: the whole pipeline on simulated sensors of config/demo.yaml."""

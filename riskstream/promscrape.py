@@ -1,0 +1,30 @@
+"""Read a riskstream process's Prometheus endpoint (used by the demo and the tests)."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+
+def scrape(port: int, host: str = "127.0.0.1", timeout: float = 2.0) -> dict[str, float] | None:
+    """Samples as ``{'name{label="v"}': value}`` (plain ``name`` without labels); None if down."""
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=timeout) as resp:
+            text = resp.read().decode()
+    except (urllib.error.URLError, OSError):
+        return None
+    samples: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
+            samples[f"{s.name}{{{labels}}}" if labels else s.name] = s.value
+    return samples
+
+
+def total(samples: dict[str, float] | None, name: str) -> float:
+    """Sum of every sample of ``name`` across its labels (0 when absent)."""
+    if not samples:
+        return 0.0
+    return sum(v for k, v in samples.items() if k == name or k.startswith(name + "{"))
