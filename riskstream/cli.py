@@ -122,11 +122,11 @@ def _services(args: argparse.Namespace) -> int:
         print(json.dumps(status, indent=2))
         return 0 if status["running"] else 1
     else:
-        info = services.load()
-        if info is None:
+        current = services.load()
+        if current is None:
             print("services are not running: riskstream services up", file=sys.stderr)
             return 1
-        for key, value in info.env().items():
+        for key, value in current.env().items():
             print(f"export {key}={value}")
     return 0
 

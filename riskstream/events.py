@@ -127,7 +127,10 @@ def parse_time(value: object, field_name: str) -> datetime:
     if isinstance(value, int | float):
         if not math.isfinite(value):
             raise EventError(field_name, "time must be finite")
-        return to_utc(datetime.fromtimestamp(value / 1000, tz=UTC), field_name)
+        try:
+            return to_utc(datetime.fromtimestamp(value / 1000, tz=UTC), field_name)
+        except (OverflowError, OSError, ValueError):
+            raise EventError(field_name, f"epoch milliseconds out of range: {value}") from None
     if not isinstance(value, str):
         raise EventError(field_name, f"expected an ISO-8601 time string, got {type(value).__name__}")
     try:
@@ -171,7 +174,7 @@ def _number(data: dict[str, Any], name: str, *, required: bool) -> float | None:
 def _enum(data: dict[str, Any], name: str, enum: type[_E]) -> _E:
     value = data.get(name)
     try:
-        return enum(value)
+        return enum(str(value) if value is not None else "")
     except ValueError:
         allowed = ", ".join(m.value for m in enum)
         raise EventError(name, f"expected one of {allowed}, got {value!r}") from None
@@ -231,7 +234,7 @@ class Event:
         if not 0.0 <= self.score <= 1.0 or math.isnan(self.score):
             raise EventError("score", f"must be within [0, 1], got {self.score}")
         if "." not in self.kind:
-            raise EventError("kind", f"expected '<family>.<name>' such as sensor.threshold, got {self.kind!r}")
+            raise EventError("kind", f"expected '<family>.<name>' (sensor.threshold ...), got {self.kind!r}")
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -220,17 +220,18 @@ def reference_errors(cfg: Config) -> list[tuple[tuple[str | int, ...], str]]:
     unique([c.id for c in cfg.cameras], ("cameras",), "id")
     for i, site in enumerate(cfg.sites):
         unique([p.id for p in site.risk_points], ("sites", i, "risk_points"), "id")
-    for section, devices in (("sensors", cfg.sensors), ("cameras", cfg.cameras)):
-        for i, dev in enumerate(devices):
-            if dev.site not in points:
-                known = ", ".join(sorted(points))
-                problems.append(((section, i, "site"), f"unknown site {dev.site!r} (known: {known})"))
-            elif dev.point is not None and dev.point not in points[dev.site]:
-                known = ", ".join(sorted(points[dev.site])) or "none"
-                problems.append(
-                    ((section, i, "point"),
-                     f"unknown risk point {dev.point!r} of site {dev.site!r} (known: {known})")
-                )
+    devices: list[tuple[str, int, Sensor | Camera]] = [
+        *(("sensors", i, s) for i, s in enumerate(cfg.sensors)),
+        *(("cameras", i, c) for i, c in enumerate(cfg.cameras)),
+    ]
+    for section, i, dev in devices:
+        if dev.site not in points:
+            known = ", ".join(sorted(points))
+            problems.append(((section, i, "site"), f"unknown site {dev.site!r} (known: {known})"))
+        elif dev.point is not None and dev.point not in points[dev.site]:
+            known = ", ".join(sorted(points[dev.site])) or "none"
+            problems.append(((section, i, "point"),
+                             f"unknown risk point {dev.point!r} of site {dev.site!r} (known: {known})"))
     for i, sensor in enumerate(cfg.sensors):
         if re.search(r"[+#]", sensor.topic):
             problems.append((("sensors", i, "topic"), "a sensor topic must not contain + or #"))

@@ -55,7 +55,7 @@ class EventPrinter(threading.Thread):
                 msg = self._consumer.poll(0.2)
                 if msg is None or msg.error():
                     continue
-                self._show(msg.topic(), msg.value())
+                self._show(msg.topic() or "", msg.value() or b"")
         finally:
             self._consumer.close()
 
@@ -85,10 +85,11 @@ class EventPrinter(threading.Thread):
 def _publish(cfg: Config, env: dict[str, str], duration: float, rate: float) -> int:
     """Publish the simulated readings in real time; returns how many were sent."""
     import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
 
     from riskstream.demo.simulator import readings
 
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="riskstream-demo-sensors")
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="riskstream-demo-sensors")
     client.username_pw_set(env["RS_MQTT_USERNAME"], env["RS_MQTT_PASSWORD"])
     client.max_inflight_messages_set(1000)
     client.connect(env["RS_MQTT_HOST"], int(env["RS_MQTT_PORT"]))

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from riskstream.config.schema import MqttSettings, env_secret
 from riskstream.edge import metrics
@@ -26,7 +27,7 @@ class MqttSource:
         self._topics = topics
         self._handler = handler
         client_id = f"{settings.client_id}-{socket.gethostname()}-{os.getpid()}"
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                    protocol=mqtt.MQTTv311, clean_session=True)
         if settings.username:
             self._client.username_pw_set(settings.username, env_secret(settings.password_env))
@@ -56,7 +57,7 @@ class MqttSource:
             return
         metrics.MQTT_RECONNECTS.inc()
         if self._topics:
-            client.subscribe([(t, self._settings.qos) for t in self._topics])
+            client.subscribe([(t, int(self._settings.qos)) for t in self._topics])
         metrics.MQTT_CONNECTED.set(1)
         log.info("mqtt subscribed topics=%d qos=%d", len(self._topics), self._settings.qos)
 
@@ -67,6 +68,6 @@ class MqttSource:
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            self._handler(msg.topic, msg.payload)
+            self._handler(msg.topic, bytes(msg.payload))
         except Exception:  # never let one message kill the network thread
             log.exception("unexpected error handling topic=%s", msg.topic)

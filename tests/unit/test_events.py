@@ -1,0 +1,125 @@
+"""Event/Alert contract: round trip, ids, and rejection of bad input naming the field."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from riskstream.events import (
+    Alert,
+    AlertStatus,
+    Event,
+    EventError,
+    Severity,
+    _UlidFactory,
+    event_id_time,
+    new_event_id,
+)
+
+TS = datetime(2026, 11, 29, 10, 0, 0, 123000, tzinfo=UTC)
+
+
+def make_event(**over: object) -> Event:
+    fields: dict[str, object] = dict(
+        kind="sensor.threshold", site_id="plant-east", source_id="gas-tf-01", ts=TS,
+        severity=Severity.WARNING, score=0.5, district="binhai", point_id="tank-farm",
+        value=31.5, unit="%LEL", model="static-threshold@1", attrs={"level": "warning"},
+    )
+    fields.update(over)
+    return Event(**fields)  # type: ignore[arg-type]
+
+
+def test_event_round_trip_keeps_every_field() -> None:
+    event = make_event(zone="z1", snapshot="snapshots/a.jpg")
+    back = Event.from_json(event.to_json())
+    assert back == event
+    wire = json.loads(event.to_json())
+    assert wire["schema"] == 1
+    assert wire["ts"] == "2026-11-29T10:00:00.123Z"
+    assert wire["severity"] == "warning"
+
+
+def test_times_are_converted_to_utc_and_truncated_to_ms() -> None:
+    plus8 = timezone(timedelta(hours=8))
+    event = make_event(ts=datetime(2026, 11, 29, 18, 0, 0, 123456, tzinfo=plus8))
+    assert event.ts == TS
+    assert event.ts.tzinfo == UTC
+
+
+def test_naive_time_is_rejected() -> None:
+    with pytest.raises(EventError) as err:
+        make_event(ts=datetime(2026, 11, 29, 10, 0))
+    assert err.value.field == "ts"
+
+
+def test_event_ids_are_unique_and_time_sortable() -> None:
+    ids = [new_event_id() for _ in range(5000)]
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)
+    assert all(len(i) == 26 for i in ids)
+    factory = _UlidFactory()  # a fresh one: the shared one never goes back in time
+    early, late = factory.new(1_000_000), factory.new(2_000_000)
+    assert early < late
+    assert event_id_time(late) == datetime.fromtimestamp(2000, tz=UTC)
+    assert factory.new(1_500_000) > late  # a clock step back still sorts after
+
+
+def test_event_ids_from_many_threads_are_unique() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = list(pool.map(lambda _: new_event_id(), range(20000)))
+    assert len(set(ids)) == 20000
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda d: d.pop("kind"), "kind"),
+        (lambda d: d.update(kind=7), "kind"),
+        (lambda d: d.update(score=1.5), "score"),
+        (lambda d: d.update(score="high"), "score"),
+        (lambda d: d.update(severity="panic"), "severity"),
+        (lambda d: d.update(ts="yesterday"), "ts"),
+        (lambda d: d.update(ts="2026-11-29T10:00:00"), "ts"),  # no offset: ambiguous
+        (lambda d: d.update(schema=2), "schema"),
+        (lambda d: d.update(attrs=[1, 2]), "attrs"),
+        (lambda d: d.update(value=True), "value"),
+        (lambda d: d.pop("site_id"), "site_id"),
+        (lambda d: d.update(site_id=""), "site_id"),
+    ],
+)
+def test_bad_fields_are_rejected_by_name(mutate: object, field: str) -> None:
+    data = make_event().to_dict()
+    mutate(data)  # type: ignore[operator]
+    with pytest.raises(EventError) as err:
+        Event.from_json(json.dumps(data))
+    assert err.value.field == field
+    assert str(err.value).startswith(f"{field}:")
+
+
+@pytest.mark.parametrize("payload", [b"not json", b"[1,2]", b"\xff\xfe", b"null"])
+def test_undecodable_payloads_are_rejected(payload: bytes) -> None:
+    with pytest.raises(EventError) as err:
+        Event.from_json(payload)
+    assert err.value.field == "payload"
+
+
+def test_alert_round_trip_and_checks() -> None:
+    alert = Alert(
+        rule="gas-and-motion", site_id="plant-east", district="binhai",
+        severity=Severity.CRITICAL, first_ts=TS, last_ts=TS + timedelta(seconds=40),
+        event_ids=("a", "b"), explanation="gas-tf-01 >= 50 %LEL and motion in tank-farm within 60 s",
+    )
+    back = Alert.from_json(alert.to_json())
+    assert back == alert
+    assert back.status is AlertStatus.OPEN
+    with pytest.raises(EventError) as err:
+        Alert(rule="r", site_id="s", severity=Severity.INFO, first_ts=TS,
+              last_ts=TS - timedelta(seconds=1), event_ids=(), explanation="x")
+    assert err.value.field == "last_ts"
+    bad = alert.to_dict() | {"event_ids": "a,b"}
+    with pytest.raises(EventError, match="event_ids"):
+        Alert.from_json(json.dumps(bad))
