@@ -84,16 +84,10 @@ class EventPrinter(threading.Thread):
 
 def _publish(cfg: Config, env: dict[str, str], duration: float, rate: float) -> int:
     """Publish the simulated readings in real time; returns how many were sent."""
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
     from riskstream.demo.simulator import readings
+    from riskstream.testing import mqtt_publisher
 
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="riskstream-demo-sensors")
-    client.username_pw_set(env["RS_MQTT_USERNAME"], env["RS_MQTT_PASSWORD"])
-    client.max_inflight_messages_set(1000)
-    client.connect(env["RS_MQTT_HOST"], int(env["RS_MQTT_PORT"]))
-    client.loop_start()
+    client = mqtt_publisher(env, "riskstream-demo-sensors")
     start, sent, last_report = time.monotonic(), 0, 0.0
     infos = []
     for msg in readings(cfg.sensors, duration, rate):

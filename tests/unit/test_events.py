@@ -17,22 +17,13 @@ from riskstream.events import (
     event_id_time,
     new_event_id,
 )
+from riskstream.testing import make_event
 
 TS = datetime(2026, 11, 29, 10, 0, 0, 123000, tzinfo=UTC)
 
 
-def make_event(**over: object) -> Event:
-    fields: dict[str, object] = dict(
-        kind="sensor.threshold", site_id="plant-east", source_id="gas-tf-01", ts=TS,
-        severity=Severity.WARNING, score=0.5, district="binhai", point_id="tank-farm",
-        value=31.5, unit="%LEL", model="static-threshold@1", attrs={"level": "warning"},
-    )
-    fields.update(over)
-    return Event(**fields)  # type: ignore[arg-type]
-
-
 def test_event_round_trip_keeps_every_field() -> None:
-    event = make_event(zone="z1", snapshot="snapshots/a.jpg")
+    event = make_event(zone="z1", snapshot="snapshots/a.jpg", ts=TS)
     back = Event.from_json(event.to_json())
     assert back == event
     wire = json.loads(event.to_json())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from riskstream.streams.decode import RawRecord, decode_events
-from tests.unit.test_events import make_event
+from riskstream.testing import make_event
 
 
 def test_decode_splits_events_and_dead_letters() -> None:

@@ -1,0 +1,75 @@
+"""Helpers for tests and for users who try riskstream by hand: a fake clock, event factories,
+an authenticated MQTT publisher, and a reader that drains a Kafka topic.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from riskstream.config.schema import KafkaSettings
+from riskstream.events import Event, Severity
+
+
+class FakeClock:
+    """An injectable clock that only moves when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+def make_event(**overrides: Any) -> Event:
+    """A valid gas-threshold event; override any field."""
+    fields: dict[str, Any] = {
+        "kind": "sensor.threshold", "site_id": "plant-east", "district": "binhai",
+        "source_id": "gas-tf-01", "point_id": "tank-farm", "severity": Severity.WARNING,
+        "score": 0.5, "value": 31.5, "unit": "%LEL", "model": "static-threshold@1",
+        "ts": datetime(2026, 11, 29, 10, 0, tzinfo=UTC), "attrs": {"level": "warning"},
+    }
+    fields.update(overrides)
+    return Event(**fields)
+
+
+def mqtt_publisher(env: dict[str, str], client_id: str) -> Any:
+    """A connected paho client using the ``RS_MQTT_*`` settings of ``env`` (loop running)."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+    client.username_pw_set(env["RS_MQTT_USERNAME"], env["RS_MQTT_PASSWORD"])
+    client.max_inflight_messages_set(1000)
+    client.connect(env["RS_MQTT_HOST"], int(env["RS_MQTT_PORT"]))
+    client.loop_start()
+    return client
+
+
+def read_topic(
+    settings: KafkaSettings, topic: str, *, expect: int, timeout: float = 30.0
+) -> list[tuple[bytes | None, bytes]]:
+    """Read ``topic`` from the beginning until ``expect`` records or ``timeout``; (key, value)."""
+    from confluent_kafka import Consumer
+
+    from riskstream.kafka_settings import librdkafka_config
+
+    consumer = Consumer({**librdkafka_config(settings), "group.id": f"reader-{time.time_ns()}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    records: list[tuple[bytes | None, bytes]] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and len(records) < expect:
+            msg = consumer.poll(0.2)
+            if msg is None or msg.error():
+                continue
+            records.append((msg.key(), msg.value() or b""))
+    finally:
+        consumer.close()
+    return records

@@ -1,0 +1,172 @@
+"""One path end to end on real components:
+
+real Mosquitto -> edge agent (subprocess) -> real Kafka -> Faust worker (subprocess) ->
+ClickHouse engine, plus malformed payloads that end in the DLQ with their reason while the
+valid readings still arrive. Expected events are written out by hand, not computed by the code
+under test.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Producer
+
+from riskstream.config import load
+from riskstream.config.loader import with_env_overrides
+from riskstream.kafka_settings import librdkafka_config
+from riskstream.launch import start_process, wait_for_metric
+from riskstream.services import ServiceInfo
+from riskstream.testing import mqtt_publisher, read_topic
+from riskstream.topics import ensure_topics
+
+pytestmark = pytest.mark.integration
+
+CONFIG = """\
+sites:
+  - id: plant-a
+    name: Plant A
+    district: harbour
+    kind: chemical_plant
+    risk_points:
+      - {{id: tank-farm, name: Tank farm}}
+      - {{id: reactor, name: Reactor R-1}}
+sensors:
+  - id: gas-1
+    site: plant-a
+    point: tank-farm
+    metric: combustible_gas
+    unit: "%LEL"
+    topic: t{u}/plant-a/gas-1
+    thresholds: {{warning: 25, alarm: 50, deadband: 2}}
+    valid_range: {{min: 0, max: 100}}
+  - id: temp-1
+    site: plant-a
+    point: reactor
+    metric: temperature
+    unit: degC
+    topic: t{u}/plant-a/temp-1
+    thresholds: {{warning: 185, alarm: 200, deadband: 1}}
+kafka:
+  partitions: 2
+  topics: {{events: e2e-{u}.events, dlq: e2e-{u}.dlq, readings: e2e-{u}.readings,
+           health: e2e-{u}.health, alerts: e2e-{u}.alerts, alert_actions: e2e-{u}.actions}}
+mqtt:
+  username: riskstream-edge
+clickhouse:
+  dsn: chdb://{ch}
+  batch_size: 7
+  batch_seconds: 0.3
+worker:
+  app_id: e2e-{u}
+  session_timeout_s: 6
+"""
+
+T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+GAS = [5, 12, 26, 27, 51, 52, 49, 47, 20, 3]  # warning, alarm, back to warning, cleared
+TEMP = [170, 171, 186, 199, 201, 199.5, 198.9, 150]  # warning, alarm, lowered to warning, cleared
+EXPECTED = [  # (sensor, reading index, severity, level, previous level)
+    ("gas-1", 2, "warning", "warning", "normal"),
+    ("gas-1", 4, "critical", "alarm", "warning"),
+    ("gas-1", 7, "warning", "warning", "alarm"),
+    ("gas-1", 8, "info", "normal", "warning"),
+    ("temp-1", 2, "warning", "warning", "normal"),
+    ("temp-1", 4, "critical", "alarm", "warning"),
+    ("temp-1", 6, "warning", "warning", "alarm"),
+    ("temp-1", 7, "info", "normal", "warning"),
+]
+BAD = [  # (topic suffix, payload, words the DLQ reason must contain)
+    ("gas-1", b'{"value": "high"}', "gas-1: value: expected a number, got str"),
+    ("temp-1", b"\xff\xfe\x00", "temp-1: payload is not UTF-8"),
+    ("gas-1", b'{"value": 250}', "gas-1: value: 250 %LEL outside the plausible range [0, 100]"),
+]
+
+
+def _sql(config: Path, env: dict[str, str], query: str) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "riskstream", "sql", "--format", "jsonl", "-c", str(config), query],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def test_readings_become_events_in_clickhouse_and_bad_payloads_reach_the_dlq(
+    services: ServiceInfo, unique: str, workdir: Path
+) -> None:
+    config = workdir / "e2e.yaml"
+    config.write_text(CONFIG.format(u=unique, ch=workdir / "clickhouse"))
+    env = {**services.env(), "RS_CLICKHOUSE_DSN": f"chdb://{workdir / 'clickhouse'}"}
+    cfg = with_env_overrides(load(config, environ={}), env)
+    ensure_topics(cfg.kafka)
+    worker = start_process("worker", config, workdir, env, workdir / "logs")
+    edge = start_process("edge", config, workdir, env, workdir / "logs")
+    try:
+        # A record on rs.events that is not an event: the worker must DLQ it and go on.
+        producer = Producer(librdkafka_config(cfg.kafka))
+        producer.produce(cfg.kafka.topics.events, key=b"plant-a", value=b"not an event")
+        assert producer.flush(10) == 0
+        publisher = mqtt_publisher(env, f"e2e-sensors-{unique}")
+        pending = []
+        series = {"gas-1": GAS, "temp-1": TEMP}
+        for i in range(max(len(GAS), len(TEMP))):
+            for sensor, values in series.items():
+                if i < len(values):
+                    ts = T0 + timedelta(seconds=i)
+                    body = {"value": values[i], "ts": ts.isoformat().replace("+00:00", "Z")}
+                    pending.append(publisher.publish(f"t{unique}/plant-a/{sensor}",
+                                                     json.dumps(body).encode(), qos=1))
+            if i == 3:  # bad payloads in the middle of the stream
+                for sensor, payload, _ in BAD:
+                    pending.append(publisher.publish(f"t{unique}/plant-a/{sensor}", payload, qos=1))
+        for info in pending:
+            info.wait_for_publish(10)
+        publisher.disconnect()
+        publisher.loop_stop()
+
+        valid = len(GAS) + len(TEMP)
+        assert wait_for_metric(edge, "riskstream_edge_readings_total", valid, 30) == valid
+        assert wait_for_metric(edge, "riskstream_edge_dead_letters_total", len(BAD), 30) == len(BAD)
+        stored = wait_for_metric(worker, "riskstream_worker_events_stored_total", len(EXPECTED), 60)
+        assert stored == len(EXPECTED)
+
+        dead = read_topic(cfg.kafka, cfg.kafka.topics.dlq, expect=len(BAD) + 1, timeout=30)
+        records = [json.loads(value) for _, value in dead]
+        assert len(records) == len(BAD) + 1
+        edge_dead = [r for r in records if r["stage"] == "edge.parse"]
+        for _, payload, words in BAD:
+            (match,) = [r for r in edge_dead if r["reason"].startswith(words)]
+            assert base64.b64decode(match["payload_b64"]) == payload
+        (worker_dead,) = [r for r in records if r["stage"] == "worker.decode"]
+        assert worker_dead["reason"].startswith("payload: not valid UTF-8 JSON")
+        assert worker_dead["source"].startswith(cfg.kafka.topics.events + "/")
+        assert {key for key, _ in dead} == {b"plant-a"}
+        keys = {key for key, _ in read_topic(cfg.kafka, cfg.kafka.topics.events,
+                                             expect=len(EXPECTED), timeout=30)}
+        assert keys == {b"plant-a"}
+    finally:
+        edge.stop()
+        worker.stop()  # releases the engine's data folder for the query below
+
+    rows = _sql(config, env, "SELECT event_id, kind, site_id, district, source_id, point_id, "
+                "toUnixTimestamp64Milli(ts) AS ts_ms, score, severity, value, unit, model, attrs "
+                "FROM riskstream.events FINAL ORDER BY source_id, ts")
+    got = [(r["source_id"], r["ts_ms"], r["severity"], json.loads(r["attrs"])["level"],
+            json.loads(r["attrs"])["previous_level"], r["value"]) for r in rows]
+    want = [(sensor, int((T0 + timedelta(seconds=i)).timestamp() * 1000), severity, level, prev,
+             series[sensor][i]) for sensor, i, severity, level, prev in EXPECTED]
+    assert got == want
+    assert {(r["kind"], r["site_id"], r["district"], r["model"]) for r in rows} == {
+        ("sensor.threshold", "plant-a", "harbour", "static-threshold@1")}
+    assert {r["source_id"]: r["point_id"] for r in rows} == {"gas-1": "tank-farm", "temp-1": "reactor"}
+    assert {r["source_id"]: r["unit"] for r in rows} == {"gas-1": "%LEL", "temp-1": "degC"}
+    assert [r["score"] for r in rows[:4]] == [0.5, 1.0, 0.5, 0.0]
+    assert len({r["event_id"] for r in rows}) == len(EXPECTED)
