@@ -1,0 +1,48 @@
+"""`riskstream services up|status|env|down` starts and stops real processes by PID."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from riskstream.services.process import pid_alive, port_open
+
+pytestmark = pytest.mark.integration
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "riskstream", *args], capture_output=True,
+                          text=True, timeout=180, check=False, env=os.environ.copy())
+
+
+def test_services_lifecycle_by_pid(tmp_path: Path) -> None:
+    state = str(tmp_path / "state")
+    assert _cli("services", "status", "--state-dir", state).returncode == 1
+    up = _cli("services", "up", "--state-dir", state)
+    assert up.returncode == 0, up.stderr
+    assert "kafka" in up.stdout and "broker.log" in up.stdout and "mosquitto.log" in up.stdout
+    try:
+        status = _cli("services", "status", "--state-dir", state)
+        assert status.returncode == 0
+        report = json.loads(status.stdout)
+        assert report["kafka"]["accepting"] and report["mosquitto"]["accepting"]
+        kafka_pid, mqtt_pid = report["kafka"]["pid"], report["mosquitto"]["pid"]
+        env = dict(line.removeprefix("export ").split("=", 1)
+                   for line in _cli("services", "env", "--state-dir", state).stdout.splitlines())
+        assert env["RS_KAFKA_BOOTSTRAP"] == report["kafka"]["bootstrap"]
+        assert env["RS_MQTT_PASSWORD"] and env["RS_CLICKHOUSE_DSN"].startswith("chdb://")
+        assert oct((tmp_path / "state" / "services.json").stat().st_mode & 0o777) == "0o600"
+        again = _cli("services", "up", "--state-dir", state)  # idempotent: same processes
+        assert f"pid {kafka_pid}" in again.stdout
+    finally:
+        down = _cli("services", "down", "--state-dir", state)
+    assert down.returncode == 0 and "kafka" in down.stdout and "mosquitto" in down.stdout
+    assert not pid_alive(kafka_pid) and not pid_alive(mqtt_pid)
+    host, port = report["kafka"]["bootstrap"].rsplit(":", 1)
+    assert not port_open(host, int(port))
+    assert "nothing was running" in _cli("services", "down", "--state-dir", state).stdout
