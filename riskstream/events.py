@@ -198,6 +198,21 @@ def _decode_object(payload: bytes | str | dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _wire_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return format_time(value)
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _wire_dict(obj: Any) -> dict[str, Any]:
+    """A dataclass as JSON-ready values: times as ISO strings, enums as their values."""
+    return {f.name: _wire_value(getattr(obj, f.name)) for f in fields(obj)}
+
+
 def _encode(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
@@ -237,12 +252,7 @@ class Event:
             raise EventError("kind", f"expected '<family>.<name>' (sensor.threshold ...), got {self.kind!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = format_time(value) if isinstance(value, datetime) else value
-        out["severity"] = self.severity.value
-        return out
+        return _wire_dict(self)
 
     def to_json(self) -> bytes:
         return _encode(self.to_dict())
@@ -310,14 +320,7 @@ class Alert:
             raise EventError("explanation", "must explain why the alert fired")
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = format_time(value) if isinstance(value, datetime) else value
-        out["severity"] = self.severity.value
-        out["status"] = self.status.value
-        out["event_ids"] = list(self.event_ids)
-        return out
+        return _wire_dict(self)
 
     def to_json(self) -> bytes:
         return _encode(self.to_dict())
