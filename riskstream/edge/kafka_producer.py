@@ -23,6 +23,9 @@ class EventProducer:
             "client.id": client_id,
             "enable.idempotence": True,
             "acks": "all",
+            # Same key -> partition mapping as Java clients, aiokafka and Faust (murmur2), so a
+            # site's events, actions and table state share one partition number across topics.
+            "partitioner": "murmur2_random",
             "linger.ms": 5,
             "compression.type": "lz4",
             "message.timeout.ms": 300_000,
