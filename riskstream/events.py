@@ -304,6 +304,7 @@ class Alert:
     district: str = ""
     status: AlertStatus = AlertStatus.OPEN
     alert_id: str = field(default_factory=new_event_id)
+    revision: int = 1  # +1 on every change; (alert_id, revision) identifies one state
     updated_at: datetime = field(default_factory=utc_now)
     attrs: dict[str, Any] = field(default_factory=dict)
     schema: int = SCHEMA_VERSION
@@ -318,6 +319,8 @@ class Alert:
             raise EventError("last_ts", "must not be before first_ts")
         if not self.explanation:
             raise EventError("explanation", "must explain why the alert fired")
+        if isinstance(self.revision, bool) or not isinstance(self.revision, int) or self.revision < 1:
+            raise EventError("revision", f"expected a positive integer, got {self.revision!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return _wire_dict(self)
@@ -345,7 +348,57 @@ class Alert:
             first_ts=parse_time(data.get("first_ts"), "first_ts"),
             last_ts=parse_time(data.get("last_ts"), "last_ts"),
             updated_at=parse_time(data.get("updated_at"), "updated_at"),
+            revision=data.get("revision", 1),
             event_ids=tuple(event_ids),
             explanation=_text(data, "explanation", max_len=4096),
             attrs=attrs,
+        )
+
+
+# -- AlertAction ----------------------------------------------------------------------------
+
+
+class ActionKind(StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+    COMMENT = "comment"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertAction:
+    """An operator's action on an alert, sent on ``rs.alert-actions`` keyed by ``site_id``."""
+
+    alert_id: str
+    site_id: str
+    action: ActionKind
+    by: str
+    comment: str = ""
+    at: datetime = field(default_factory=utc_now)
+    action_id: str = field(default_factory=new_event_id)
+    schema: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", to_utc(self.at, "at"))
+        object.__setattr__(self, "action", ActionKind(self.action))
+        if not self.by:
+            raise EventError("by", "must name who acted")
+
+    def to_dict(self) -> dict[str, Any]:
+        return _wire_dict(self)
+
+    def to_json(self) -> bytes:
+        return _encode(self.to_dict())
+
+    @classmethod
+    def from_json(cls, payload: bytes | str | dict[str, Any]) -> AlertAction:
+        data = _decode_object(payload)
+        _check_schema(data)
+        return cls(
+            action_id=_text(data, "action_id", max_len=64),
+            alert_id=_text(data, "alert_id", max_len=64),
+            site_id=_text(data, "site_id", max_len=64),
+            action=_enum(data, "action", ActionKind),
+            by=_text(data, "by", max_len=128),
+            comment=_text(data, "comment", required=False, max_len=2000) or "",
+            at=parse_time(data.get("at"), "at"),
         )

@@ -10,18 +10,12 @@ from __future__ import annotations
 import os
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-Identifier = Annotated[
-    str,
-    Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$", description="lower-case id: a-z, 0-9, _ . -"),
-]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from riskstream.config.base import Identifier, Strict
+from riskstream.config.rules import RuleSet
 
 
 class SiteKind(StrEnum):
@@ -194,6 +188,7 @@ class Config(Strict):
     )
     worker: WorkerSettings = Field(default_factory=WorkerSettings, description="Stream workers.")
     edge: EdgeSettings = Field(default_factory=EdgeSettings, description="Edge agent.")
+    correlation: RuleSet = Field(default_factory=RuleSet, description="Correlation rules.")
 
     def site(self, site_id: str) -> Site:
         for site in self.sites:

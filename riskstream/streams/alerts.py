@@ -1,0 +1,162 @@
+"""The alert lifecycle of one site (pure): open -> acknowledged -> resolved, escalated.
+
+* A finding for a (rule, scope) that already has a live alert updates it (new events, later
+  ``last_ts``, next revision) instead of raising a duplicate; an unchanged finding emits nothing.
+* A resolved alert starts the rule's cooldown: findings for the same scope are suppressed and
+  counted until it ends.
+* An alert not acknowledged ``escalate_after_s`` after it opened is escalated once: status
+  ``escalated``, severity one step up.
+* Alert ids are derived from site, rule, scope and first event, so replaying the same events
+  after a crash yields the same alert, never a second one.
+
+The book is plain JSON-able data kept in the site's state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from riskstream.config.rules import LifecycleOptions
+from riskstream.events import ActionKind, Alert, AlertAction, AlertStatus, Severity
+from riskstream.streams.rules.base import Finding
+
+Book = dict[str, Any]
+MAX_EVENT_IDS = 200
+MAX_HISTORY = 50
+LIVE = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED, AlertStatus.ESCALATED)
+_ORDER = [Severity.INFO, Severity.WARNING, Severity.MAJOR, Severity.CRITICAL]
+
+
+class ActionRejected(ValueError):
+    """An action that cannot be applied (unknown alert, wrong state); the reason says why."""
+
+
+def new_book() -> Book:
+    return {"live": {}, "cooldown": {}, "suppressed": {}}
+
+
+def _dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def alert_id_for(site_id: str, rule: str, key: str, first_event: str) -> str:
+    digest = hashlib.sha1(f"{site_id}|{rule}|{key}|{first_event}".encode()).hexdigest()
+    return "AL" + digest[:24].upper()
+
+
+def _slot(rule: str, key: str) -> str:
+    return f"{rule}|{key}"
+
+
+def on_finding(
+    book: Book, finding: Finding, options: LifecycleOptions, site_id: str, district: str,
+    now_ms: int,
+) -> tuple[Book, Alert | None]:
+    """Apply a rule's finding; returns the new or changed alert (None: nothing to publish)."""
+    slot = _slot(finding.rule, finding.key)
+    live = book["live"].get(slot)
+    if live is not None:
+        return _update(book, slot, live, finding, options, now_ms)
+    if book["cooldown"].get(slot, 0) > now_ms:
+        suppressed = dict(book["suppressed"])
+        suppressed[slot] = suppressed.get(slot, 0) + 1
+        return {**book, "suppressed": suppressed}, None
+    alert = Alert(
+        alert_id=alert_id_for(site_id, finding.rule, finding.key, finding.event_ids[0]),
+        rule=finding.rule, site_id=site_id, district=district, severity=options.severity,
+        first_ts=_dt(finding.first_ms), last_ts=_dt(max(finding.last_ms, finding.first_ms)),
+        event_ids=finding.event_ids[-MAX_EVENT_IDS:], explanation=finding.explanation,
+        status=AlertStatus.OPEN, revision=1, updated_at=_dt(now_ms),
+        attrs={**finding.attrs, "key": finding.key, "opened_ms": now_ms, "history": [],
+               "description": options.description},
+    )
+    return _store(book, slot, alert), alert
+
+
+def _update(
+    book: Book, slot: str, live: dict[str, Any], finding: Finding, options: LifecycleOptions,
+    now_ms: int,
+) -> tuple[Book, Alert | None]:
+    alert = Alert.from_json(live)
+    new_ids = [e for e in finding.event_ids if e not in alert.event_ids]
+    if not new_ids:
+        return book, None
+    updated = replace(
+        alert,
+        event_ids=(*alert.event_ids, *new_ids)[-MAX_EVENT_IDS:],
+        last_ts=max(alert.last_ts, _dt(finding.last_ms)),
+        explanation=finding.explanation,
+        revision=alert.revision + 1, updated_at=_dt(now_ms),
+        attrs={**alert.attrs, **finding.attrs},
+    )
+    return _store(book, slot, updated), updated
+
+
+def _store(book: Book, slot: str, alert: Alert) -> Book:
+    return {**book, "live": {**book["live"], slot: alert.to_dict()}}
+
+
+def _find(book: Book, alert_id: str) -> tuple[str, Alert]:
+    for slot, data in book["live"].items():
+        if data["alert_id"] == alert_id:
+            return slot, Alert.from_json(data)
+    raise ActionRejected(f"alert {alert_id} is not open at this site (unknown or resolved)")
+
+
+def on_action(
+    book: Book, action: AlertAction, cooldowns: Mapping[str, float], now_ms: int
+) -> tuple[Book, Alert]:
+    """Apply an operator's action; raises :class:`ActionRejected` when it does not fit."""
+    slot, alert = _find(book, action.alert_id)
+    entry = {"action": action.action.value, "by": action.by, "at": action.at.isoformat(),
+             "comment": action.comment, "action_id": action.action_id}
+    history = alert.attrs.get("history", [])
+    if any(h.get("action_id") == action.action_id for h in history):
+        raise ActionRejected(f"action {action.action_id} was already applied")
+    status = alert.status
+    if action.action is ActionKind.ACKNOWLEDGE:
+        if status is AlertStatus.ACKNOWLEDGED:
+            raise ActionRejected(f"alert {alert.alert_id} is already acknowledged")
+        status = AlertStatus.ACKNOWLEDGED
+    elif action.action is ActionKind.RESOLVE:
+        status = AlertStatus.RESOLVED
+    attrs = {**alert.attrs, "history": [*history, entry][-MAX_HISTORY:]}
+    if action.action is ActionKind.ACKNOWLEDGE:
+        attrs["acknowledged_ms"] = int(action.at.timestamp() * 1000)
+    updated = replace(alert, status=status, revision=alert.revision + 1, updated_at=_dt(now_ms),
+                      attrs=attrs)
+    if status is AlertStatus.RESOLVED:
+        live = {k: v for k, v in book["live"].items() if k != slot}
+        until = now_ms + int(cooldowns.get(alert.rule, 0.0) * 1000)
+        return {**book, "live": live, "cooldown": {**book["cooldown"], slot: until}}, updated
+    return _store(book, slot, updated), updated
+
+
+def on_tick(
+    book: Book, escalate_after: Mapping[str, float | None], now_ms: int
+) -> tuple[Book, list[Alert]]:
+    """Escalate overdue unacknowledged alerts and forget ended cooldowns."""
+    changed: list[Alert] = []
+    for slot, data in book["live"].items():
+        limit = escalate_after.get(data["rule"])
+        if limit is None or data["status"] != AlertStatus.OPEN.value:
+            continue
+        if now_ms - data["attrs"]["opened_ms"] < limit * 1000:
+            continue
+        alert = Alert.from_json(data)
+        severity = _ORDER[min(alert.severity.rank + 1, len(_ORDER) - 1)]
+        reason = f" Escalated: not acknowledged within {limit:g} s."
+        changed.append(replace(alert, status=AlertStatus.ESCALATED, severity=severity,
+                               revision=alert.revision + 1, updated_at=_dt(now_ms),
+                               explanation=alert.explanation + reason))
+    for alert in changed:
+        book = _store(book, _slot(alert.rule, alert.attrs["key"]), alert)
+    cooldown = {k: v for k, v in book["cooldown"].items() if v > now_ms}
+    if cooldown != book["cooldown"]:
+        suppressed = {k: v for k, v in book["suppressed"].items() if k in cooldown}
+        book = {**book, "cooldown": cooldown, "suppressed": suppressed}
+    return book, changed

@@ -1,0 +1,179 @@
+"""Everything the correlator does for one site, as pure functions on the site's state.
+
+Per event: drop re-deliveries (event_id seen within the dedup window), enrich from the site
+registry, run every rule, and turn findings into alert changes. Per operator action: apply it
+to the alert book. Per tick: expire windows, detect silence, escalate. The Faust agent only
+loads the state, calls these, stores the state and publishes the alerts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from riskstream.config.schema import Config
+from riskstream.events import Alert, AlertAction, Event, Severity
+from riskstream.streams import alerts as book_ops
+from riskstream.streams.rules import Rule, compile_rules
+from riskstream.streams.rules.base import Finding
+
+SiteState = dict[str, Any]
+MAX_SEEN = 50_000
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """A sign of life from a device (``rs.health``)."""
+
+    site_id: str
+    source_id: str
+    ts: datetime
+
+
+@dataclass
+class Result:
+    alerts: list[Alert] = field(default_factory=list)
+    duplicate: bool = False
+    rejected: str | None = None
+
+
+class SiteProcessor:
+    def __init__(self, cfg: Config) -> None:
+        self.rules: list[Rule] = compile_rules(cfg)
+        self._sites = {s.id: s for s in cfg.sites}
+        self._points = {(s.id, p.id): p.name for s in cfg.sites for p in s.risk_points}
+        self._dedup_ms = int(cfg.correlation.dedup_window_s * 1000)
+        self._cooldowns = {r.name: r.options.cooldown_s for r in self.rules}
+        self._escalate = {r.name: r.options.escalate_after_s for r in self.rules}
+        self._options = {r.name: r.options for r in self.rules}
+
+    @staticmethod
+    def new_state(site_id: str) -> SiteState:
+        return {"site": site_id, "seen": {}, "rules": {}, "book": book_ops.new_book()}
+
+    def enrich(self, event: Event) -> Event:
+        """Fill district and site facts from the registry (the edge may not know them)."""
+        site = self._sites.get(event.site_id)
+        if site is None:
+            return event
+        attrs = {**event.attrs, "site_kind": site.kind.value}
+        point = self._points.get((site.id, event.point_id or ""))
+        if point:
+            attrs["point_name"] = point
+        return replace(event, district=event.district or site.district, attrs=attrs)
+
+    def on_event(self, state: SiteState | None, event: Event, now_ms: int) -> tuple[SiteState, Result]:
+        state = state or self.new_state(event.site_id)
+        seen = state["seen"]
+        if event.event_id in seen:
+            return state, Result(duplicate=True)
+        seen = _remember(seen, event.event_id, now_ms, self._dedup_ms)
+        event = self.enrich(event)
+        findings: list[Finding] = []
+        rule_states = dict(state["rules"])
+        for rule in self._applicable(event.site_id):
+            key = rule.key(event)
+            if key is None:
+                continue
+            per_key = dict(rule_states.get(rule.name, {}))
+            new, found = rule.on_event(per_key.get(key), event)
+            _put(per_key, key, new)
+            rule_states[rule.name] = per_key
+            findings += found
+        state = {**state, "seen": seen, "rules": rule_states}
+        return self._apply_findings(state, findings, now_ms)
+
+    def on_heartbeat(self, state: SiteState | None, beat: Heartbeat, now_ms: int) -> SiteState:
+        """Heartbeats only feed silence detection; they never raise alerts by themselves."""
+        event = Event(kind="device.heartbeat", site_id=beat.site_id, source_id=beat.source_id,
+                      ts=beat.ts, severity=Severity.INFO, score=0.0)
+        state = state or self.new_state(beat.site_id)
+        rule_states = dict(state["rules"])
+        for rule in self._applicable(beat.site_id):
+            key = rule.key(event)
+            if key is None:
+                continue
+            per_key = dict(rule_states.get(rule.name, {}))
+            new, _ = rule.on_event(per_key.get(key), event)
+            _put(per_key, key, new)
+            rule_states[rule.name] = per_key
+        return {**state, "rules": rule_states}
+
+    def on_action(
+        self, state: SiteState | None, action: AlertAction, now_ms: int
+    ) -> tuple[SiteState, Result]:
+        state = state or self.new_state(action.site_id)
+        try:
+            book, alert = book_ops.on_action(state["book"], action, self._cooldowns, now_ms)
+        except book_ops.ActionRejected as exc:
+            return state, Result(rejected=str(exc))
+        return {**state, "book": book}, Result(alerts=[alert])
+
+    def on_tick(self, state: SiteState, now_ms: int) -> tuple[SiteState | None, Result]:
+        findings: list[Finding] = []
+        rule_states: dict[str, Any] = {}
+        for rule in self.rules:
+            per_key: dict[str, Any] = {}
+            for key, st in state["rules"].get(rule.name, {}).items():
+                new, found = rule.on_tick(st, now_ms)
+                _put(per_key, key, new)
+                findings += found
+            if per_key:
+                rule_states[rule.name] = per_key
+        seen = _expire(state["seen"], now_ms, self._dedup_ms)
+        state = {**state, "rules": rule_states, "seen": seen}
+        state, result = self._apply_findings(state, findings, now_ms)
+        book, escalated = book_ops.on_tick(state["book"], self._escalate, now_ms)
+        state = {**state, "book": book}
+        result.alerts += escalated
+        empty = not (state["seen"] or state["rules"] or book["live"] or book["cooldown"])
+        return (None if empty else state), result
+
+    def _applicable(self, site_id: str) -> list[Rule]:
+        site = self._sites.get(site_id)
+        kind = site.kind.value if site else None
+        return [r for r in self.rules if not r.options.site_kinds or kind in r.options.site_kinds]
+
+    def _apply_findings(
+        self, state: SiteState, findings: list[Finding], now_ms: int
+    ) -> tuple[SiteState, Result]:
+        result = Result()
+        book = state["book"]
+        site = self._sites.get(state["site"])
+        district = site.district if site else ""
+        for finding in findings:
+            book, alert = book_ops.on_finding(book, finding, self._options[finding.rule],
+                                              state["site"], district, now_ms)
+            if alert is not None:
+                result.alerts.append(alert)
+        return {**state, "book": book}, result
+
+
+def _put(per_key: dict[str, Any], key: str, value: Any) -> None:
+    if value is None:
+        per_key.pop(key, None)
+    else:
+        per_key[key] = value
+
+
+def _remember(seen: dict[str, int], event_id: str, now_ms: int, window_ms: int) -> dict[str, int]:
+    # Updated in place: the dedup set is the largest part of the state and the caller owns it.
+    seen = _expire(seen, now_ms, window_ms)
+    seen[event_id] = now_ms
+    while len(seen) > MAX_SEEN:
+        del seen[next(iter(seen))]
+    return seen
+
+
+def _expire(seen: dict[str, int], now_ms: int, window_ms: int) -> dict[str, int]:
+    """Drop ids older than the window; insertion order is arrival order, so stop early."""
+    oldest = now_ms - window_ms
+    stale = 0
+    for ts in seen.values():
+        if ts >= oldest:
+            break
+        stale += 1
+    if not stale:
+        return seen
+    return dict(list(seen.items())[stale:])

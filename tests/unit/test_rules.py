@@ -1,0 +1,269 @@
+"""Correlation rules and the alert lifecycle, without Faust: events in, findings/alerts out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+
+from riskstream.config.rules import RuleConfig
+from riskstream.events import ActionKind, AlertAction, AlertStatus, Event, Severity
+from riskstream.streams.rules import compile_rule
+from riskstream.streams.rules.base import Finding
+from riskstream.testing import make_event
+
+T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+GAS = {"kind": "sensor.threshold", "metric": "combustible_gas", "min_severity": "warning"}
+MOTION = {"kind": "video.*", "min_severity": "info", "zone": "tank-farm"}
+
+
+def rule_of(data: dict[str, Any], devices: dict[str, list[str]] | None = None) -> Any:
+    cfg = TypeAdapter(RuleConfig).validate_python(data)
+    return compile_rule(cfg, devices or {})
+
+
+def gas(at: float, source: str = "gas-1", point: str = "tank-farm", sev: str = "warning",
+        **kw: Any) -> Event:
+    return make_event(ts=T0 + timedelta(seconds=at), source_id=source, point_id=point,
+                      severity=Severity(sev), attrs={"metric": "combustible_gas"}, **kw)
+
+
+def motion(at: float, zone: str = "tank-farm") -> Event:
+    return make_event(kind="video.motion", ts=T0 + timedelta(seconds=at), source_id="cam-1",
+                      point_id="tank-farm", zone=zone, severity=Severity.INFO, score=0.7,
+                      value=None, unit=None, attrs={})
+
+
+def run(rule: Any, events: list[Event]) -> tuple[dict[str, Any], list[Finding]]:
+    states: dict[str, Any] = {}
+    found: list[Finding] = []
+    for e in events:
+        key = rule.key(e)
+        if key is None:
+            continue
+        new, f = rule.on_event(states.get(key), e)
+        states[key] = new
+        found += f
+    return states, found
+
+
+def test_co_occurrence_fires_only_within_the_window() -> None:
+    rule = rule_of({"name": "gas-motion", "type": "co_occurrence", "window_s": 60,
+                    "all_of": [GAS, MOTION], "severity": "critical"})
+    _, found = run(rule, [gas(0), motion(59)])
+    assert len(found) == 1
+    f = found[0]
+    assert f.rule == "gas-motion" and f.key == "site"
+    assert f.event_ids[1].startswith("") and len(f.event_ids) == 2
+    assert "within 60 s" in f.explanation and "gas-1" in f.explanation and "cam-1" in f.explanation
+    _, late = run(rule, [gas(0), motion(61)])
+    assert late == []
+    _, order = run(rule, [motion(0), gas(30)])  # any order
+    assert len(order) == 1
+
+
+def test_co_occurrence_needs_distinct_devices_and_ignores_cleared_levels() -> None:
+    rule = rule_of({"name": "two-gas", "type": "co_occurrence", "window_s": 60,
+                    "all_of": [GAS, GAS]})
+    assert run(rule, [gas(0), gas(10)])[1] == []  # the same detector twice is not two signals
+    assert len(run(rule, [gas(0), gas(10, source="gas-2")])[1]) == 1
+    assert run(rule, [gas(0, sev="info"), gas(10, source="gas-2")])[1] == []
+
+
+def test_sequence_requires_order_and_deadline() -> None:
+    rule = rule_of({"name": "rise-then-alarm", "type": "sequence", "within_s": 120,
+                    "steps": [{**GAS, "min_severity": "warning"},
+                              {**GAS, "min_severity": "critical"}]})
+    assert len(run(rule, [gas(0), gas(100, sev="critical")])[1]) == 1
+    assert run(rule, [gas(0), gas(121, sev="critical")])[1] == []
+    # critical first does not complete: warning matches step 1 only after it
+    _, found = run(rule, [gas(0, sev="critical")])
+    assert found == []
+
+
+def test_count_per_point_within_window() -> None:
+    rule = rule_of({"name": "repeat", "type": "count", "threshold": 3, "window_s": 600,
+                    "scope": "point", "match": GAS})
+    _, found = run(rule, [gas(0), gas(200), gas(599)])
+    assert len(found) == 1 and found[0].key == "tank-farm"
+    assert found[0].attrs["count"] == 3 and "3 x" in found[0].explanation
+    assert run(rule, [gas(0), gas(200), gas(601)])[1] == []
+    assert run(rule, [gas(0), gas(1, point="reactor"), gas(2)])[1] == []
+
+
+def test_spread_counts_distinct_points() -> None:
+    rule = rule_of({"name": "spread", "type": "spread", "min_points": 2, "window_s": 300,
+                    "match": GAS})
+    assert run(rule, [gas(0), gas(10, source="gas-2")])[1] == []  # same point twice
+    _, found = run(rule, [gas(0), gas(10, source="gas-3", point="pump-house")])
+    assert len(found) == 1 and found[0].attrs["places"] == ["pump-house", "tank-farm"]
+
+
+def test_absence_only_while_site_is_alarming() -> None:
+    rule = rule_of({"name": "silent", "type": "absence", "silent_s": 60,
+                    "alarming": GAS, "alarming_window_s": 600},
+                   {"plant-east": ["gas-1", "gas-2", "temp-1"]})
+    hb = make_event(kind="device.heartbeat", source_id="gas-2", severity=Severity.INFO,
+                    score=0.0, ts=T0, value=None, unit=None, attrs={})
+    state, _ = rule.on_event(None, hb)
+    state, _ = rule.on_event(state, make_event(kind="device.heartbeat", source_id="temp-1",
+                                               severity=Severity.INFO, score=0.0, ts=T0,
+                                               value=None, unit=None, attrs={}))
+    ms = int(T0.timestamp() * 1000)
+    state, found = rule.on_tick(state, ms + 120_000)
+    assert found == []  # silent devices, but nothing alarming
+    state, _ = rule.on_event(state, gas(100))
+    state, found = rule.on_tick(state, ms + 130_000)
+    assert sorted(f.key for f in found) == ["device gas-2", "device temp-1"]
+    assert "while plant-east is alarming" in found[0].explanation
+    state, found = rule.on_tick(state, ms + 100_000 + 601_000)  # alarm expired
+    assert found == []
+
+
+def test_rule_state_is_bounded_and_expires_on_tick() -> None:
+    rule = rule_of({"name": "repeat", "type": "count", "threshold": 1000, "window_s": 60,
+                    "scope": "site", "match": GAS})
+    states, _ = run(rule, [gas(i * 0.1) for i in range(1000)])
+    assert len(states["site"]["hits"]) <= 200
+    later = int((T0 + timedelta(seconds=500)).timestamp() * 1000)
+    assert rule.on_tick(states["site"], later) == (None, [])
+
+
+# -- lifecycle ------------------------------------------------------------------------------
+
+from riskstream.config import parse  # noqa: E402
+from riskstream.streams.correlate import Heartbeat, SiteProcessor  # noqa: E402
+
+RULES_CONFIG = """\
+sites:
+  - id: plant-east
+    name: Plant
+    district: binhai
+    kind: chemical_plant
+    risk_points: [{id: tank-farm, name: Tank farm}]
+  - id: school-1
+    name: School
+    district: xicheng
+    kind: school
+sensors:
+  - {id: gas-1, site: plant-east, point: tank-farm, metric: combustible_gas, unit: "%LEL",
+     topic: a/gas-1}
+  - {id: gas-2, site: plant-east, point: tank-farm, metric: combustible_gas, unit: "%LEL",
+     topic: a/gas-2}
+correlation:
+  rules:
+    - name: gas-motion
+      type: co_occurrence
+      severity: critical
+      window_s: 60
+      cooldown_s: 600
+      escalate_after_s: 120
+      site_kinds: [chemical_plant]
+      all_of:
+        - {kind: sensor.threshold, metric: combustible_gas}
+        - {kind: "video.*", min_severity: info}
+"""
+
+
+def processor() -> SiteProcessor:
+    return SiteProcessor(parse(RULES_CONFIG))
+
+
+def ms(at: float) -> int:
+    return int((T0 + timedelta(seconds=at)).timestamp() * 1000)
+
+
+def feed(p: SiteProcessor, state: Any, events: list[Event]) -> tuple[Any, list[Any]]:
+    out = []
+    for e in events:
+        state, res = p.on_event(state, e, ms(0) + 1000)
+        out += res.alerts
+    return state, out
+
+
+def test_processor_opens_then_updates_one_alert() -> None:
+    p = processor()
+    state, alerts = feed(p, None, [gas(0), motion(10), motion(20)])
+    assert [(a.revision, a.status) for a in alerts] == [(1, AlertStatus.OPEN), (2, AlertStatus.OPEN)]
+    assert alerts[0].alert_id == alerts[1].alert_id
+    assert alerts[0].severity is Severity.CRITICAL and alerts[0].district == "binhai"
+    assert len(alerts[1].event_ids) == 3
+    assert alerts[0].explanation.startswith("gas-motion: ")
+
+
+def test_redelivered_events_are_dropped_and_alert_ids_are_stable() -> None:
+    events = [gas(0), motion(10)]
+    p = processor()
+    state, first = feed(p, None, events)
+    state, again = feed(p, state, events)
+    assert again == []
+    _, replay = feed(processor(), None, events)  # a fresh worker replaying the same events
+    assert replay[0].alert_id == first[0].alert_id
+
+
+def test_site_kind_filter_and_enrichment() -> None:
+    p = processor()
+    school_gas = gas(0).__class__(**{**gas(0).to_dict(), "site_id": "school-1",
+                                     "ts": T0, "detected_at": T0, "severity": Severity.WARNING})
+    _, alerts = feed(p, None, [school_gas, motion(5).__class__(
+        **{**motion(5).to_dict(), "site_id": "school-1", "ts": T0, "detected_at": T0,
+           "severity": Severity.INFO})])
+    assert alerts == []
+    enriched = p.enrich(gas(0, district=""))
+    assert enriched.district == "binhai"
+    assert enriched.attrs["site_kind"] == "chemical_plant" and enriched.attrs["point_name"] == "Tank farm"
+
+
+def test_actions_lifecycle_and_cooldown() -> None:
+    p = processor()
+    state, (alert,) = feed(p, None, [gas(0), motion(10)])
+    ack = AlertAction(alert_id=alert.alert_id, site_id="plant-east", action=ActionKind.ACKNOWLEDGE,
+                      by="duty officer Li", at=T0 + timedelta(seconds=30))
+    state, res = p.on_action(state, ack, ms(30))
+    assert res.alerts[0].status is AlertStatus.ACKNOWLEDGED and res.alerts[0].revision == 2
+    assert res.alerts[0].attrs["history"][0]["by"] == "duty officer Li"
+    state, res = p.on_action(state, ack, ms(31))
+    assert res.rejected and "already applied" in res.rejected
+    resolve = AlertAction(alert_id=alert.alert_id, site_id="plant-east",
+                          action=ActionKind.RESOLVE, by="duty officer Li", comment="valve closed")
+    state, res = p.on_action(state, resolve, ms(60))
+    assert res.alerts[0].status is AlertStatus.RESOLVED
+    # Within the 600 s cooldown a new co-occurrence is suppressed and counted.
+    state, alerts = feed(p, state, [gas(100, source="gas-2"), motion(110)])
+    assert alerts == []
+    assert sum(state["book"]["suppressed"].values()) >= 1
+    state, res = p.on_action(state, resolve, ms(70))
+    assert res.rejected and "not open" in res.rejected
+
+
+def test_unacknowledged_alert_escalates_once() -> None:
+    p = processor()
+    state, (alert,) = feed(p, None, [gas(0), motion(10)])
+    opened = alert.attrs["opened_ms"]
+    state, res = p.on_tick(state, opened + 119_000)
+    assert res.alerts == []
+    state, res = p.on_tick(state, opened + 121_000)
+    (esc,) = res.alerts
+    assert esc.status is AlertStatus.ESCALATED and esc.severity is Severity.CRITICAL
+    assert "Escalated: not acknowledged within 120 s" in esc.explanation
+    state, res = p.on_tick(state, opened + 200_000)
+    assert res.alerts == []
+
+
+def test_tick_discards_empty_state_and_heartbeats_raise_nothing() -> None:
+    p = processor()
+    state = p.on_heartbeat(None, Heartbeat("plant-east", "gas-1", T0), ms(0))
+    state, res = p.on_event(state, gas(0), ms(0))
+    assert res.alerts == []
+    state, res = p.on_tick(state, ms(0) + 3_600_000)
+    assert state is None and res.alerts == []
+
+
+@pytest.mark.parametrize("bad", [{"type": "count", "name": "x", "match": {}},
+                                 {"type": "nope", "name": "x"},
+                                 {"type": "co_occurrence", "name": "x", "all_of": [GAS]}])
+def test_rule_config_errors(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        TypeAdapter(RuleConfig).validate_python(bad)
