@@ -141,7 +141,7 @@ def on_tick(
 ) -> tuple[Book, list[Alert]]:
     """Escalate overdue unacknowledged alerts and forget ended cooldowns."""
     changed: list[Alert] = []
-    for slot, data in book["live"].items():
+    for data in book["live"].values():
         limit = escalate_after.get(data["rule"])
         if limit is None or data["status"] != AlertStatus.OPEN.value:
             continue

@@ -185,7 +185,7 @@ def feed(p: SiteProcessor, state: Any, events: list[Event]) -> tuple[Any, list[A
 
 def test_processor_opens_then_updates_one_alert() -> None:
     p = processor()
-    state, alerts = feed(p, None, [gas(0), motion(10), motion(20)])
+    _, alerts = feed(p, None, [gas(0), motion(10), motion(20)])
     assert [(a.revision, a.status) for a in alerts] == [(1, AlertStatus.OPEN), (2, AlertStatus.OPEN)]
     assert alerts[0].alert_id == alerts[1].alert_id
     assert alerts[0].severity is Severity.CRITICAL and alerts[0].district == "binhai"
