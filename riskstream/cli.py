@@ -91,14 +91,27 @@ def build_parser() -> argparse.ArgumentParser:
     topics.add_argument("action", choices=["create"])
     _add_config(topics)
 
+    ch = sub.add_parser("clickhouse", help="serve the embedded ClickHouse engine over HTTP",
+                        description="Own the embedded engine's data folder and serve the "
+                        "ClickHouse HTTP interface on 127.0.0.1: user 'riskstream' (writer, "
+                        "password from RS_CLICKHOUSE_PASSWORD) and 'analyst' (read-only, "
+                        "RS_CLICKHOUSE_READER_PASSWORD). 'riskstream services up' starts it.")
+    ch.add_argument("action", choices=["serve"])
+    ch.add_argument("--data", type=Path, required=True, help="engine data folder")
+    ch.add_argument("--port", type=int, default=8123, help="port (default 8123)")
+    ch.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+
     sql = sub.add_parser("sql", help="run a SQL query against ClickHouse and print a table",
-                         description="Query the configured ClickHouse (RS_CLICKHOUSE_DSN wins). "
-                         "With the embedded engine, stop the worker first: one process owns "
-                         "its data folder.")
+                         description="Query the configured ClickHouse (RS_CLICKHOUSE_DSN wins), "
+                         "e.g. the one 'riskstream services up' serves. A chdb:// folder can "
+                         "only be opened while no other process holds it.")
     sql.add_argument("query", help="SQL text, e.g. \"SELECT kind, count() FROM riskstream.events "
                                    "GROUP BY kind\"")
     sql.add_argument("--format", choices=["table", "jsonl"], default="table",
                      help="table (default) or one JSON object per row")
+    sql.add_argument("--analyst", action="store_true",
+                     help="connect as the read-only user 'analyst' (password from "
+                          "RS_CLICKHOUSE_READER_PASSWORD)")
     _add_config(sql)
     return parser
 
@@ -110,9 +123,9 @@ def _services(args: argparse.Namespace) -> int:
     if args.action == "up":
         info = services.up()
         print(f"kafka      {info.kafka_bootstrap}  (pid {info.kafka_pid}, log {info.kafka_log})")
-        print(f"mosquitto  {info.mqtt_host}:{info.mqtt_port}  (pid {info.mqtt_pid}, "
-              f"log {info.mqtt_log})")
-        print(f"clickhouse {info.clickhouse_dsn}")
+        print(f"mosquitto  127.0.0.1:{info.mqtt_port}  (pid {info.mqtt_pid}, log {info.mqtt_log})")
+        print(f"clickhouse {info.clickhouse_dsn}  (pid {info.clickhouse_pid}, "
+              f"log {info.clickhouse_log}; read-only user 'analyst')")
         print(f'next: eval "$(riskstream services env --state-dir {args.state_dir})"')
     elif args.action == "down":
         stopped = services.down()
@@ -145,7 +158,7 @@ def _sql(args: argparse.Namespace) -> int:
     from riskstream.storage.clickhouse import connect
     from riskstream.tables import format_table
 
-    result = connect(load(args.config).clickhouse).query(args.query)
+    result = connect(load(args.config).clickhouse, analyst=args.analyst).query(args.query)
     columns = list(result.column_names)
     if args.format == "jsonl":
         for row in result.result_rows:
@@ -168,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
             return _config_check(args.path)
         if args.command == "sql":
             return _sql(args)
+        if args.command == "clickhouse":
+            from riskstream.storage.http_server import serve
+
+            serve(args.data.resolve(), args.host, args.port)
+            return 0
         from riskstream.config import load
 
         cfg = load(args.config)

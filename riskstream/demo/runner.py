@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from datetime import UTC, datetime
@@ -138,6 +139,7 @@ def run_demo(config_path: str, state_dir: Path, duration: float, rate: float) ->
     print("starting Kafka and Mosquitto ..." if not already_up else "using running services")
     info: ServiceInfo = services.up()
     env = info.env()
+    os.environ.update(env)  # this process, too, talks to these services
     cfg = with_env_overrides(load(config_path), env)
     log_dir = services.state_dir / "logs"
     procs: list[RiskstreamProcess] = []
@@ -167,7 +169,7 @@ def run_demo(config_path: str, state_dir: Path, duration: float, rate: float) ->
         wait_for_metric(worker, "riskstream_worker_events_stored_total", produced, 60)
         time.sleep(1.0)
         printer.stop()
-        worker.stop()  # the embedded engine's folder is the worker's until it exits
+        worker.stop()
         print(f"dead letters: {len(printer.dead_letters)}")
         ok = _summary(cfg, since, printer.event_ids)
     finally:

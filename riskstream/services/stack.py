@@ -1,6 +1,9 @@
-"""The local service stack: Kafka + Mosquitto on free loopback ports, recorded in a state file.
+"""The local service stack on free loopback ports, recorded in ``services.json``.
 
-``up()`` starts what is not running, ``status()`` reports, ``down()`` stops by recorded PID.
+Kafka (KRaft), Mosquitto (password auth) and ClickHouse (the embedded engine behind the
+ClickHouse HTTP interface, writer and read-only users). ``up()`` starts what is not running,
+``status()`` reports, ``down()`` stops by recorded PID. Single services can be stopped and
+started again on the same port and data (``stop``/``start``) to rehearse outages.
 ``env()`` gives the ``RS_*`` variables that point riskstream processes at these services.
 """
 
@@ -8,15 +11,17 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from riskstream.services.clickhouse import READER, start_clickhouse
 from riskstream.services.kafka import start_kafka
 from riskstream.services.mosquitto import start_mosquitto
 from riskstream.services.process import free_port, pid_alive, port_open, stop_pid
 
 MQTT_USER = "riskstream-edge"
+SERVICES = ("kafka", "mosquitto", "clickhouse")
 
 
 @dataclass(frozen=True)
@@ -25,26 +30,48 @@ class ServiceInfo:
 
     state_dir: str
     kafka_pid: int
-    kafka_bootstrap: str
+    kafka_port: int
+    kafka_controller_port: int
     kafka_log: str
     mqtt_pid: int
-    mqtt_host: str
     mqtt_port: int
     mqtt_username: str
     mqtt_password: str
     mqtt_log: str
-    clickhouse_dsn: str
+    clickhouse_pid: int
+    clickhouse_port: int
+    clickhouse_password: str
+    clickhouse_reader_password: str
+    clickhouse_log: str
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def clickhouse_dsn(self) -> str:
+        return f"http://riskstream@127.0.0.1:{self.clickhouse_port}"
 
     def env(self) -> dict[str, str]:
         """Environment for riskstream processes that should use these services."""
         return {
             "RS_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
-            "RS_MQTT_HOST": self.mqtt_host,
+            "RS_MQTT_HOST": "127.0.0.1",
             "RS_MQTT_PORT": str(self.mqtt_port),
             "RS_MQTT_USERNAME": self.mqtt_username,
             "RS_MQTT_PASSWORD": self.mqtt_password,
             "RS_CLICKHOUSE_DSN": self.clickhouse_dsn,
+            "RS_CLICKHOUSE_PASSWORD": self.clickhouse_password,
+            "RS_CLICKHOUSE_READER_PASSWORD": self.clickhouse_reader_password,
         }
+
+    def pid(self, service: str) -> int:
+        return {"kafka": self.kafka_pid, "mosquitto": self.mqtt_pid,
+                "clickhouse": self.clickhouse_pid}[service]
+
+    def port(self, service: str) -> int:
+        return {"kafka": self.kafka_port, "mosquitto": self.mqtt_port,
+                "clickhouse": self.clickhouse_port}[service]
 
 
 class LocalServices:
@@ -60,29 +87,63 @@ class LocalServices:
         except (OSError, ValueError, TypeError):
             return None
 
+    def _save(self, info: ServiceInfo) -> ServiceInfo:
+        self.state_file.write_text(json.dumps(asdict(info), indent=2))
+        self.state_file.chmod(0o600)  # it holds generated passwords
+        return info
+
     def up(self) -> ServiceInfo:
-        """Start Kafka and Mosquitto unless the recorded ones are still running."""
+        """Start Kafka, Mosquitto and ClickHouse unless the recorded ones are still running."""
         current = self.load()
         if current is not None and self._healthy(current):
             return current
         self.down()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         kafka = start_kafka(self.state_dir / "kafka", free_port(), free_port())
+        started = [kafka.pid]
         try:
             mqtt = start_mosquitto(self.state_dir / "mosquitto", free_port(), MQTT_USER,
                                    secrets.token_urlsafe(18))
+            started.append(mqtt.pid)
+            writer_pw, reader_pw = secrets.token_urlsafe(18), secrets.token_urlsafe(18)
+            ch = start_clickhouse(self.state_dir / "clickhouse", free_port(), writer_pw, reader_pw)
         except Exception:
-            stop_pid(kafka.pid)
+            for pid in started:
+                stop_pid(pid)
             raise
-        info = ServiceInfo(
+        return self._save(ServiceInfo(
             state_dir=str(self.state_dir),
-            kafka_pid=kafka.pid, kafka_bootstrap=kafka.bootstrap, kafka_log=str(kafka.log),
-            mqtt_pid=mqtt.pid, mqtt_host="127.0.0.1", mqtt_port=mqtt.port,
-            mqtt_username=mqtt.username, mqtt_password=mqtt.password, mqtt_log=str(mqtt.log),
-            clickhouse_dsn=f"chdb://{self.state_dir / 'clickhouse'}",
-        )
-        self.state_file.write_text(json.dumps(asdict(info), indent=2))
-        self.state_file.chmod(0o600)  # it holds the generated MQTT password
+            kafka_pid=kafka.pid, kafka_port=kafka.port,
+            kafka_controller_port=kafka.controller_port, kafka_log=str(kafka.log),
+            mqtt_pid=mqtt.pid, mqtt_port=mqtt.port, mqtt_username=mqtt.username,
+            mqtt_password=mqtt.password, mqtt_log=str(mqtt.log),
+            clickhouse_pid=ch.pid, clickhouse_port=ch.port, clickhouse_password=writer_pw,
+            clickhouse_reader_password=reader_pw, clickhouse_log=str(ch.log),
+        ))
+
+    def stop(self, service: str) -> None:
+        """Stop one service (an outage rehearsal); its data and port stay reserved."""
+        info = self._require()
+        stop_pid(info.pid(service), timeout=30)
+
+    def start(self, service: str) -> ServiceInfo:
+        """Start a stopped service again on its recorded port and data."""
+        info = self._require()
+        if service == "kafka":
+            k = start_kafka(self.state_dir / "kafka", info.kafka_port, info.kafka_controller_port)
+            return self._save(replace(info, kafka_pid=k.pid))
+        if service == "mosquitto":
+            m = start_mosquitto(self.state_dir / "mosquitto", info.mqtt_port, info.mqtt_username,
+                                info.mqtt_password)
+            return self._save(replace(info, mqtt_pid=m.pid))
+        c = start_clickhouse(self.state_dir / "clickhouse", info.clickhouse_port,
+                             info.clickhouse_password, info.clickhouse_reader_password)
+        return self._save(replace(info, clickhouse_pid=c.pid))
+
+    def _require(self) -> ServiceInfo:
+        info = self.load()
+        if info is None:
+            raise RuntimeError(f"no services recorded in {self.state_file}")
         return info
 
     def down(self) -> list[str]:
@@ -91,10 +152,9 @@ class LocalServices:
         stopped: list[str] = []
         if info is None:
             return stopped
-        if stop_pid(info.mqtt_pid, timeout=10):
-            stopped.append(f"mosquitto (pid {info.mqtt_pid})")
-        if stop_pid(info.kafka_pid, timeout=30):
-            stopped.append(f"kafka (pid {info.kafka_pid})")
+        for service in ("mosquitto", "clickhouse", "kafka"):
+            if stop_pid(info.pid(service), timeout=30):
+                stopped.append(f"{service} (pid {info.pid(service)})")
         self.state_file.unlink(missing_ok=True)
         return stopped
 
@@ -102,21 +162,19 @@ class LocalServices:
         info = self.load()
         if info is None:
             return {"running": False, "state_dir": str(self.state_dir)}
-        host, port = info.kafka_bootstrap.rsplit(":", 1)
-        return {
-            "running": self._healthy(info),
-            "state_dir": info.state_dir,
-            "kafka": {"pid": info.kafka_pid, "alive": pid_alive(info.kafka_pid),
-                      "bootstrap": info.kafka_bootstrap,
-                      "accepting": port_open(host, int(port)), "log": info.kafka_log},
-            "mosquitto": {"pid": info.mqtt_pid, "alive": pid_alive(info.mqtt_pid),
-                          "port": info.mqtt_port, "accepting": port_open("127.0.0.1", info.mqtt_port),
-                          "log": info.mqtt_log},
-            "clickhouse": {"dsn": info.clickhouse_dsn},
-        }
+        report: dict[str, Any] = {"running": self._healthy(info), "state_dir": info.state_dir}
+        logs = {"kafka": info.kafka_log, "mosquitto": info.mqtt_log,
+                "clickhouse": info.clickhouse_log}
+        for service in SERVICES:
+            report[service] = {"pid": info.pid(service), "alive": pid_alive(info.pid(service)),
+                               "port": info.port(service),
+                               "accepting": port_open("127.0.0.1", info.port(service)),
+                               "log": logs[service]}
+        report["kafka"]["bootstrap"] = info.kafka_bootstrap
+        report["clickhouse"]["dsn"] = info.clickhouse_dsn
+        report["clickhouse"]["analyst_user"] = READER
+        return report
 
     @staticmethod
     def _healthy(info: ServiceInfo) -> bool:
-        host, port = info.kafka_bootstrap.rsplit(":", 1)
-        return (pid_alive(info.kafka_pid) and pid_alive(info.mqtt_pid)
-                and port_open(host, int(port)) and port_open(info.mqtt_host, info.mqtt_port))
+        return all(pid_alive(info.pid(s)) and port_open("127.0.0.1", info.port(s)) for s in SERVICES)

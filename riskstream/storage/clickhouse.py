@@ -21,11 +21,21 @@ def normalise_dsn(dsn: str) -> str:
     return dsn
 
 
-def connect(settings: ClickHouseSettings) -> Any:
-    """A clickhouse-connect client for ``settings.dsn``; the password comes from the env."""
+READER_USER = "analyst"
+READER_PASSWORD_ENV = "RS_CLICKHOUSE_READER_PASSWORD"
+
+
+def connect(settings: ClickHouseSettings, analyst: bool = False) -> Any:
+    """A clickhouse-connect client for ``settings.dsn``; passwords come from the environment.
+
+    ``analyst=True`` connects as the read-only user of riskstream's ClickHouse endpoint.
+    """
     dsn = normalise_dsn(settings.dsn)
     kwargs: dict[str, Any] = {"dsn": dsn}
-    password = env_secret(settings.password_env)
-    if password and not dsn.startswith("chdb://"):
-        kwargs["password"] = password
+    if not dsn.startswith("chdb://"):
+        if analyst:
+            kwargs["username"] = READER_USER
+            kwargs["password"] = env_secret(READER_PASSWORD_ENV) or ""
+        else:
+            kwargs["password"] = env_secret(settings.password_env) or ""
     return clickhouse_connect.get_client(**kwargs)

@@ -7,6 +7,7 @@ command (``bash scripts/test.sh`` installs them on Debian/Ubuntu as root).
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,9 +22,13 @@ from riskstream.services import LocalServices, ServiceInfo
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceInfo]:
     stack = LocalServices(tmp_path_factory.mktemp("services"))
     info = stack.up()
+    saved = dict(os.environ)
+    os.environ.update(info.env())  # this test session is pointed at these services
     try:
         yield info
     finally:
+        os.environ.clear()
+        os.environ.update(saved)
         stack.down()
 
 

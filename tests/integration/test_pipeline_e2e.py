@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,9 +19,11 @@ from confluent_kafka import Producer
 
 from riskstream.config import load
 from riskstream.config.loader import with_env_overrides
+from riskstream.config.schema import Config
 from riskstream.kafka_settings import librdkafka_config
 from riskstream.launch import start_process, wait_for_metric
 from riskstream.services import ServiceInfo
+from riskstream.storage.clickhouse import connect
 from riskstream.testing import mqtt_publisher, read_topic
 from riskstream.topics import ensure_topics
 
@@ -62,7 +61,7 @@ kafka:
 mqtt:
   username: riskstream-edge
 clickhouse:
-  dsn: chdb://{ch}
+  database: e2e_{u}
   batch_size: 7
   batch_seconds: 0.3
 worker:
@@ -90,21 +89,18 @@ BAD = [  # (topic suffix, payload, words the DLQ reason must contain)
 ]
 
 
-def _sql(config: Path, env: dict[str, str], query: str) -> list[dict[str, Any]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "riskstream", "sql", "--format", "jsonl", "-c", str(config), query],
-        env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+def _sql(cfg: Config, query: str) -> list[dict[str, Any]]:
+    """Query as the read-only analyst user of the services' ClickHouse endpoint."""
+    result = connect(cfg.clickhouse, analyst=True).query(query)
+    return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
 
 
 def test_readings_become_events_in_clickhouse_and_bad_payloads_reach_the_dlq(
     services: ServiceInfo, unique: str, workdir: Path
 ) -> None:
     config = workdir / "e2e.yaml"
-    config.write_text(CONFIG.format(u=unique, ch=workdir / "clickhouse"))
-    env = {**services.env(), "RS_CLICKHOUSE_DSN": f"chdb://{workdir / 'clickhouse'}"}
+    config.write_text(CONFIG.format(u=unique))
+    env = services.env()
     cfg = with_env_overrides(load(config, environ={}), env)
     ensure_topics(cfg.kafka)
     worker = start_process("worker", config, workdir, env, workdir / "logs")
@@ -154,11 +150,11 @@ def test_readings_become_events_in_clickhouse_and_bad_payloads_reach_the_dlq(
         assert keys == {b"plant-a"}
     finally:
         edge.stop()
-        worker.stop()  # releases the engine's data folder for the query below
+        worker.stop()
 
-    rows = _sql(config, env, "SELECT event_id, kind, site_id, district, source_id, point_id, "
+    rows = _sql(cfg, f"SELECT event_id, kind, site_id, district, source_id, point_id, "
                 "toUnixTimestamp64Milli(ts) AS ts_ms, score, severity, value, unit, model, attrs "
-                "FROM riskstream.events FINAL ORDER BY source_id, ts")
+                f"FROM e2e_{unique}.events FINAL ORDER BY source_id, ts")
     got = [(r["source_id"], r["ts_ms"], r["severity"], json.loads(r["attrs"])["level"],
             json.loads(r["attrs"])["previous_level"], r["value"]) for r in rows]
     want = [(sensor, int((T0 + timedelta(seconds=i)).timestamp() * 1000), severity, level, prev,

@@ -31,18 +31,20 @@ def test_services_lifecycle_by_pid(tmp_path: Path) -> None:
         assert status.returncode == 0
         report = json.loads(status.stdout)
         assert report["kafka"]["accepting"] and report["mosquitto"]["accepting"]
-        kafka_pid, mqtt_pid = report["kafka"]["pid"], report["mosquitto"]["pid"]
+        pids = [report[s]["pid"] for s in ("kafka", "mosquitto", "clickhouse")]
         env = dict(line.removeprefix("export ").split("=", 1)
                    for line in _cli("services", "env", "--state-dir", state).stdout.splitlines())
         assert env["RS_KAFKA_BOOTSTRAP"] == report["kafka"]["bootstrap"]
-        assert env["RS_MQTT_PASSWORD"] and env["RS_CLICKHOUSE_DSN"].startswith("chdb://")
+        assert env["RS_MQTT_PASSWORD"] and env["RS_CLICKHOUSE_DSN"].startswith("http://")
+        assert report["clickhouse"]["accepting"]
         assert oct((tmp_path / "state" / "services.json").stat().st_mode & 0o777) == "0o600"
         again = _cli("services", "up", "--state-dir", state)  # idempotent: same processes
-        assert f"pid {kafka_pid}" in again.stdout
+        assert f"pid {pids[0]}" in again.stdout
     finally:
         down = _cli("services", "down", "--state-dir", state)
-    assert down.returncode == 0 and "kafka" in down.stdout and "mosquitto" in down.stdout
-    assert not pid_alive(kafka_pid) and not pid_alive(mqtt_pid)
+    assert down.returncode == 0
+    assert all(s in down.stdout for s in ("kafka", "mosquitto", "clickhouse"))
+    assert not any(pid_alive(pid) for pid in pids)
     host, port = report["kafka"]["bootstrap"].rsplit(":", 1)
     assert not port_open(host, int(port))
     assert "nothing was running" in _cli("services", "down", "--state-dir", state).stdout
