@@ -402,3 +402,81 @@ class AlertAction:
             comment=_text(data, "comment", required=False, max_len=2000) or "",
             at=parse_time(data.get("at"), "at"),
         )
+
+
+# -- readings and heartbeats ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingSummary:
+    """One sensor's readings over ``window_s`` seconds from ``ts``, for ``rs.readings``."""
+
+    site_id: str
+    source_id: str
+    metric: str
+    unit: str
+    ts: datetime
+    window_s: int
+    min: float
+    max: float
+    mean: float
+    last: float
+    count: int
+    point_id: str = ""
+    schema: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ts", to_utc(self.ts, "ts"))
+        if self.count < 1:
+            raise EventError("count", "must be at least 1")
+        if not self.min <= self.mean <= self.max or not self.min <= self.last <= self.max:
+            raise EventError("mean", "min <= mean, last <= max does not hold")
+
+    def to_json(self) -> bytes:
+        return _encode(_wire_dict(self))
+
+    @classmethod
+    def from_json(cls, payload: bytes | str | dict[str, Any]) -> ReadingSummary:
+        data = _decode_object(payload)
+        _check_schema(data)
+        numbers = [_number(data, n, required=True) or 0.0 for n in ("min", "max", "mean", "last")]
+        count, window = data.get("count"), data.get("window_s")
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise EventError("count", f"expected an integer, got {type(count).__name__}")
+        if window not in (1, 60):
+            raise EventError("window_s", f"expected 1 or 60, got {window!r}")
+        return cls(
+            site_id=_text(data, "site_id", max_len=64), source_id=_text(data, "source_id", max_len=128),
+            metric=_text(data, "metric", max_len=64), unit=_text(data, "unit", max_len=32),
+            point_id=_text(data, "point_id", required=False) or "",
+            ts=parse_time(data.get("ts"), "ts"), window_s=window, count=count,
+            min=numbers[0], max=numbers[1], mean=numbers[2], last=numbers[3],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """A device or camera is alive (``rs.health``); ``attrs`` carries its own figures."""
+
+    site_id: str
+    source_id: str
+    ts: datetime
+    attrs: dict[str, Any] = field(default_factory=dict)
+    schema: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ts", to_utc(self.ts, "ts"))
+
+    def to_json(self) -> bytes:
+        return _encode(_wire_dict(self))
+
+    @classmethod
+    def from_json(cls, payload: bytes | str | dict[str, Any]) -> Heartbeat:
+        data = _decode_object(payload)
+        _check_schema(data)
+        attrs = data.get("attrs") or {}
+        if not isinstance(attrs, dict):
+            raise EventError("attrs", f"expected an object, got {type(attrs).__name__}")
+        return cls(site_id=_text(data, "site_id", max_len=64),
+                   source_id=_text(data, "source_id", max_len=128),
+                   ts=parse_time(data.get("ts"), "ts"), attrs=attrs)

@@ -151,6 +151,14 @@ class MqttSettings(Strict):
     qos: Literal[0, 1, 2] = Field(1, description="Subscription QoS.")
 
 
+TtlTable = Literal["events", "readings", "readings_1m", "readings_1h", "alert_transitions"]
+
+
+def _default_ttl() -> dict[TtlTable, int]:
+    return {"events": 365, "readings": 30, "readings_1m": 400, "readings_1h": 1830,
+            "alert_transitions": 0}
+
+
 class ClickHouseSettings(Strict):
     dsn: str = Field(
         "chdb://.riskstream/clickhouse",
@@ -163,6 +171,10 @@ class ClickHouseSettings(Strict):
     )
     batch_size: int = Field(1000, ge=1, description="Rows per insert at most.")
     batch_seconds: float = Field(1.0, gt=0, description="Longest wait before a partial batch.")
+    ttl_days: dict[TtlTable, int] = Field(
+        default_factory=_default_ttl,
+        description="Days each table keeps its rows (0: forever); applied at worker start.",
+    )
 
 
 class WorkerSettings(Strict):

@@ -35,7 +35,112 @@ CREATE TABLE IF NOT EXISTS {db}.events (
 PARTITION BY toYYYYMM(ts)
 ORDER BY (site_id, kind, ts, event_id)
 """),
+    (2, "alerts: latest state per alert (ReplacingMergeTree on revision)", """
+CREATE TABLE IF NOT EXISTS {db}.alerts (
+    alert_id        String,
+    revision        UInt32,
+    rule            LowCardinality(String),
+    site_id         LowCardinality(String),
+    district        LowCardinality(String),
+    severity        LowCardinality(String),
+    status          LowCardinality(String),
+    first_ts        DateTime64(3, 'UTC'),
+    last_ts         DateTime64(3, 'UTC'),
+    opened_at       DateTime64(3, 'UTC'),
+    updated_at      DateTime64(3, 'UTC'),
+    acknowledged_at Nullable(DateTime64(3, 'UTC')),
+    resolved_at     Nullable(DateTime64(3, 'UTC')),
+    event_ids       Array(String),
+    explanation     String CODEC(ZSTD),
+    attrs           String CODEC(ZSTD)
+) ENGINE = ReplacingMergeTree(revision)
+PARTITION BY toYYYYMM(first_ts)
+ORDER BY (district, site_id, alert_id)
+"""),
+    (3, "alert_transitions: every published alert revision, once", """
+CREATE TABLE IF NOT EXISTS {db}.alert_transitions (
+    alert_id    String,
+    revision    UInt32,
+    site_id     LowCardinality(String),
+    district    LowCardinality(String),
+    rule        LowCardinality(String),
+    status      LowCardinality(String),
+    severity    LowCardinality(String),
+    at          DateTime64(3, 'UTC'),
+    actor       String,
+    comment     String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(at)
+ORDER BY (alert_id, revision)
+"""),
+    (4, "readings: per-second summaries from the edge (min/max/mean/last/count)", """
+CREATE TABLE IF NOT EXISTS {db}.readings (
+    site_id    LowCardinality(String),
+    source_id  LowCardinality(String),
+    point_id   LowCardinality(String),
+    metric     LowCardinality(String),
+    unit       LowCardinality(String),
+    ts         DateTime64(3, 'UTC') CODEC(Delta, ZSTD),
+    window_s   UInt16,
+    min        Float64 CODEC(Gorilla, ZSTD),
+    max        Float64 CODEC(Gorilla, ZSTD),
+    mean       Float64 CODEC(Gorilla, ZSTD),
+    last       Float64 CODEC(Gorilla, ZSTD),
+    count      UInt32 CODEC(T64, ZSTD)
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(ts)
+ORDER BY (site_id, source_id, window_s, ts)
+"""),
+    (5, "readings_1m: per-minute rollup (AggregatingMergeTree) fed by a materialized view", """
+CREATE TABLE IF NOT EXISTS {db}.readings_1m (
+    site_id   LowCardinality(String),
+    source_id LowCardinality(String),
+    metric    LowCardinality(String),
+    unit      LowCardinality(String),
+    minute    DateTime('UTC') CODEC(Delta, ZSTD),
+    vmin      AggregateFunction(min, Float64),
+    vmax      AggregateFunction(max, Float64),
+    vsum      AggregateFunction(sum, Float64),
+    vcount    AggregateFunction(sum, UInt64),
+    vlast     AggregateFunction(argMax, Float64, DateTime64(3, 'UTC'))
+) ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(minute)
+ORDER BY (site_id, source_id, metric, unit, minute);
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.readings_1m_mv TO {db}.readings_1m AS
+SELECT site_id, source_id, metric, unit, toStartOfMinute(ts) AS minute,
+       minState(min) AS vmin, maxState(max) AS vmax, sumState(mean * count) AS vsum,
+       sumState(toUInt64(count)) AS vcount, argMaxState(last, ts) AS vlast
+FROM {db}.readings WHERE window_s = 1
+GROUP BY site_id, source_id, metric, unit, minute
+"""),
+    (6, "readings_1h: per-hour rollup fed from the per-minute one", """
+CREATE TABLE IF NOT EXISTS {db}.readings_1h (
+    site_id   LowCardinality(String),
+    source_id LowCardinality(String),
+    metric    LowCardinality(String),
+    unit      LowCardinality(String),
+    hour      DateTime('UTC') CODEC(Delta, ZSTD),
+    vmin      AggregateFunction(min, Float64),
+    vmax      AggregateFunction(max, Float64),
+    vsum      AggregateFunction(sum, Float64),
+    vcount    AggregateFunction(sum, UInt64),
+    vlast     AggregateFunction(argMax, Float64, DateTime64(3, 'UTC'))
+) ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(hour)
+ORDER BY (site_id, source_id, metric, unit, hour);
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.readings_1h_mv TO {db}.readings_1h AS
+SELECT site_id, source_id, metric, unit, toStartOfHour(minute) AS hour,
+       minMergeState(vmin) AS vmin, maxMergeState(vmax) AS vmax, sumMergeState(vsum) AS vsum,
+       sumMergeState(vcount) AS vcount, argMaxMergeState(vlast) AS vlast
+FROM {db}.readings_1m
+GROUP BY site_id, source_id, metric, unit, hour
+"""),
 ]
+
+# Retention per table, applied at every start (ALTER ... MODIFY TTL is idempotent).
+TTL_COLUMNS = {"events": "ts", "readings": "ts", "readings_1m": "minute", "readings_1h": "hour",
+               "alert_transitions": "at"}
+
 
 
 def migrate(client: Any, database: str) -> list[int]:
@@ -52,9 +157,22 @@ def migrate(client: Any, database: str) -> list[int]:
     for version, description, ddl in MIGRATIONS:
         if version in done:
             continue
-        client.command(ddl.format(db=database))
+        for statement in ddl.format(db=database).split(";\n"):
+            if statement.strip():
+                client.command(statement)
         client.insert(f"{database}.schema_migrations", [[version, description]],
                       column_names=["version", "description"])
         log.info("clickhouse migration %d applied: %s", version, description)
         applied.append(version)
     return applied
+
+
+def apply_retention(client: Any, database: str, ttl_days: dict[str, int]) -> None:
+    """Set each table's TTL from the configuration (0 days: keep forever)."""
+    for table, days in ttl_days.items():
+        column = TTL_COLUMNS[table]
+        if days > 0:
+            client.command(f"ALTER TABLE {database}.{table} MODIFY TTL "
+                           f"toDateTime({column}) + INTERVAL {int(days)} DAY")
+        elif "\nTTL " in str(client.command(f"SHOW CREATE TABLE {database}.{table}")):
+            client.command(f"ALTER TABLE {database}.{table} REMOVE TTL")

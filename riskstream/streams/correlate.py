@@ -9,26 +9,16 @@ loads the state, calls these, stores the state and publishes the alerts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any
 
 from riskstream.config.schema import Config
-from riskstream.events import Alert, AlertAction, Event, Severity
+from riskstream.events import Alert, AlertAction, Event, Heartbeat, Severity
 from riskstream.streams import alerts as book_ops
 from riskstream.streams.rules import Rule, compile_rules
 from riskstream.streams.rules.base import Finding
 
 SiteState = dict[str, Any]
 MAX_SEEN = 50_000
-
-
-@dataclass(frozen=True)
-class Heartbeat:
-    """A sign of life from a device (``rs.health``)."""
-
-    site_id: str
-    source_id: str
-    ts: datetime
 
 
 @dataclass
