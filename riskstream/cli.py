@@ -62,9 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
                           "after flushing.")
     _add_config(edge)
 
-    worker = sub.add_parser("worker", help="run a stream worker (rs.events -> ClickHouse)",
-                            description="Run a Faust worker that consumes rs.events and writes "
-                            "batches to the ClickHouse events table (created at start).")
+    worker = sub.add_parser("worker", help="run a stream worker (correlation, ClickHouse)",
+                            description="Run a Faust worker: correlate events per site into "
+                            "alerts on rs.alerts, and/or store events, alerts and readings in "
+                            "ClickHouse (tables are migrated at start). Several workers share "
+                            "the partitions of their role.")
+    worker.add_argument("--role", choices=["all", "correlate", "store"], default="all",
+                        help="all (default): correlate and store in one process; correlate: "
+                             "rs.events/actions/health -> rs.alerts; store: events, alerts and "
+                             "readings -> ClickHouse")
     _add_config(worker)
     _add_state(worker)
 
@@ -196,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "worker":
             from riskstream.streams.worker import run_worker
 
-            run_worker(cfg, args.state_dir.resolve(), args.log_level)
+            run_worker(cfg, args.state_dir.resolve(), args.role, args.log_level)
         elif args.command == "topics":
             from riskstream.topics import ensure_topics
 

@@ -32,8 +32,8 @@ class RiskstreamProcess:
     metrics_port: int
     log: Path
 
-    def metric(self, name: str) -> float:
-        return total(scrape(self.metrics_port), name)
+    def metric(self, name: str, **labels: str) -> float:
+        return total(scrape(self.metrics_port), name, **labels)
 
     def alive(self) -> bool:
         return pid_alive(self.pid)
@@ -82,14 +82,14 @@ def _worker_ready(proc: RiskstreamProcess) -> bool:
 
 
 def wait_for_metric(
-    proc: RiskstreamProcess, name: str, at_least: float, timeout: float
+    proc: RiskstreamProcess, name: str, at_least: float, timeout: float, **labels: str
 ) -> float:
     """Wait until metric ``name`` of ``proc`` reaches ``at_least``; returns the last value."""
     deadline = time.monotonic() + timeout
-    value = proc.metric(name)
+    value = proc.metric(name, **labels)
     while value < at_least and time.monotonic() < deadline:
         if not proc.alive():
             raise ServiceError(f"riskstream {proc.role} died; log {proc.log}:\n{log_tail(proc.log)}")
         time.sleep(0.2)
-        value = proc.metric(name)
+        value = proc.metric(name, **labels)
     return value

@@ -23,8 +23,10 @@ def scrape(port: int, host: str = "127.0.0.1", timeout: float = 2.0) -> dict[str
     return samples
 
 
-def total(samples: dict[str, float] | None, name: str) -> float:
-    """Sum of every sample of ``name`` across its labels (0 when absent)."""
+def total(samples: dict[str, float] | None, name: str, **labels: str) -> float:
+    """Sum of the samples of ``name`` whose labels include ``labels`` (0 when absent)."""
     if not samples:
         return 0.0
-    return sum(v for k, v in samples.items() if k == name or k.startswith(name + "{"))
+    wanted = [f'{k}="{v}"' for k, v in labels.items()]
+    return sum(v for k, v in samples.items()
+               if (k == name or k.startswith(name + "{")) and all(w in k for w in wanted))

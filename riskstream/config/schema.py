@@ -181,6 +181,14 @@ class WorkerSettings(Strict):
     app_id: str = Field("riskstream", description="Faust app id (consumer group prefix).")
     metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port; 0 disables.")
     session_timeout_s: float = Field(10.0, gt=0, description="Kafka consumer session timeout.")
+    store: Literal["memory://", "rocksdb://"] = Field(
+        "memory://", description="Faust table store; rocksdb:// keeps state on disk so a restart "
+        "reads only the changelog tail (production)."
+    )
+    standby_replicas: int = Field(1, ge=0, le=3, description="Standby copies of table state.")
+    tick_interval_s: float = Field(1.0, gt=0, description="How often windows, silence and "
+                                   "escalation are checked.")
+    correlate_batch: int = Field(1000, ge=1, description="Records per correlation batch at most.")
 
 
 class EdgeSettings(Strict):

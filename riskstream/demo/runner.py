@@ -166,7 +166,8 @@ def run_demo(config_path: str, state_dir: Path, duration: float, rate: float) ->
         print(f"\npublished {sent} readings; waiting for the worker to store every event ...")
         edge.stop()
         produced = len(printer.event_ids)
-        wait_for_metric(worker, "riskstream_worker_events_stored_total", produced, 60)
+        wait_for_metric(worker, "riskstream_worker_rows_stored_total", produced, 60,
+                        table=f"{cfg.clickhouse.database}.events")
         time.sleep(1.0)
         printer.stop()
         worker.stop()

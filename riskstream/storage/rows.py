@@ -4,19 +4,90 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
-from riskstream.events import Event
+from riskstream.events import Alert, AlertStatus, Event, ReadingSummary
 
-EVENT_COLUMNS = [
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TableMapping(Generic[T]):
+    table: str
+    columns: list[str]
+
+    def rows(self, items: Sequence[T]) -> list[list[Any]]:
+        raise NotImplementedError
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _ms(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(value / 1000, tz=UTC) if isinstance(value, int | float) else None
+
+
+class EventRows(TableMapping[Event]):
+    def rows(self, items: Sequence[Event]) -> list[list[Any]]:
+        return [[
+            e.event_id, e.schema, e.kind, e.site_id, e.district, e.source_id, e.point_id or "",
+            e.zone or "", e.ts, e.detected_at, e.score, e.severity.value, e.value, e.unit or "",
+            e.model or "", _json(e.attrs), e.snapshot or "",
+        ] for e in items]
+
+
+class AlertRows(TableMapping[Alert]):
+    def rows(self, items: Sequence[Alert]) -> list[list[Any]]:
+        out = []
+        for a in items:
+            opened = _ms(a.attrs.get("opened_ms")) or a.first_ts
+            resolved = a.updated_at if a.status is AlertStatus.RESOLVED else None
+            out.append([
+                a.alert_id, a.revision, a.rule, a.site_id, a.district, a.severity.value,
+                a.status.value, a.first_ts, a.last_ts, opened, a.updated_at,
+                _ms(a.attrs.get("acknowledged_ms")), resolved, list(a.event_ids), a.explanation,
+                _json(a.attrs),
+            ])
+        return out
+
+
+class TransitionRows(TableMapping[Alert]):
+    def rows(self, items: Sequence[Alert]) -> list[list[Any]]:
+        out = []
+        for a in items:
+            action = a.attrs.get("last_action") or {}
+            mine = action.get("revision") == a.revision  # this revision is an operator's action
+            out.append([
+                a.alert_id, a.revision, a.site_id, a.district, a.rule, a.status.value,
+                a.severity.value, a.updated_at, action.get("by", "") if mine else "",
+                action.get("comment", "") if mine else "",
+            ])
+        return out
+
+
+class ReadingRows(TableMapping[ReadingSummary]):
+    def rows(self, items: Sequence[ReadingSummary]) -> list[list[Any]]:
+        return [[r.site_id, r.source_id, r.point_id, r.metric, r.unit, r.ts, r.window_s, r.min,
+                 r.max, r.mean, r.last, r.count] for r in items]
+
+
+EVENTS = EventRows("events", [
     "event_id", "schema", "kind", "site_id", "district", "source_id", "point_id", "zone", "ts",
     "detected_at", "score", "severity", "value", "unit", "model", "attrs", "snapshot",
-]
-
-
-def event_rows(events: Sequence[Event]) -> list[list[Any]]:
-    return [[
-        e.event_id, e.schema, e.kind, e.site_id, e.district, e.source_id, e.point_id or "",
-        e.zone or "", e.ts, e.detected_at, e.score, e.severity.value, e.value, e.unit or "",
-        e.model or "", json.dumps(e.attrs, separators=(",", ":")), e.snapshot or "",
-    ] for e in events]
+])
+ALERTS = AlertRows("alerts", [
+    "alert_id", "revision", "rule", "site_id", "district", "severity", "status", "first_ts",
+    "last_ts", "opened_at", "updated_at", "acknowledged_at", "resolved_at", "event_ids",
+    "explanation", "attrs",
+])
+TRANSITIONS = TransitionRows("alert_transitions", [
+    "alert_id", "revision", "site_id", "district", "rule", "status", "severity", "at", "actor",
+    "comment",
+])
+READINGS = ReadingRows("readings", [
+    "site_id", "source_id", "point_id", "metric", "unit", "ts", "window_s", "min", "max", "mean",
+    "last", "count",
+])

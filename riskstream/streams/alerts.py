@@ -124,7 +124,8 @@ def on_action(
         status = AlertStatus.ACKNOWLEDGED
     elif action.action is ActionKind.RESOLVE:
         status = AlertStatus.RESOLVED
-    attrs = {**alert.attrs, "history": [*history, entry][-MAX_HISTORY:]}
+    attrs = {**alert.attrs, "history": [*history, entry][-MAX_HISTORY:],
+             "last_action": {**entry, "revision": alert.revision + 1}}
     if action.action is ActionKind.ACKNOWLEDGE:
         attrs["acknowledged_ms"] = int(action.at.timestamp() * 1000)
     updated = replace(alert, status=status, revision=alert.revision + 1, updated_at=_dt(now_ms),

@@ -1,13 +1,19 @@
-"""The Faust app: topics, and a thin agent that stores ``rs.events`` in ClickHouse in batches.
+"""The Faust app: topics, tables and thin agents around the pure logic.
 
-Per batch (at most ``batch_size`` records or ``batch_seconds``): decode (bad records to
-``rs.dlq`` with the reason), write to ClickHouse retrying while it is away, then let Faust
-acknowledge the offsets: at-least-once, and duplicates fold in the ReplacingMergeTree.
+Roles (one Faust app, and so one consumer group, per role):
+
+* ``correlate`` — ``rs.events`` + ``rs.alert-actions`` + ``rs.health`` -> per-site state
+  (Faust table with a changelog, keyed by site_id) -> ``rs.alerts``; a timer ticks windows,
+  silence and escalation.
+* ``store`` — ``rs.events``, ``rs.alerts``, ``rs.readings`` -> ClickHouse in batches.
+* ``all`` — both in one process (the default; simplest to run).
+
+Run correlate and store as separate roles when ClickHouse outages must not delay alerts:
+within one app a blocked sink would hold back the shared consumer.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -15,13 +21,12 @@ from typing import Any
 import faust
 
 from riskstream.config.schema import Config
-from riskstream.deadletter import DeadLetter
 from riskstream.kafka_settings import aiokafka_config
-from riskstream.streams import metrics
-from riskstream.streams.decode import RawRecord, decode_events
-from riskstream.streams.sinks.clickhouse import ClickHouseEventSink, SinkUnavailable
+from riskstream.streams.agents.correlator import register_correlator
+from riskstream.streams.agents.store import register_store
 
 log = logging.getLogger(__name__)
+ROLES = ("all", "correlate", "store")
 
 
 def _broker_credentials(cfg: Config) -> Any:
@@ -36,14 +41,21 @@ def _broker_credentials(cfg: Config) -> Any:
     return None
 
 
-def create_app(cfg: Config, sink: ClickHouseEventSink, datadir: Path) -> faust.App:
+def app_id(cfg: Config, role: str) -> str:
+    return cfg.worker.app_id if role == "all" else f"{cfg.worker.app_id}-{role}"
+
+
+def create_app(cfg: Config, role: str, datadir: Path, clickhouse: Any = None) -> faust.App:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     session_timeout = cfg.worker.session_timeout_s
     app = faust.App(
-        cfg.worker.app_id,
+        app_id(cfg, role),
         broker=f"kafka://{cfg.kafka.bootstrap}",
         broker_credentials=_broker_credentials(cfg),
         datadir=str(datadir),
-        store="memory://",
+        store=cfg.worker.store,
+        table_standby_replicas=cfg.worker.standby_replicas,
         key_serializer="raw",
         value_serializer="raw",
         topic_partitions=cfg.kafka.partitions,
@@ -53,44 +65,15 @@ def create_app(cfg: Config, sink: ClickHouseEventSink, datadir: Path) -> faust.A
         broker_session_timeout=session_timeout,
         broker_heartbeat_interval=max(0.5, session_timeout / 10),
         broker_rebalance_timeout=max(session_timeout * 2, 10.0),
+        broker_commit_interval=1.0,
         stream_wait_empty=False,
         web_enabled=False,
         autodiscover=False,
     )
-    topics = cfg.kafka.topics
-    events_topic = app.topic(topics.events, partitions=cfg.kafka.partitions)
-    dlq_topic = app.topic(topics.dlq, partitions=cfg.kafka.partitions)
-    batch_size, batch_seconds = cfg.clickhouse.batch_size, cfg.clickhouse.batch_seconds
-
-    async def to_dlq(dead: list[DeadLetter]) -> None:
-        for dl in dead:
-            metrics.DEAD_LETTERS.labels(dl.stage).inc()
-            log.warning("dead letter source=%s reason=%s", dl.source, dl.reason)
-            await dlq_topic.send(key=dl.key, value=dl.to_json())
-
-    async def store(events: list[Any]) -> None:
-        while True:
-            try:
-                written = await asyncio.get_running_loop().run_in_executor(None, sink.write, events)
-            except SinkUnavailable as exc:
-                metrics.SINK_RETRIES.inc()
-                log.error("%s; retrying in %.1f s", exc, exc.retry_after)
-                await asyncio.sleep(exc.retry_after)
-                continue
-            metrics.STORED.inc(written)
-            return
-
-    @app.agent(events_topic, name="store-events")
-    async def store_events(stream: Any) -> None:
-        async for batch in stream.take_events(batch_size, within=batch_seconds):
-            metrics.CONSUMED.inc(len(batch))
-            records = [
-                RawRecord(ev.value, ev.key, f"{ev.message.topic}/{ev.message.partition}"
-                          f"@{ev.message.offset}")
-                for ev in batch
-            ]
-            events, dead = decode_events(records)
-            await to_dlq(dead)
-            await store(events)
-
+    if role in ("all", "correlate"):
+        register_correlator(app, cfg, dlq_decode_errors=(role == "correlate"))
+    if role in ("all", "store"):
+        if clickhouse is None:
+            raise ValueError("the store role needs a ClickHouse client")
+        register_store(app, cfg, clickhouse)
     return app

@@ -8,12 +8,13 @@ loads the state, calls these, stores the state and publishes the alerts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from riskstream.config.schema import Config
 from riskstream.events import Alert, AlertAction, Event, Heartbeat, Severity
 from riskstream.streams import alerts as book_ops
+from riskstream.streams.registry import SiteRegistry
 from riskstream.streams.rules import Rule, compile_rules
 from riskstream.streams.rules.base import Finding
 
@@ -31,8 +32,7 @@ class Result:
 class SiteProcessor:
     def __init__(self, cfg: Config) -> None:
         self.rules: list[Rule] = compile_rules(cfg)
-        self._sites = {s.id: s for s in cfg.sites}
-        self._points = {(s.id, p.id): p.name for s in cfg.sites for p in s.risk_points}
+        self.registry = SiteRegistry(cfg)
         self._dedup_ms = int(cfg.correlation.dedup_window_s * 1000)
         self._cooldowns = {r.name: r.options.cooldown_s for r in self.rules}
         self._escalate = {r.name: r.options.escalate_after_s for r in self.rules}
@@ -42,24 +42,13 @@ class SiteProcessor:
     def new_state(site_id: str) -> SiteState:
         return {"site": site_id, "seen": {}, "rules": {}, "book": book_ops.new_book()}
 
-    def enrich(self, event: Event) -> Event:
-        """Fill district and site facts from the registry (the edge may not know them)."""
-        site = self._sites.get(event.site_id)
-        if site is None:
-            return event
-        attrs = {**event.attrs, "site_kind": site.kind.value}
-        point = self._points.get((site.id, event.point_id or ""))
-        if point:
-            attrs["point_name"] = point
-        return replace(event, district=event.district or site.district, attrs=attrs)
-
     def on_event(self, state: SiteState | None, event: Event, now_ms: int) -> tuple[SiteState, Result]:
         state = state or self.new_state(event.site_id)
         seen = state["seen"]
         if event.event_id in seen:
             return state, Result(duplicate=True)
         seen = _remember(seen, event.event_id, now_ms, self._dedup_ms)
-        event = self.enrich(event)
+        event = self.registry.enrich(event)
         findings: list[Finding] = []
         rule_states = dict(state["rules"])
         for rule in self._applicable(event.site_id):
@@ -121,7 +110,7 @@ class SiteProcessor:
         return (None if empty else state), result
 
     def _applicable(self, site_id: str) -> list[Rule]:
-        site = self._sites.get(site_id)
+        site = self.registry.site(site_id)
         kind = site.kind.value if site else None
         return [r for r in self.rules if not r.options.site_kinds or kind in r.options.site_kinds]
 
@@ -130,7 +119,7 @@ class SiteProcessor:
     ) -> tuple[SiteState, Result]:
         result = Result()
         book = state["book"]
-        site = self._sites.get(state["site"])
+        site = self.registry.site(state["site"])
         district = site.district if site else ""
         for finding in findings:
             book, alert = book_ops.on_finding(book, finding, self._options[finding.rule],

@@ -1,9 +1,21 @@
 """Prometheus metrics of the stream workers."""
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge, Histogram
 
-CONSUMED = Counter("riskstream_worker_events_consumed_total", "Records read from rs.events")
-STORED = Counter("riskstream_worker_events_stored_total", "Events written to ClickHouse")
+CONSUMED = Counter("riskstream_worker_records_consumed_total", "Records read, per agent",
+                   ["agent"])
+STORED = Counter("riskstream_worker_rows_stored_total", "Rows written to ClickHouse", ["table"])
 DEAD_LETTERS = Counter("riskstream_worker_dead_letters_total", "Records sent to the DLQ",
                        ["stage"])
-SINK_RETRIES = Counter("riskstream_worker_sink_retries_total", "Failed ClickHouse writes retried")
+SINK_RETRIES = Counter("riskstream_worker_sink_retries_total", "Failed ClickHouse writes retried",
+                       ["table"])
+SINK_UP = Gauge("riskstream_worker_sink_up", "1 while the last ClickHouse write succeeded",
+                ["table"])
+DUPLICATES = Counter("riskstream_worker_duplicate_events_total",
+                     "Re-delivered events dropped by the correlator")
+ALERTS = Counter("riskstream_worker_alerts_published_total", "Alert revisions sent to rs.alerts",
+                 ["status"])
+SKIPPED = Counter("riskstream_worker_skipped_total", "Records skipped without a DLQ entry",
+                  ["reason"])
+BATCH_SECONDS = Histogram("riskstream_worker_correlate_batch_seconds",
+                          "Time to correlate one batch", buckets=(.001, .005, .02, .1, .5, 2, 10))

@@ -3,30 +3,49 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import start_http_server
 
 from riskstream.config.schema import Config
 from riskstream.storage.clickhouse import connect
-from riskstream.streams.app import create_app
-from riskstream.streams.sinks.clickhouse import ClickHouseEventSink
+from riskstream.storage.migrations import apply_retention, migrate
+from riskstream.streams.app import app_id, create_app
 
 log = logging.getLogger(__name__)
 
 
-def run_worker(cfg: Config, state_dir: Path, loglevel: str = "INFO") -> None:
+def _clickhouse(cfg: Config, attempts: int = 30) -> Any:
+    """Connect and migrate, waiting for ClickHouse to come up (it may start after us)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            client = connect(cfg.clickhouse)
+            applied = migrate(client, cfg.clickhouse.database)
+            ttl: dict[str, int] = {str(k): v for k, v in cfg.clickhouse.ttl_days.items()}
+            apply_retention(client, cfg.clickhouse.database, ttl)
+        except Exception as exc:
+            if attempt == attempts:
+                raise
+            log.warning("clickhouse not ready (%s); retry %d/%d", exc, attempt, attempts)
+            time.sleep(min(5.0, 0.5 * attempt))
+            continue
+        log.info("clickhouse ready dsn=%s database=%s migrations_applied=%s",
+                 cfg.clickhouse.dsn, cfg.clickhouse.database, applied or "none")
+        return client
+    raise AssertionError("unreachable")
+
+
+def run_worker(cfg: Config, state_dir: Path, role: str = "all", loglevel: str = "INFO") -> None:
     from faust.worker import Worker
 
-    client = connect(cfg.clickhouse)
-    sink = ClickHouseEventSink(client, cfg.clickhouse.database)
-    applied = sink.ensure_schema()
-    log.info("clickhouse ready dsn=%s database=%s migrations_applied=%s",
-             cfg.clickhouse.dsn, cfg.clickhouse.database, applied or "none")
+    client = _clickhouse(cfg) if role in ("all", "store") else None
     if cfg.worker.metrics_port:
         start_http_server(cfg.worker.metrics_port, addr="127.0.0.1")
         log.info("metrics on http://127.0.0.1:%d/metrics", cfg.worker.metrics_port)
-    datadir = state_dir / "faust"
+    # Each worker process needs its own table store folder.
+    datadir = state_dir / "faust" / f"{app_id(cfg, role)}-{cfg.worker.metrics_port or 'w'}"
     datadir.mkdir(parents=True, exist_ok=True)
-    app = create_app(cfg, sink, datadir)
+    app = create_app(cfg, role, datadir, client)
     Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()

@@ -10,7 +10,8 @@ import pytest
 
 from riskstream.events import Severity
 from riskstream.storage.migrations import MIGRATIONS, migrate
-from riskstream.streams.sinks.clickhouse import ClickHouseEventSink, SinkUnavailable
+from riskstream.storage.rows import EVENTS
+from riskstream.streams.sinks.clickhouse import SinkUnavailable, TableSink
 from riskstream.testing import make_event
 
 pytestmark = pytest.mark.integration
@@ -27,8 +28,8 @@ def test_migrations_apply_once(clickhouse: Any, database: str) -> None:
 
 
 def test_events_round_trip_through_the_table(clickhouse: Any, database: str) -> None:
-    sink = ClickHouseEventSink(clickhouse, database)
-    sink.ensure_schema()
+    migrate(clickhouse, database)
+    sink = TableSink(clickhouse, database, EVENTS)
     t0 = datetime(2026, 11, 29, 10, 0, 0, 250000, tzinfo=UTC)
     events = [
         make_event(ts=t0, value=31.5, attrs={"level": "warning", "threshold": 25}),
@@ -49,8 +50,8 @@ def test_events_round_trip_through_the_table(clickhouse: Any, database: str) -> 
 
 
 def test_redelivered_events_are_stored_once(clickhouse: Any, database: str) -> None:
-    sink = ClickHouseEventSink(clickhouse, database)
-    sink.ensure_schema()
+    migrate(clickhouse, database)
+    sink = TableSink(clickhouse, database, EVENTS)
     events = [make_event(value=float(i)) for i in range(50)]
     sink.write(events)
     sink.write(events[10:30])  # an at-least-once replay of part of the stream
@@ -60,8 +61,8 @@ def test_redelivered_events_are_stored_once(clickhouse: Any, database: str) -> N
 
 
 def test_unavailable_store_raises_with_retry_after(clickhouse: Any, database: str) -> None:
-    sink = ClickHouseEventSink(clickhouse, database)
-    sink.ensure_schema()
+    migrate(clickhouse, database)
+    sink = TableSink(clickhouse, database, EVENTS)
     clickhouse.command(f"DROP TABLE {database}.events")
     with pytest.raises(SinkUnavailable) as first:
         sink.write([make_event()])
@@ -70,5 +71,5 @@ def test_unavailable_store_raises_with_retry_after(clickhouse: Any, database: st
     assert 0 < first.value.retry_after < second.value.retry_after <= 30
     migrate(clickhouse, database)  # recorded as applied: the table stays missing
     clickhouse.command(f"DELETE FROM {database}.schema_migrations WHERE version = 1")
-    sink.ensure_schema()
+    migrate(clickhouse, database)
     assert sink.write([make_event()]) == 1

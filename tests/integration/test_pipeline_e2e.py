@@ -131,7 +131,8 @@ def test_readings_become_events_in_clickhouse_and_bad_payloads_reach_the_dlq(
         valid = len(GAS) + len(TEMP)
         assert wait_for_metric(edge, "riskstream_edge_readings_total", valid, 30) == valid
         assert wait_for_metric(edge, "riskstream_edge_dead_letters_total", len(BAD), 30) == len(BAD)
-        stored = wait_for_metric(worker, "riskstream_worker_events_stored_total", len(EXPECTED), 60)
+        stored = wait_for_metric(worker, "riskstream_worker_rows_stored_total", len(EXPECTED), 60,
+                                 table=f"e2e_{unique}.events")
         assert stored == len(EXPECTED)
 
         dead = read_topic(cfg.kafka, cfg.kafka.topics.dlq, expect=len(BAD) + 1, timeout=30)

@@ -211,7 +211,7 @@ def test_site_kind_filter_and_enrichment() -> None:
         **{**motion(5).to_dict(), "site_id": "school-1", "ts": T0, "detected_at": T0,
            "severity": Severity.INFO})])
     assert alerts == []
-    enriched = p.enrich(gas(0, district=""))
+    enriched = p.registry.enrich(gas(0, district=""))
     assert enriched.district == "binhai"
     assert enriched.attrs["site_kind"] == "chemical_plant" and enriched.attrs["point_name"] == "Tank farm"
 

@@ -1,22 +1,21 @@
-"""Batched event sink into ClickHouse ``events``.
+"""Batched sinks into ClickHouse tables.
 
 ``write`` either stores the whole batch or raises :class:`SinkUnavailable` carrying
 ``retry_after``; the caller waits and retries the same batch, and acknowledges the Kafka
-offsets only afterwards, so an outage delays data but never drops it. Re-delivered
-event_ids are folded by the table's ReplacingMergeTree.
+offsets only afterwards, so an outage delays data but never drops it. Re-delivered rows fold
+in the tables' ReplacingMergeTree keys (event_id; alert_id + revision).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from riskstream.events import Event
-from riskstream.storage.migrations import migrate
-from riskstream.storage.rows import EVENT_COLUMNS, event_rows
+from riskstream.storage.rows import TableMapping
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class SinkUnavailable(Exception):
@@ -27,24 +26,22 @@ class SinkUnavailable(Exception):
         self.retry_after = retry_after
 
 
-class ClickHouseEventSink:
-    def __init__(self, client: Any, database: str) -> None:
+class TableSink(Generic[T]):
+    def __init__(self, client: Any, database: str, mapping: TableMapping[T]) -> None:
         self._client = client
-        self._table = f"{database}.events"
-        self._database = database
+        self._mapping = mapping
+        self.table = f"{database}.{mapping.table}"
         self._failures = 0
 
-    def ensure_schema(self) -> list[int]:
-        return migrate(self._client, self._database)
-
-    def write(self, batch: Sequence[Event]) -> int:
+    def write(self, batch: Sequence[T]) -> int:
         if not batch:
             return 0
         try:
-            self._client.insert(self._table, event_rows(batch), column_names=EVENT_COLUMNS)
+            self._client.insert(self.table, self._mapping.rows(batch),
+                                column_names=self._mapping.columns)
         except Exception as exc:
             self._failures += 1
-            retry_after = min(30.0, 0.5 * 2 ** min(self._failures, 6))
-            raise SinkUnavailable(f"clickhouse insert failed: {exc}", retry_after) from exc
+            retry_after = min(10.0, 0.25 * 2 ** min(self._failures, 6))
+            raise SinkUnavailable(f"insert into {self.table} failed: {exc}", retry_after) from exc
         self._failures = 0
         return len(batch)

@@ -1,0 +1,152 @@
+"""The correlator agent: per-site state in a Faust table, pure SiteProcessor in between.
+
+Records of one batch are grouped by site; each site's state is read once, every record is
+applied inside its own error boundary, the resulting alerts are published and their delivery
+awaited, and only then is the state written back (one changelog record per site and batch).
+The de-duplication set lives in the same state record, so state and "already applied" can
+never disagree after a crash: a replayed event is recognised and skipped, and alert ids are
+derived from their first event, so a replay cannot open a second alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+import faust
+from aiokafka.partitioner import murmur2
+
+from riskstream.config.schema import Config
+from riskstream.deadletter import DeadLetter
+from riskstream.events import Alert, AlertAction, Event, EventError, Heartbeat
+from riskstream.streams import metrics
+from riskstream.streams.agents.common import dead_letter, source_of
+from riskstream.streams.correlate import Result, SiteProcessor, SiteState
+
+log = logging.getLogger(__name__)
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition Kafka's default (murmur2) partitioner gives ``key``."""
+    return int(murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+def _load(raw: bytes | None) -> SiteState | None:
+    return json.loads(raw) if raw else None
+
+
+def _dump(state: SiteState) -> bytes:
+    return json.dumps(state, separators=(",", ":")).encode()
+
+
+def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool) -> None:
+    topics = cfg.kafka.topics
+    processor = SiteProcessor(cfg)
+    partitions = cfg.kafka.partitions
+    # Keys are site ids (str), values the JSON state (bytes); both use the app's raw codec.
+    state_table = app.Table("site-state", default=None, partitions=partitions, key_type=str,
+                            value_type=bytes, use_partitioner=True,
+                            help="Correlation state per site: dedup set, rule windows, alerts")
+    source = app.topic(topics.events, topics.alert_actions, topics.health, partitions=partitions)
+    alerts_topic = app.topic(topics.alerts, partitions=partitions)
+    dlq = app.topic(topics.dlq, partitions=partitions)
+    lock = asyncio.Lock()  # the timer and the agent must not interleave on one site's state
+
+    async def publish(site: str, alerts: list[Alert]) -> None:
+        futures = [await alerts_topic.send(key=site.encode(), value=a.to_json()) for a in alerts]
+        for fut in futures:
+            await fut  # delivered before the state that remembers them is written
+        for a in alerts:
+            metrics.ALERTS.labels(a.status.value).inc()
+
+    def apply(state: SiteState | None, site: str, ev: Any, now_ms: int) -> tuple[SiteState | None, Result]:
+        topic = ev.message.topic
+        if topic == topics.events:
+            event = Event.from_json(ev.value)
+            _check_key(site, event.site_id)
+            state, result = processor.on_event(state, event, now_ms)
+            if result.duplicate:
+                metrics.DUPLICATES.inc()
+            return state, result
+        if topic == topics.alert_actions:
+            action = AlertAction.from_json(ev.value)
+            _check_key(site, action.site_id)
+            return processor.on_action(state, action, now_ms)
+        beat = Heartbeat.from_json(ev.value)
+        _check_key(site, beat.site_id)
+        return processor.on_heartbeat(state, beat, now_ms), Result()
+
+    async def handle_site(site: str, records: list[Any]) -> None:
+        raw = state_table.get(site)
+        state = _load(raw)
+        alerts: list[Alert] = []
+        now_ms = int(time.time() * 1000)
+        for ev in records:
+            try:
+                state, result = apply(state, site, ev, now_ms)
+            except EventError as exc:
+                is_event = ev.message.topic == topics.events
+                if is_event and not dlq_decode_errors:
+                    metrics.SKIPPED.labels("undecodable event").inc()  # the store agent DLQs it
+                    continue
+                await dead_letter(dlq, DeadLetter("worker.correlate", str(exc), source_of(ev),
+                                                  ev.value or b"", site_id=site))
+                continue
+            except Exception as exc:  # a bug must cost one record, not the worker
+                log.exception("correlating %s failed", source_of(ev))
+                await dead_letter(dlq, DeadLetter("worker.correlate", f"internal error: {exc!r}",
+                                                  source_of(ev), ev.value or b"", "crash", site))
+                continue
+            if result.rejected:
+                await dead_letter(dlq, DeadLetter("worker.action", result.rejected, source_of(ev),
+                                                  ev.value or b"", "rejected", site))
+            alerts += result.alerts
+        await publish(site, alerts)
+        if state is not None:
+            new = _dump(state)
+            if new != raw:
+                state_table[site] = new
+
+    @app.agent(source, name="correlate")
+    async def correlate(stream: Any) -> None:
+        async for batch in stream.take_events(cfg.worker.correlate_batch, within=0.05):
+            started = time.perf_counter()
+            metrics.CONSUMED.labels("correlate").inc(len(batch))
+            by_site: dict[str, list[Any]] = {}
+            for ev in batch:
+                site = ev.key.decode("utf-8", "replace") if ev.key else ""
+                by_site.setdefault(site, []).append(ev)
+            async with lock:
+                for site, records in by_site.items():
+                    await handle_site(site, records)
+            metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    @app.timer(interval=cfg.worker.tick_interval_s, name="correlate-tick")  # type: ignore[untyped-decorator]
+    async def tick() -> None:
+        actives = {tp.partition for tp in app.assignor.assigned_actives()
+                   if tp.topic == topics.events}
+        if not actives:
+            return
+        now_ms = int(time.time() * 1000)
+        async with lock:
+            for site in [k for k in list(state_table.keys())
+                         if partition_of(k, partitions) in actives]:
+                raw = state_table.get(site)
+                state = _load(raw)
+                if state is None:
+                    continue
+                new, result = processor.on_tick(state, now_ms)
+                await publish(site, result.alerts)
+                if new is None:
+                    del state_table[site]
+                elif _dump(new) != raw:
+                    state_table[site] = _dump(new)
+
+
+def _check_key(key: str, site_id: str) -> None:
+    if key != site_id:
+        raise EventError("site_id", f"record keyed {key!r} carries site_id {site_id!r}; "
+                                    "the Kafka key must be the site_id")

@@ -1,0 +1,75 @@
+"""Store agents: events, alerts (latest state + transitions) and readings into ClickHouse.
+
+Each takes batches bounded by size and time, writes them retrying while ClickHouse is away,
+and lets Faust acknowledge the offsets only after the write: at-least-once, with duplicates
+folded by the tables' ReplacingMergeTree keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import faust
+
+from riskstream.config.schema import Config
+from riskstream.deadletter import DeadLetter
+from riskstream.events import Alert, Event, EventError, ReadingSummary
+from riskstream.storage import rows
+from riskstream.streams import metrics
+from riskstream.streams.agents.common import dead_letter, source_of, store_until_done
+from riskstream.streams.registry import SiteRegistry
+from riskstream.streams.sinks.clickhouse import TableSink
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def register_store(app: faust.App, cfg: Config, client: Any) -> None:
+    topics = cfg.kafka.topics
+    db = cfg.clickhouse.database
+    size, within = cfg.clickhouse.batch_size, cfg.clickhouse.batch_seconds
+    partitions = cfg.kafka.partitions
+    dlq = app.topic(topics.dlq, partitions=partitions)
+    registry = SiteRegistry(cfg)
+
+    async def decode_all(batch: list[Any], decode: Callable[[bytes], T], stage: str) -> list[T]:
+        good: list[T] = []
+        for ev in batch:
+            try:
+                if ev.value is None:
+                    raise EventError("payload", "empty record (tombstone)")
+                good.append(decode(ev.value))
+            except EventError as exc:
+                site = ev.key.decode("utf-8", "replace") if ev.key else None
+                await dead_letter(dlq, DeadLetter(stage, str(exc), source_of(ev), ev.value or b"",
+                                                  site_id=site))
+        return good
+
+    events_sink = TableSink(client, db, rows.EVENTS)
+    alerts_sink = TableSink(client, db, rows.ALERTS)
+    transitions_sink = TableSink(client, db, rows.TRANSITIONS)
+    readings_sink = TableSink(client, db, rows.READINGS)
+
+    @app.agent(app.topic(topics.events, partitions=partitions), name="store-events")
+    async def store_events(stream: Any) -> None:
+        async for batch in stream.take_events(size, within=within):
+            metrics.CONSUMED.labels("store-events").inc(len(batch))
+            events = await decode_all(batch, Event.from_json, "worker.decode")
+            await store_until_done(events_sink, [registry.enrich(e) for e in events])
+
+    @app.agent(app.topic(topics.alerts, partitions=partitions), name="store-alerts")
+    async def store_alerts(stream: Any) -> None:
+        async for batch in stream.take_events(size, within=within):
+            metrics.CONSUMED.labels("store-alerts").inc(len(batch))
+            alerts = await decode_all(batch, Alert.from_json, "worker.decode-alert")
+            await store_until_done(alerts_sink, alerts)
+            await store_until_done(transitions_sink, alerts)
+
+    @app.agent(app.topic(topics.readings, partitions=partitions), name="store-readings")
+    async def store_readings(stream: Any) -> None:
+        async for batch in stream.take_events(size, within=within):
+            metrics.CONSUMED.labels("store-readings").inc(len(batch))
+            readings = await decode_all(batch, ReadingSummary.from_json, "worker.decode-reading")
+            await store_until_done(readings_sink, readings)
