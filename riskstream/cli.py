@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from riskstream.config.schema import Config
 from riskstream.logs import setup_logging
 
 DEFAULT_STATE = Path(os.environ.get("RISKSTREAM_HOME", ".riskstream"))
@@ -97,6 +98,25 @@ def build_parser() -> argparse.ArgumentParser:
     topics.add_argument("action", choices=["create"])
     _add_config(topics)
 
+    al = sub.add_parser("alerts", help="follow the alert stream, or act on an alert",
+                        description="tail: follow rs.alerts like the command center does. "
+                        "ack/resolve/comment: send an operator action to rs.alert-actions; the "
+                        "correlator applies it and publishes the alert's next revision.")
+    al.add_argument("action", choices=["tail", "ack", "resolve", "comment"])
+    al.add_argument("alert_id", nargs="?", help="alert to act on (ack/resolve/comment)")
+    al.add_argument("--site", help="the alert's site_id (ack/resolve/comment)")
+    al.add_argument("--by", default=os.environ.get("USER", "operator"),
+                    help="who acts (default: $USER)")
+    al.add_argument("--comment", default="", help="free text recorded with the action")
+    al.add_argument("--district", help="tail: only this district")
+    al.add_argument("--min-severity", choices=["info", "warning", "major", "critical"],
+                    default="info", help="tail: only alerts at least this severe")
+    al.add_argument("--from-beginning", action="store_true", help="tail: replay the whole topic")
+    al.add_argument("--format", choices=["text", "jsonl"], default="text", help="tail output")
+    al.add_argument("--idle-exit", type=float, default=None,
+                    help="tail: exit after this many seconds without a record")
+    _add_config(al)
+
     ch = sub.add_parser("clickhouse", help="serve the embedded ClickHouse engine over HTTP",
                         description="Own the embedded engine's data folder and serve the "
                         "ClickHouse HTTP interface on 127.0.0.1: user 'riskstream' (writer, "
@@ -150,6 +170,37 @@ def _services(args: argparse.Namespace) -> int:
     return 0
 
 
+def _alerts(args: argparse.Namespace, cfg: Config) -> int:
+    from riskstream.command_center import (
+        AlertFilter,
+        alert_json,
+        follow_alerts,
+        format_alert,
+        make_action,
+        send_action,
+    )
+    from riskstream.events import Severity
+
+    if args.action == "tail":
+        flt = AlertFilter(args.district, Severity(args.min_severity))
+        try:
+            for alert in follow_alerts(cfg.kafka, flt, from_beginning=args.from_beginning,
+                                       idle_timeout=args.idle_exit):
+                print(alert_json(alert) if args.format == "jsonl" else format_alert(alert),
+                      flush=True)
+        except KeyboardInterrupt:
+            pass
+        return 0
+    if not args.alert_id or not args.site:
+        print("error: ack/resolve/comment need ALERT_ID and --site", file=sys.stderr)
+        return 2
+    kind = {"ack": "acknowledge", "resolve": "resolve", "comment": "comment"}[args.action]
+    action = make_action(kind, args.alert_id, args.site, args.by, args.comment)
+    send_action(cfg.kafka, action)
+    print(f"sent {kind} of {args.alert_id} by {args.by} (action {action.action_id})")
+    return 0
+
+
 def _config_check(path: str) -> int:
     from riskstream.config import load
 
@@ -195,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         from riskstream.config import load
 
         cfg = load(args.config)
+        if args.command == "alerts":
+            return _alerts(args, cfg)
         if args.command == "edge":
             from riskstream.edge.agent import run_edge
 
