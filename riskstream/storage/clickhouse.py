@@ -33,6 +33,8 @@ def connect(settings: ClickHouseSettings, analyst: bool = False) -> Any:
     dsn = normalise_dsn(settings.dsn)
     kwargs: dict[str, Any] = {"dsn": dsn}
     if not dsn.startswith("chdb://"):
+        # No server-side session: one client may serve several threads' independent queries.
+        kwargs["autogenerate_session_id"] = False
         if analyst:
             kwargs["username"] = READER_USER
             kwargs["password"] = env_secret(READER_PASSWORD_ENV) or ""

@@ -15,6 +15,7 @@ within one app a blocked sink would hold back the shared consumer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,10 @@ def app_id(cfg: Config, role: str) -> str:
     return cfg.worker.app_id if role == "all" else f"{cfg.worker.app_id}-{role}"
 
 
-def create_app(cfg: Config, role: str, datadir: Path, clickhouse: Any = None) -> faust.App:
+def create_app(
+    cfg: Config, role: str, datadir: Path, clickhouse: Callable[[], Any] | None = None
+) -> faust.App:
+    """``clickhouse`` makes ClickHouse clients for the store role."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     session_timeout = cfg.worker.session_timeout_s

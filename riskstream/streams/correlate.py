@@ -4,6 +4,11 @@ Per event: drop re-deliveries (event_id seen within the dedup window), enrich fr
 registry, run every rule, and turn findings into alert changes. Per operator action: apply it
 to the alert book. Per tick: expire windows, detect silence, escalate. The Faust agent only
 loads the state, calls these, stores the state and publishes the alerts.
+
+Time: rule windows run on event time. Between events a site's clock is its newest event time
+plus the wall time since that event arrived, so windows expire and silence is noticed in real
+time for live data, while a replay of old events is not wiped out by the wall clock. Dedup
+and escalation run on processing (wall) time.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from riskstream.events import Alert, AlertAction, Event, Heartbeat, Severity
 from riskstream.streams import alerts as book_ops
 from riskstream.streams.registry import SiteRegistry
 from riskstream.streams.rules import Rule, compile_rules
-from riskstream.streams.rules.base import Finding
+from riskstream.streams.rules.base import Finding, ts_ms
 
 SiteState = dict[str, Any]
 MAX_SEEN = 50_000
@@ -40,7 +45,21 @@ class SiteProcessor:
 
     @staticmethod
     def new_state(site_id: str) -> SiteState:
-        return {"site": site_id, "seen": {}, "rules": {}, "book": book_ops.new_book()}
+        return {"site": site_id, "seen": {}, "rules": {}, "book": book_ops.new_book(),
+                "clock": None}
+
+    @staticmethod
+    def _advance(state: SiteState, event_ms: int, now_ms: int) -> SiteState:
+        clock = state.get("clock")
+        if clock is None or event_ms >= clock[0]:
+            return {**state, "clock": [event_ms, now_ms]}
+        return state
+
+    @staticmethod
+    def site_time(state: SiteState, now_ms: int) -> int:
+        """The site's event-time clock at wall time ``now_ms``."""
+        clock = state.get("clock")
+        return now_ms if clock is None else clock[0] + max(0, now_ms - clock[1])
 
     def on_event(self, state: SiteState | None, event: Event, now_ms: int) -> tuple[SiteState, Result]:
         state = state or self.new_state(event.site_id)
@@ -60,7 +79,7 @@ class SiteProcessor:
             _put(per_key, key, new)
             rule_states[rule.name] = per_key
             findings += found
-        state = {**state, "seen": seen, "rules": rule_states}
+        state = self._advance({**state, "seen": seen, "rules": rule_states}, ts_ms(event), now_ms)
         return self._apply_findings(state, findings, now_ms)
 
     def on_heartbeat(self, state: SiteState | None, beat: Heartbeat, now_ms: int) -> SiteState:
@@ -77,7 +96,7 @@ class SiteProcessor:
             new, _ = rule.on_event(per_key.get(key), event)
             _put(per_key, key, new)
             rule_states[rule.name] = per_key
-        return {**state, "rules": rule_states}
+        return self._advance({**state, "rules": rule_states}, ts_ms(event), now_ms)
 
     def on_action(
         self, state: SiteState | None, action: AlertAction, now_ms: int
@@ -92,10 +111,11 @@ class SiteProcessor:
     def on_tick(self, state: SiteState, now_ms: int) -> tuple[SiteState | None, Result]:
         findings: list[Finding] = []
         rule_states: dict[str, Any] = {}
+        site_now = self.site_time(state, now_ms)
         for rule in self.rules:
             per_key: dict[str, Any] = {}
             for key, st in state["rules"].get(rule.name, {}).items():
-                new, found = rule.on_tick(st, now_ms)
+                new, found = rule.on_tick(st, site_now)
                 _put(per_key, key, new)
                 findings += found
             if per_key:

@@ -40,12 +40,13 @@ def _clickhouse(cfg: Config, attempts: int = 30) -> Any:
 def run_worker(cfg: Config, state_dir: Path, role: str = "all", loglevel: str = "INFO") -> None:
     from faust.worker import Worker
 
-    client = _clickhouse(cfg) if role in ("all", "store") else None
+    if role in ("all", "store"):
+        _clickhouse(cfg)  # wait for it and migrate before consuming anything
     if cfg.worker.metrics_port:
         start_http_server(cfg.worker.metrics_port, addr="127.0.0.1")
         log.info("metrics on http://127.0.0.1:%d/metrics", cfg.worker.metrics_port)
     # Each worker process needs its own table store folder.
     datadir = state_dir / "faust" / f"{app_id(cfg, role)}-{cfg.worker.metrics_port or 'w'}"
     datadir.mkdir(parents=True, exist_ok=True)
-    app = create_app(cfg, role, datadir, client)
+    app = create_app(cfg, role, datadir, lambda: connect(cfg.clickhouse))
     Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()

@@ -11,13 +11,17 @@ derived from their first event, so a replay cannot open a second alert.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
+from faust.streams import _current_event
 
 from riskstream.config.schema import Config
 from riskstream.deadletter import DeadLetter
@@ -34,6 +38,31 @@ def partition_of(key: str, partitions: int) -> int:
     return int(murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
+class _PartitionContext:
+    """Stands in for Faust's current event while the table is written outside an event.
+
+    Faust's RocksDB store files a key under ``current_event().message.partition``; our writes
+    happen per site after a batch (or on a tick), so we say which partition explicitly: the
+    site's own, which is also where the changelog record goes (murmur2 of the raw key).
+    """
+
+    class _Message:
+        def __init__(self, topic: str, partition: int) -> None:
+            self.topic = topic
+            self.partition = partition
+
+    def __init__(self, topic: str, partition: int) -> None:
+        self.message = self._Message(topic, partition)
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        token = _current_event.set(weakref.ref(self))  # type: ignore[arg-type]
+        try:
+            yield
+        finally:
+            _current_event.reset(token)
+
+
 def _load(raw: bytes | None) -> SiteState | None:
     return json.loads(raw) if raw else None
 
@@ -46,8 +75,9 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool) ->
     topics = cfg.kafka.topics
     processor = SiteProcessor(cfg)
     partitions = cfg.kafka.partitions
-    # Keys are site ids (str), values the JSON state (bytes); both use the app's raw codec.
-    state_table = app.Table("site-state", default=None, partitions=partitions, key_type=str,
+    # Keys are the raw site id bytes (bytes types mean the raw codec): the changelog record
+    # then lands where Kafka's murmur2 puts the site in rs.events. Values are JSON bytes.
+    state_table = app.Table("site-state", default=None, partitions=partitions, key_type=bytes,
                             value_type=bytes, use_partitioner=True,
                             help="Correlation state per site: dedup set, rule windows, alerts")
     source = app.topic(topics.events, topics.alert_actions, topics.health, partitions=partitions)
@@ -80,7 +110,7 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool) ->
         return processor.on_heartbeat(state, beat, now_ms), Result()
 
     async def handle_site(site: str, records: list[Any]) -> None:
-        raw = state_table.get(site)
+        raw = state_table.get(site.encode())
         state = _load(raw)
         alerts: list[Alert] = []
         now_ms = int(time.time() * 1000)
@@ -108,7 +138,8 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool) ->
         if state is not None:
             new = _dump(state)
             if new != raw:
-                state_table[site] = new
+                with _PartitionContext(topics.events, partition_of(site, partitions)).active():
+                    state_table[site.encode()] = new
 
     @app.agent(source, name="correlate")
     async def correlate(stream: Any) -> None:
@@ -132,18 +163,21 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool) ->
             return
         now_ms = int(time.time() * 1000)
         async with lock:
-            for site in [k for k in list(state_table.keys())
-                         if partition_of(k, partitions) in actives]:
-                raw = state_table.get(site)
+            for key in list(state_table.keys()):
+                site = key.decode()
+                if partition_of(site, partitions) not in actives:
+                    continue  # a standby copy, or a partition another worker owns
+                raw = state_table.get(key)
                 state = _load(raw)
                 if state is None:
                     continue
                 new, result = processor.on_tick(state, now_ms)
                 await publish(site, result.alerts)
-                if new is None:
-                    del state_table[site]
-                elif _dump(new) != raw:
-                    state_table[site] = _dump(new)
+                with _PartitionContext(topics.events, partition_of(site, partitions)).active():
+                    if new is None:
+                        del state_table[key]
+                    elif _dump(new) != raw:
+                        state_table[key] = _dump(new)
 
 
 def _check_key(key: str, site_id: str) -> None:

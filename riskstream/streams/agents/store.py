@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def register_store(app: faust.App, cfg: Config, client: Any) -> None:
+def register_store(app: faust.App, cfg: Config, new_client: Callable[[], Any]) -> None:
+    """``new_client`` makes a ClickHouse client; each sink gets its own (they run in threads)."""
     topics = cfg.kafka.topics
     db = cfg.clickhouse.database
     size, within = cfg.clickhouse.batch_size, cfg.clickhouse.batch_seconds
@@ -47,10 +48,10 @@ def register_store(app: faust.App, cfg: Config, client: Any) -> None:
                                                   site_id=site))
         return good
 
-    events_sink = TableSink(client, db, rows.EVENTS)
-    alerts_sink = TableSink(client, db, rows.ALERTS)
-    transitions_sink = TableSink(client, db, rows.TRANSITIONS)
-    readings_sink = TableSink(client, db, rows.READINGS)
+    events_sink = TableSink(new_client(), db, rows.EVENTS)
+    alerts_sink = TableSink(new_client(), db, rows.ALERTS)
+    transitions_sink = TableSink(new_client(), db, rows.TRANSITIONS)
+    readings_sink = TableSink(new_client(), db, rows.READINGS)
 
     @app.agent(app.topic(topics.events, partitions=partitions), name="store-events")
     async def store_events(stream: Any) -> None:
