@@ -117,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
                     help="tail: exit after this many seconds without a record")
     _add_config(al)
 
+    from riskstream.storage.queries import QUERIES
+
+    q = sub.add_parser("query", help="run one of the analysts' example queries",
+                       description="Run a named, documented query as the read-only analyst "
+                       "user. Queries:\n" + "\n".join(f"  {x.name}: {x.question} "
+                                                       f"(defaults: {x.defaults})" for x in QUERIES),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    q.add_argument("name", choices=[x.name for x in QUERIES])
+    q.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="query parameter, e.g. -p hours=48 or -p alert_id=AL...")
+    _add_config(q)
+
     ch = sub.add_parser("clickhouse", help="serve the embedded ClickHouse engine over HTTP",
                         description="Own the embedded engine's data folder and serve the "
                         "ClickHouse HTTP interface on 127.0.0.1: user 'riskstream' (writer, "
@@ -201,6 +213,26 @@ def _alerts(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def _query(args: argparse.Namespace) -> int:
+    from riskstream.config import load
+    from riskstream.storage.clickhouse import connect
+    from riskstream.storage.queries import run
+    from riskstream.tables import format_table
+
+    cfg = load(args.config)
+    params: dict[str, object] = {}
+    for item in args.param:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"error: parameter {item!r} is not KEY=VALUE", file=sys.stderr)
+            return 2
+        params[key] = int(value) if value.lstrip("-").isdigit() else value
+    columns, rows = run(connect(cfg.clickhouse, analyst=True), args.name,
+                        cfg.clickhouse.database, **params)
+    print(format_table(columns, rows))
+    return 0
+
+
 def _config_check(path: str) -> int:
     from riskstream.config import load
 
@@ -238,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
             return _config_check(args.path)
         if args.command == "sql":
             return _sql(args)
+        if args.command == "query":
+            return _query(args)
         if args.command == "clickhouse":
             from riskstream.storage.http_server import serve
 

@@ -51,7 +51,7 @@ def test_messages_are_in_time_order_at_the_given_rate() -> None:
 
 
 @pytest.mark.parametrize("command", ["services", "edge", "worker", "demo", "config", "topics",
-                                     "alerts", "clickhouse", "sql"])
+                                     "alerts", "clickhouse", "sql", "query"])
 def test_every_subcommand_explains_itself(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         build_parser().parse_args([command, "--help"])

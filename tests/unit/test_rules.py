@@ -267,3 +267,18 @@ def test_tick_discards_empty_state_and_heartbeats_raise_nothing() -> None:
 def test_rule_config_errors(bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         TypeAdapter(RuleConfig).validate_python(bad)
+
+
+def test_ticks_use_the_site_event_clock_so_replays_survive() -> None:
+    """Events from an hour ago keep their window: the site clock runs from the newest event."""
+    p = processor()
+    old = -3600.0
+    state, _ = p.on_event(None, gas(old), ms(0))
+    wall = ms(0) + 5_000  # five seconds of wall time later
+    assert p.site_time(state, wall) == ms(old) + 5_000
+    state, res = p.on_tick(state, wall)
+    assert state is not None and state["rules"]["gas-motion"]  # window still open
+    state, res = p.on_event(state, motion(old + 30), wall)
+    assert [a.rule for a in res.alerts] == ["gas-motion"]
+    state, _ = p.on_tick(state, wall + 61_000)  # a minute of silence: the window closes
+    assert state is not None and "gas-motion" not in state["rules"]
