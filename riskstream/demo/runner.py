@@ -19,7 +19,7 @@ from typing import Any
 from riskstream.config import load
 from riskstream.config.loader import with_env_overrides
 from riskstream.config.schema import Config
-from riskstream.events import Event, EventError
+from riskstream.events import ActionKind, Alert, AlertAction, Event, EventError
 from riskstream.launch import RiskstreamProcess, start_process, wait_for_metric
 from riskstream.services import LocalServices, ServiceInfo
 from riskstream.tables import format_table
@@ -28,7 +28,7 @@ log = logging.getLogger("riskstream.demo")
 
 
 class EventPrinter(threading.Thread):
-    """Consumes rs.events and rs.dlq and prints each record as it arrives."""
+    """Consumes rs.events, rs.alerts and rs.dlq and prints each record as it arrives."""
 
     def __init__(self, cfg: Config) -> None:
         super().__init__(daemon=True, name="event-printer")
@@ -43,6 +43,7 @@ class EventPrinter(threading.Thread):
         self._topics = cfg.kafka.topics
         self.assigned = threading.Event()
         self.event_ids: list[str] = []
+        self.alerts: list[Alert] = []
         self.dead_letters: list[dict[str, Any]] = []
         self._halt = threading.Event()
 
@@ -50,7 +51,8 @@ class EventPrinter(threading.Thread):
         def on_assign(consumer: Any, partitions: Any) -> None:
             self.assigned.set()
 
-        self._consumer.subscribe([self._topics.events, self._topics.dlq], on_assign=on_assign)
+        self._consumer.subscribe([self._topics.events, self._topics.dlq, self._topics.alerts],
+                                 on_assign=on_assign)
         try:
             while not self._halt.is_set():
                 msg = self._consumer.poll(0.2)
@@ -65,6 +67,13 @@ class EventPrinter(threading.Thread):
         self.join(10)
 
     def _show(self, topic: str, value: bytes) -> None:
+        if topic == self._topics.alerts:
+            alert = Alert.from_json(value)
+            self.alerts.append(alert)
+            print(f"  ALERT   {alert.severity.value.upper():<8} {alert.status.value:<12} "
+                  f"{alert.rule} r{alert.revision} ({alert.alert_id})\n"
+                  f"          {alert.explanation}", flush=True)
+            return
         if topic == self._topics.dlq:
             record = json.loads(value)
             self.dead_letters.append(record)
@@ -109,6 +118,24 @@ def _publish(cfg: Config, env: dict[str, str], duration: float, rate: float) -> 
     return sent
 
 
+def _acknowledge_first_critical(cfg: Config, printer: EventPrinter) -> None:
+    """Play the command center once: acknowledge the first critical alert."""
+    from riskstream.command_center import send_action
+
+    critical = next((a for a in printer.alerts if a.severity.value == "critical"), None)
+    if critical is None:
+        return
+    print(f"\n  (command center) acknowledging {critical.alert_id} ({critical.rule})", flush=True)
+    send_action(cfg.kafka, AlertAction(alert_id=critical.alert_id, site_id=critical.site_id,
+                                       action=ActionKind.ACKNOWLEDGE, by="demo duty officer",
+                                       comment="crew dispatched to the tank farm"))
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not any(
+            a.alert_id == critical.alert_id and a.status.value == "acknowledged"
+            for a in printer.alerts):
+        time.sleep(0.2)
+
+
 def _summary(cfg: Config, since: datetime, kafka_ids: list[str]) -> bool:
     from riskstream.storage.clickhouse import connect
 
@@ -127,6 +154,12 @@ def _summary(cfg: Config, since: datetime, kafka_ids: list[str]) -> bool:
     stored_ids = {r[0] for r in client.query(
         f"SELECT event_id FROM {db}.events FINAL WHERE {where}").result_rows}
     missing = set(kafka_ids) - stored_ids
+    alerts = client.query(
+        f"SELECT alert_id, rule, severity, status, revision, length(event_ids) AS events "
+        f"FROM {db}.alerts FINAL WHERE updated_at >= toDateTime64('{since:%Y-%m-%d %H:%M:%S}', 3, "
+        f"'UTC') ORDER BY first_ts")
+    print("\nAlerts stored in ClickHouse (latest revision of each):")
+    print(format_table(list(alerts.column_names), alerts.result_rows))
     print(f"\nKafka rs.events: {len(kafka_ids)} events; ClickHouse: {distinct} distinct "
           f"({rows} rows before de-duplication); missing in ClickHouse: {len(missing)}")
     return not missing
@@ -163,6 +196,7 @@ def run_demo(config_path: str, state_dir: Path, duration: float, rate: float) ->
         print(f"\nSimulating {len(cfg.sensors)} sensors at {rate:g} readings/s for {duration:g} s;"
               " events as they reach Kafka:")
         sent = _publish(cfg, env, duration, rate)
+        _acknowledge_first_critical(cfg, printer)
         print(f"\npublished {sent} readings; waiting for the worker to store every event ...")
         edge.stop()
         produced = len(printer.event_ids)
