@@ -70,6 +70,9 @@ def create_app(
         broker_heartbeat_interval=max(0.5, session_timeout / 10),
         broker_rebalance_timeout=max(session_timeout * 2, 10.0),
         broker_commit_interval=1.0,
+        # Larger fetches and buffers: Faust's per-message cost dominates, not Kafka's.
+        broker_max_poll_records=5000,
+        stream_buffer_maxsize=20000,
         stream_wait_empty=False,
         web_enabled=False,
         autodiscover=False,

@@ -1,0 +1,74 @@
+"""Shared benchmark plumbing: services in a scratch folder, configs, results files."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from riskstream.config import load
+from riskstream.config.loader import with_env_overrides
+from riskstream.config.schema import Config
+from riskstream.services import LocalServices, ServiceInfo
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@contextmanager
+def local_services() -> Iterator[tuple[ServiceInfo, Path]]:
+    """Kafka, Mosquitto and ClickHouse in a scratch folder, stopped afterwards."""
+    scratch = Path(tempfile.mkdtemp(prefix="rs-bench-"))
+    stack = LocalServices(scratch / "services")
+    info = stack.up()
+    saved = dict(os.environ)
+    os.environ.update(info.env())
+    try:
+        yield info, scratch
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        stack.down()
+
+
+def write_config(folder: Path, yaml_text: str, info: ServiceInfo) -> tuple[Path, Config]:
+    path = folder / f"bench-{uuid.uuid4().hex[:6]}.yaml"
+    path.write_text(yaml_text)
+    return path, with_env_overrides(load(path, environ={}), info.env())
+
+
+def save(name: str, figures: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{name}.json"
+    payload = {
+        "benchmark": name,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+        "figures": figures,
+    }
+    out.write_text(json.dumps(payload, indent=2) + "\n")
+    return out
+
+
+def wait_until(predicate: Any, timeout: float, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def report(title: str, rows: list[tuple[str, str]]) -> None:
+    print(f"\n{title}")
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"  {key:<{width}}  {value}")

@@ -1,0 +1,350 @@
+"""Stream-worker benchmarks, side by side in one run (results: benchmarks/results/streams.json).
+
+1. throughput: events/s per worker through de-dup + correlation + ClickHouse sink (and each
+   role alone), next to raw aiokafka consumption of the same topic;
+2. sink: TableSink rows/s next to raw clickhouse-connect inserts of the same batches;
+3. latency: MQTT publish at the edge -> alert on rs.alerts, p50/p99, at 5,000 events/s;
+4. scaling: two correlator workers vs one on the same load.
+
+Run: .venv/bin/python -m benchmarks.streams [--events N] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import local_services, report, save, wait_until, write_config
+from riskstream.config.schema import Config
+from riskstream.events import Event, Severity
+from riskstream.launch import RiskstreamProcess, start_process
+from riskstream.services import ServiceInfo
+from riskstream.topics import ensure_topics
+
+RULES = """
+correlation:
+  rules:
+    - {name: gas-spread, type: spread, distinct: source_id, min_points: 2, window_s: 5,
+       match: {kind: sensor.threshold, metric: combustible_gas, min_severity: warning}}
+    - {name: gas-and-motion, type: co_occurrence, window_s: 60,
+       all_of: [{kind: sensor.threshold, metric: combustible_gas}, {kind: "video.*", min_severity: info}]}
+    - {name: many-temperature-events, type: count, scope: point, threshold: 100000, window_s: 600,
+       match: {kind: sensor.threshold, metric: temperature}}
+"""
+
+
+def base_config(tag: str, sites: list[str], extra: str = "", partitions: int = 4) -> str:
+    site_lines = "\n".join(
+        f"  - {{id: {s}, name: {s}, district: d{i % 9}, kind: chemical_plant, "
+        f"risk_points: [{{id: area, name: Area}}]}}" for i, s in enumerate(sites))
+    return f"""sites:
+{site_lines}
+{extra}
+kafka:
+  partitions: {partitions}
+  topics: {{events: b-{tag}.events, dlq: b-{tag}.dlq, readings: b-{tag}.readings,
+           health: b-{tag}.health, alerts: b-{tag}.alerts, alert_actions: b-{tag}.actions}}
+clickhouse:
+  database: bench_{tag}
+  batch_size: 5000
+  batch_seconds: 0.5
+worker:
+  app_id: b-{tag}
+  session_timeout_s: 6
+  correlate_batch: 2000
+{RULES}"""
+
+
+def synthetic_events(n: int, sites: list[str], duplicate_every: int = 100) -> list[Event]:
+    """Temperature threshold events spread over sites; every 100th is re-sent (dedup work)."""
+    t0 = datetime.now(UTC) - timedelta(minutes=5)
+    out: list[Event] = []
+    for i in range(n):
+        site = sites[i % len(sites)]
+        if duplicate_every and i % duplicate_every == 99 and out:
+            out.append(out[-50])
+            continue
+        out.append(Event(kind="sensor.threshold", site_id=site, source_id=f"temp-{i % 7}",
+                         point_id="area", ts=t0 + timedelta(milliseconds=i),
+                         severity=Severity.WARNING, score=0.5, value=190.0, unit="degC",
+                         attrs={"metric": "temperature", "level": "warning"}))
+    return out
+
+
+def produce(cfg: Config, events: list[Event]) -> None:
+    from confluent_kafka import Producer
+
+    from riskstream.kafka_settings import librdkafka_config
+
+    producer = Producer({**librdkafka_config(cfg.kafka), "linger.ms": 20, "acks": "all",
+                         "partitioner": "murmur2_random", "compression.type": "lz4",
+                         "queue.buffering.max.messages": 1_000_000})
+    topic = cfg.kafka.topics.events
+    for e in events:
+        while True:
+            try:
+                producer.produce(topic, key=e.site_id.encode(), value=e.to_json())
+                break
+            except BufferError:
+                producer.poll(0.05)
+    assert producer.flush(60) == 0
+
+
+def raw_aiokafka_rate(cfg: Config, n: int) -> float:
+    """Records/s of a bare aiokafka consumer reading the same topic (no processing)."""
+    from aiokafka import AIOKafkaConsumer
+
+    async def consume() -> float:
+        consumer = AIOKafkaConsumer(cfg.kafka.topics.events, bootstrap_servers=cfg.kafka.bootstrap,
+                                    group_id=f"raw-{time.time_ns()}", auto_offset_reset="earliest",
+                                    enable_auto_commit=False, max_poll_records=5000)
+        await consumer.start()
+        got, started = 0, 0.0
+        try:
+            while got < n:
+                batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
+                if batch and not started:
+                    started = time.perf_counter()
+                got += sum(len(v) for v in batch.values())
+        finally:
+            await consumer.stop()
+        return n / (time.perf_counter() - started)
+
+    return asyncio.run(consume())
+
+
+def worker_rate(path: Path, scratch: Path, info: ServiceInfo, role: str, n: int,
+                workers: int = 1) -> dict[str, float]:
+    """Events/s for ``workers`` processes of ``role`` to consume (and store) ``n`` events."""
+    procs: list[RiskstreamProcess] = []
+    try:
+        for i in range(workers):
+            procs.append(start_process("worker", path, scratch / f"w-{role}-{workers}-{i}",
+                                       info.env(), scratch / "logs", ["--role", role]))
+        started = time.perf_counter()
+        stored_table = None if role == "correlate" else "events"
+
+        def done() -> bool:
+            consumed = sum(p.metric("riskstream_worker_records_consumed_total",
+                                    agent="correlate" if role != "store" else "store-events")
+                           for p in procs)
+            if consumed < n:
+                return False
+            if stored_table is None:
+                return True
+            return sum(p.metric("riskstream_worker_rows_stored_total") for p in procs) >= n
+
+        finished = wait_until(done, timeout=600, interval=0.25)
+        elapsed = time.perf_counter() - started
+        return {"events_per_s": round(n / elapsed, 1) if finished else 0.0,
+                "seconds": round(elapsed, 2), "completed": float(finished)}
+    finally:
+        for p in procs:
+            p.stop()
+
+
+def bench_throughput(info: ServiceInfo, scratch: Path, n: int) -> dict[str, Any]:
+    sites = [f"site-{i:03d}" for i in range(200)]
+    figures: dict[str, Any] = {"events": n, "sites": len(sites)}
+    for role in ("all", "correlate", "store"):
+        tag = f"t{role[:3]}{time.time_ns() % 100000}"
+        path, cfg = write_config(scratch, base_config(tag, sites), info)
+        ensure_topics(cfg.kafka)
+        produce(cfg, synthetic_events(n, sites))
+        if role == "all":
+            figures["raw_aiokafka_events_per_s"] = round(raw_aiokafka_rate(cfg, n), 1)
+        figures[f"worker_{role}"] = worker_rate(path, scratch, info, role, n)
+    figures["ratio_worker_all_to_raw"] = round(
+        figures["worker_all"]["events_per_s"] / figures["raw_aiokafka_events_per_s"], 3)
+    return figures
+
+
+def bench_sink(info: ServiceInfo, batches: int = 20, size: int = 5000) -> dict[str, Any]:
+    from riskstream.config.schema import ClickHouseSettings
+    from riskstream.storage import rows
+    from riskstream.storage.clickhouse import connect
+    from riskstream.storage.migrations import migrate
+    from riskstream.streams.sinks.clickhouse import TableSink
+
+    settings = ClickHouseSettings(dsn=info.clickhouse_dsn)
+    client = connect(settings)
+    db = f"sink_{time.time_ns() % 100000}"
+    migrate(client, db)
+    sites = [f"site-{i:03d}" for i in range(50)]
+    data = [synthetic_events(size, sites, duplicate_every=0) for _ in range(batches)]
+    raw_rows = [rows.EVENTS.rows(b) for b in data]
+    sink = TableSink(client, db, rows.EVENTS)
+    # alternate so that drift on this shared machine hits both sides alike
+    ours = raw = 0.0
+    for batch, prebuilt in zip(data, raw_rows, strict=True):
+        t = time.perf_counter()
+        client.insert(f"{db}.events", prebuilt, column_names=rows.EVENTS.columns)
+        raw += time.perf_counter() - t
+        t = time.perf_counter()
+        sink.write(batch)
+        ours += time.perf_counter() - t
+    total = batches * size
+    client.command(f"DROP DATABASE {db}")
+    return {"rows": total, "batch_size": size,
+            "raw_clickhouse_connect_rows_per_s": round(total / raw, 1),
+            "sink_rows_per_s": round(total / ours, 1), "ratio_sink_to_raw": round(raw / ours, 3)}
+
+
+def bench_latency(info: ServiceInfo, scratch: Path, rate: int, seconds: float) -> dict[str, Any]:
+    """Readings at ``rate``/s through MQTT and the edge (each one an event); probe sites get a
+    gas detector pair at once, whose spread alert's latency is measured from the publish."""
+    from riskstream.testing import mqtt_publisher
+
+    tag = f"lat{time.time_ns() % 100000}"
+    bg_sites = [f"bg-{i:02d}" for i in range(20)]
+    probes = [f"probe-{i:03d}" for i in range(int(seconds * 10) + 20)]
+    sensors = []
+    for i in range(200):
+        site = bg_sites[i % len(bg_sites)]
+        sensors.append(f"  - {{id: t{i:03d}, site: {site}, point: area, metric: temperature, "
+                       f"unit: degC, topic: {tag}/t{i:03d}, thresholds: {{warning: 100, alarm: 500}}}}")
+    for p in probes:
+        for j in (1, 2):
+            sensors.append(f"  - {{id: {p}-g{j}, site: {p}, point: area, metric: combustible_gas, "
+                           f"unit: '%LEL', topic: {tag}/{p}/g{j}, thresholds: {{warning: 25, alarm: 50}}}}")
+    extra = "sensors:\n" + "\n".join(sensors)
+    path, cfg = write_config(scratch, base_config(tag, bg_sites + probes, extra), info)
+    ensure_topics(cfg.kafka)
+    env = info.env()
+    worker = start_process("worker", path, scratch / "lat-w", env, scratch / "logs",
+                           ["--role", "correlate"])
+    edge = start_process("edge", path, scratch / "lat-e", env, scratch / "logs")
+    latencies: list[float] = []
+    stop = threading.Event()
+
+    def listen() -> None:
+        from riskstream.command_center import AlertFilter, follow_alerts
+
+        for alert in follow_alerts(cfg.kafka, AlertFilter(), from_beginning=True,
+                                   stop=stop.is_set):
+            if alert.rule == "gas-spread" and alert.revision == 1:
+                latencies.append(time.time() - alert.last_ts.timestamp())
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    time.sleep(3)
+    pub = mqtt_publisher(env, f"bench-{tag}")
+    level = [0] * 200
+    sent, probes_sent = 0, 0
+    started = time.perf_counter()
+    next_probe = started + 1.0
+    try:
+        while (now := time.perf_counter()) - started < seconds:
+            due = int((now - started) * rate) - sent
+            for _ in range(max(0, due)):
+                i = sent % 200
+                level[i] ^= 1
+                body = {"value": 150.0 if level[i] else 20.0, "ts": _now_iso()}
+                pub.publish(f"{tag}/t{i:03d}", json.dumps(body).encode(), qos=0)
+                sent += 1
+            if now >= next_probe and probes_sent < len(probes):
+                p = probes[probes_sent]
+                ts = _now_iso()
+                for j in (1, 2):
+                    pub.publish(f"{tag}/{p}/g{j}", json.dumps({"value": 30.0, "ts": ts}).encode(),
+                                qos=1)
+                probes_sent += 1
+                next_probe += 0.1
+            time.sleep(0.001)
+        achieved = sent / (time.perf_counter() - started)
+        wait_until(lambda: len(latencies) >= probes_sent, timeout=30)
+    finally:
+        stop.set()
+        pub.disconnect()
+        edge_events = edge.metric("riskstream_edge_events_total")
+        edge.stop()
+        worker.stop()
+    lat = sorted(latencies)
+
+    def pct(q: float) -> float:
+        return round(lat[min(len(lat) - 1, int(q * len(lat)))] * 1000, 1) if lat else -1.0
+
+    return {"target_events_per_s": rate, "achieved_readings_per_s": round(achieved, 1),
+            "edge_events": edge_events, "probe_alerts_sent": probes_sent,
+            "probe_alerts_received": len(lat), "latency_ms_p50": pct(0.5),
+            "latency_ms_p99": pct(0.99), "latency_ms_max": round(lat[-1] * 1000, 1) if lat else -1,
+            "latency_ms_mean": round(statistics.fmean(lat) * 1000, 1) if lat else -1}
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def bench_scaling(info: ServiceInfo, scratch: Path, n: int) -> dict[str, Any]:
+    sites = [f"site-{i:03d}" for i in range(200)]
+    out: dict[str, Any] = {"events": n}
+    for workers in (1, 2):
+        tag = f"s{workers}{time.time_ns() % 100000}"
+        path, cfg = write_config(scratch, base_config(tag, sites), info)
+        ensure_topics(cfg.kafka)
+        produce(cfg, synthetic_events(n, sites))
+        out[f"correlate_{workers}_workers"] = worker_rate(path, scratch, info, "correlate", n,
+                                                          workers)
+    one = out["correlate_1_workers"]["events_per_s"]
+    two = out["correlate_2_workers"]["events_per_s"]
+    out["speedup_2_vs_1"] = round(two / one, 3) if one else 0.0
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=100_000, help="events per throughput run")
+    parser.add_argument("--latency-rate", type=int, default=5000, help="readings/s for latency")
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    args = parser.parse_args()
+    if args.quick:
+        args.events, args.latency_seconds = 10_000, 5.0
+    figures: dict[str, Any] = {}
+    with local_services() as (info, scratch):
+        print("throughput ...", flush=True)
+        figures["throughput"] = bench_throughput(info, scratch, args.events)
+        print("sink ...", flush=True)
+        figures["sink"] = bench_sink(info)
+        print("latency ...", flush=True)
+        figures["latency"] = bench_latency(info, scratch, args.latency_rate, args.latency_seconds)
+        print("scaling ...", flush=True)
+        figures["scaling"] = bench_scaling(info, scratch, args.events)
+    out = save("streams", figures)
+    t, s, la, sc = (figures[k] for k in ("throughput", "sink", "latency", "scaling"))
+    report("Stream workers (events/s per worker)", [
+        ("raw aiokafka consume", f"{t['raw_aiokafka_events_per_s']:,.0f}"),
+        ("worker --role all (dedup+correlate+sink)", f"{t['worker_all']['events_per_s']:,.0f}"),
+        ("worker --role correlate", f"{t['worker_correlate']['events_per_s']:,.0f}"),
+        ("worker --role store", f"{t['worker_store']['events_per_s']:,.0f}"),
+        ("ratio all / raw", f"{t['ratio_worker_all_to_raw']:.3f}"),
+    ])
+    report("ClickHouse sink (rows/s)", [
+        ("raw clickhouse-connect insert", f"{s['raw_clickhouse_connect_rows_per_s']:,.0f}"),
+        ("TableSink.write", f"{s['sink_rows_per_s']:,.0f}"),
+        ("ratio sink / raw", f"{s['ratio_sink_to_raw']:.3f}"),
+    ])
+    report(f"Latency MQTT publish -> rs.alerts at {la['target_events_per_s']} events/s", [
+        ("achieved readings/s", f"{la['achieved_readings_per_s']:,.0f}"),
+        ("probe alerts received/sent", f"{la['probe_alerts_received']}/{la['probe_alerts_sent']}"),
+        ("p50 / p99 / max ms", f"{la['latency_ms_p50']} / {la['latency_ms_p99']} / "
+                               f"{la['latency_ms_max']}"),
+    ])
+    report("Scaling (correlate role)", [
+        ("1 worker events/s", f"{sc['correlate_1_workers']['events_per_s']:,.0f}"),
+        ("2 workers events/s", f"{sc['correlate_2_workers']['events_per_s']:,.0f}"),
+        ("speed-up", f"{sc['speedup_2_vs_1']:.2f}x"),
+    ])
+    print(f"\nresults: {out}")
+
+
+if __name__ == "__main__":
+    main()
