@@ -287,9 +287,12 @@ def main(argv: list[str] | None = None) -> int:
 
             run_edge(cfg)
         elif args.command == "worker":
-            from riskstream.streams.worker import run_worker
+            from riskstream.streams.worker import SUPERVISED_ENV, run_worker, supervise
 
-            run_worker(cfg, args.state_dir.resolve(), args.role, args.log_level)
+            if os.environ.get(SUPERVISED_ENV) or not cfg.worker.stall_timeout_s:
+                run_worker(cfg, args.state_dir.resolve(), args.role, args.log_level)
+            else:
+                return supervise(sys.argv[1:] if argv is None else argv)
         elif args.command == "topics":
             from riskstream.topics import ensure_topics
 

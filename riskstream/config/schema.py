@@ -189,6 +189,10 @@ class WorkerSettings(Strict):
     tick_interval_s: float = Field(1.0, gt=0, description="How often windows, silence and "
                                    "escalation are checked.")
     correlate_batch: int = Field(1000, ge=1, description="Records per correlation batch at most.")
+    stall_timeout_s: float = Field(
+        30.0, ge=0, description="Restart the worker when records wait on its partitions and "
+        "nothing is committed for this long (a stalled Faust consumer); 0 disables."
+    )
 
 
 class EdgeSettings(Strict):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
+
+import orjson
 
 from riskstream.events import Alert, AlertStatus, Event, ReadingSummary
 
@@ -23,7 +24,7 @@ class TableMapping(Generic[T]):
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
+    return orjson.dumps(value, default=str).decode()
 
 
 def _ms(value: Any) -> datetime | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from faust.sensors.monitor import Monitor
 
 from riskstream.config.schema import Config
 from riskstream.kafka_settings import aiokafka_config
@@ -40,6 +41,24 @@ def _broker_credentials(cfg: Config) -> Any:
     if "ssl_context" in conf:
         return faust.SSLCredentials(conf["ssl_context"])
     return None
+
+
+class LeanMonitor(Monitor):
+    """Faust's default monitor keeps per-message statistics for its web UI, which we do not
+    run; our own Prometheus metrics count per batch. Skipping its per-message hooks is
+    measurably cheaper."""
+
+    def on_message_in(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def on_stream_event_in(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def on_stream_event_out(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def on_message_out(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
 
 def app_id(cfg: Config, role: str) -> str:
@@ -76,6 +95,7 @@ def create_app(
         stream_wait_empty=False,
         web_enabled=False,
         autodiscover=False,
+        Monitor=LeanMonitor,
     )
     if role in ("all", "correlate"):
         register_correlator(app, cfg, dlq_decode_errors=(role == "correlate"))

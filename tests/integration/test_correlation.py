@@ -9,6 +9,9 @@ ClickHouse is down for 30 s.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +25,7 @@ from riskstream.config import load
 from riskstream.config.loader import with_env_overrides
 from riskstream.config.schema import Config
 from riskstream.edge.kafka_producer import EventProducer
-from riskstream.events import ActionKind, Alert, AlertAction, Event, Severity
+from riskstream.events import ActionKind, Alert, AlertAction, Event, ReadingSummary, Severity
 from riskstream.launch import RiskstreamProcess, start_process, wait_for_metric
 from riskstream.services import LocalServices, ServiceInfo
 from riskstream.storage.clickhouse import connect
@@ -270,6 +273,42 @@ def test_scenario_gives_exactly_the_expected_alerts(scenario: Scenario) -> None:
     actor = client.command(f"SELECT actor FROM {db}.alert_transitions FINAL "
                            f"WHERE status = 'acknowledged'")
     assert actor == "duty officer"
+    enriched = client.command(f"SELECT district FROM {db}.events FINAL WHERE event_id = 'SCN-E4'")
+    assert enriched == "riverside"  # filled in from the site registry
+
+    # The command center's consumer: only harbour's alerts, latest revisions included.
+    tail = subprocess.run(
+        [sys.executable, "-m", "riskstream", "alerts", "tail", "-c", str(scenario.config_path),
+         "--district", "harbour", "--from-beginning", "--idle-exit", "4", "--format", "jsonl"],
+        env={**os.environ, **scenario.env}, capture_output=True, text=True, timeout=120,
+        check=True)
+    tailed = [Alert.from_json(line) for line in tail.stdout.splitlines()]
+    assert {a.district for a in tailed} == {"harbour"}
+    assert {(a.rule, a.revision) for a in tailed} >= {("gas-and-motion", 3),
+                                                       ("repeated-intrusion", 2)}
+
+
+def test_readings_reach_clickhouse_with_rollups(scenario: Scenario) -> None:
+    scenario.start_worker(role="store")
+    producer = EventProducer(scenario.cfg.kafka)
+    start = T0.replace(second=0)
+    for i in range(120):
+        summary = ReadingSummary("plant-a", "gas-a1", "combustible_gas", "%LEL",
+                                 start + timedelta(seconds=i), 1, float(i), float(i) + 2,
+                                 float(i) + 1, float(i) + 2, 5, "tank-farm")
+        producer.send(scenario.cfg.kafka.topics.readings, b"plant-a", summary.to_json())
+    producer.send(scenario.cfg.kafka.topics.readings, b"plant-a", b'{"schema": 1, "count": 0}')
+    assert producer.flush(30) == 0
+    db = scenario.cfg.clickhouse.database
+    assert wait_rows(scenario.cfg, f"SELECT count() FROM {db}.readings", 120) == 120
+    client = connect(scenario.cfg.clickhouse, analyst=True)
+    per_minute = client.query(
+        f"SELECT minute, minMerge(vmin), maxMerge(vmax), sumMerge(vcount) FROM {db}.readings_1m "
+        f"GROUP BY minute ORDER BY minute").result_rows
+    assert [(r[1], r[2], r[3]) for r in per_minute] == [(0.0, 61.0, 300), (60.0, 121.0, 300)]
+    dlq = [json.loads(v) for _, v in read_topic(scenario.cfg.kafka, scenario.cfg.kafka.topics.dlq,
+                                                expect=1, timeout=20)]
+    assert dlq[0]["stage"] == "worker.decode-reading" and dlq[0]["reason"] == "min: is required"
 
 
 @pytest.mark.parametrize("scenario", ["rocksdb://"], indirect=True)

@@ -1,0 +1,80 @@
+"""Stall watchdog: Faust consumers can silently stop after a rebalance (its issue tracker has
+several such reports, and we saw it here: a worker assigned partitions with records waiting
+processed nothing). The watchdog compares, outside Faust, the group's committed offsets of the
+partitions this worker owns with their end offsets; when records wait and nothing is
+committed for ``stall_after_s``, the worker exits with :data:`STALL_EXIT_CODE` and its
+supervisor (``riskstream worker``) starts a fresh one, which recovers state from the changelog.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from riskstream.config.schema import KafkaSettings
+
+log = logging.getLogger(__name__)
+STALL_EXIT_CODE = 75  # EX_TEMPFAIL: try again
+
+Partition = tuple[str, int]
+
+
+class StallWatchdog(threading.Thread):
+    def __init__(
+        self, settings: KafkaSettings, group_id: str, assigned: Callable[[], set[Partition]],
+        stall_after_s: float, on_stall: Callable[[str], None], interval_s: float = 2.0,
+    ) -> None:
+        super().__init__(daemon=True, name="stall-watchdog")
+        self._settings = settings
+        self._group = group_id
+        self._assigned = assigned
+        self._stall_after = stall_after_s
+        self._on_stall = on_stall
+        self._interval = interval_s
+        self._halt = threading.Event()
+
+    def stop(self) -> None:
+        self._halt.set()
+
+    def run(self) -> None:
+        from confluent_kafka import Consumer, TopicPartition
+
+        from riskstream.kafka_settings import librdkafka_config
+
+        # Not subscribed, so it never joins the group: it only reads offsets.
+        probe = Consumer({**librdkafka_config(self._settings), "group.id": self._group,
+                          "enable.auto.commit": False})
+        last_committed: dict[Partition, int] = {}
+        waiting_since: dict[Partition, float] = {}
+        try:
+            while not self._halt.wait(self._interval):
+                owned = sorted(self._assigned())
+                if not owned:
+                    waiting_since.clear()
+                    continue
+                try:
+                    committed = probe.committed([TopicPartition(t, p) for t, p in owned], timeout=5)
+                    ends = {(t, p): probe.get_watermark_offsets(TopicPartition(t, p), timeout=5)[1]
+                            for t, p in owned}
+                except Exception as exc:  # the broker may be away: not our stall to judge
+                    log.debug("watchdog probe failed: %s", exc)
+                    continue
+                now = time.monotonic()
+                for tp in committed:
+                    key = (tp.topic, tp.partition)
+                    done = tp.offset if tp.offset >= 0 else 0
+                    if ends[key] <= done or last_committed.get(key) != done:
+                        waiting_since.pop(key, None)  # caught up, or progressing
+                    else:
+                        waiting_since.setdefault(key, now)
+                    last_committed[key] = done
+                stalled = [k for k, since in waiting_since.items()
+                           if now - since >= self._stall_after and k in set(owned)]
+                if stalled:
+                    self._on_stall(f"no progress for {self._stall_after:.0f} s on {stalled} "
+                                   "although records are waiting")
+                    return
+        finally:
+            probe.close()
