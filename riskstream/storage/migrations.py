@@ -10,6 +10,25 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+def _rollup_table(name: str, bucket: str) -> str:
+    """A readings rollup: min/max/sum/count/last as aggregate states per time bucket."""
+    return f"""
+CREATE TABLE IF NOT EXISTS {{db}}.{name} (
+    site_id   LowCardinality(String),
+    source_id LowCardinality(String),
+    metric    LowCardinality(String),
+    unit      LowCardinality(String),
+    {bucket:<9} DateTime('UTC') CODEC(Delta, ZSTD),
+    vmin      AggregateFunction(min, Float64),
+    vmax      AggregateFunction(max, Float64),
+    vsum      AggregateFunction(sum, Float64),
+    vcount    AggregateFunction(sum, UInt64),
+    vlast     AggregateFunction(argMax, Float64, DateTime64(3, 'UTC'))
+) ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM({bucket})
+ORDER BY (site_id, source_id, metric, unit, {bucket})"""
+
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "events: one row per detector event; ReplacingMergeTree folds re-delivered event_ids", """
 CREATE TABLE IF NOT EXISTS {db}.events (
@@ -91,21 +110,8 @@ CREATE TABLE IF NOT EXISTS {db}.readings (
 PARTITION BY toYYYYMMDD(ts)
 ORDER BY (site_id, source_id, window_s, ts)
 """),
-    (5, "readings_1m: per-minute rollup (AggregatingMergeTree) fed by a materialized view", """
-CREATE TABLE IF NOT EXISTS {db}.readings_1m (
-    site_id   LowCardinality(String),
-    source_id LowCardinality(String),
-    metric    LowCardinality(String),
-    unit      LowCardinality(String),
-    minute    DateTime('UTC') CODEC(Delta, ZSTD),
-    vmin      AggregateFunction(min, Float64),
-    vmax      AggregateFunction(max, Float64),
-    vsum      AggregateFunction(sum, Float64),
-    vcount    AggregateFunction(sum, UInt64),
-    vlast     AggregateFunction(argMax, Float64, DateTime64(3, 'UTC'))
-) ENGINE = AggregatingMergeTree
-PARTITION BY toYYYYMM(minute)
-ORDER BY (site_id, source_id, metric, unit, minute);
+    (5, "readings_1m: per-minute rollup (AggregatingMergeTree) fed by a materialized view",
+     _rollup_table("readings_1m", "minute") + """;
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.readings_1m_mv TO {db}.readings_1m AS
 SELECT site_id, source_id, metric, unit, toStartOfMinute(ts) AS minute,
        minState(min) AS vmin, maxState(max) AS vmax, sumState(mean * count) AS vsum,
@@ -113,21 +119,8 @@ SELECT site_id, source_id, metric, unit, toStartOfMinute(ts) AS minute,
 FROM {db}.readings WHERE window_s = 1
 GROUP BY site_id, source_id, metric, unit, minute
 """),
-    (6, "readings_1h: per-hour rollup fed from the per-minute one", """
-CREATE TABLE IF NOT EXISTS {db}.readings_1h (
-    site_id   LowCardinality(String),
-    source_id LowCardinality(String),
-    metric    LowCardinality(String),
-    unit      LowCardinality(String),
-    hour      DateTime('UTC') CODEC(Delta, ZSTD),
-    vmin      AggregateFunction(min, Float64),
-    vmax      AggregateFunction(max, Float64),
-    vsum      AggregateFunction(sum, Float64),
-    vcount    AggregateFunction(sum, UInt64),
-    vlast     AggregateFunction(argMax, Float64, DateTime64(3, 'UTC'))
-) ENGINE = AggregatingMergeTree
-PARTITION BY toYYYYMM(hour)
-ORDER BY (site_id, source_id, metric, unit, hour);
+    (6, "readings_1h: per-hour rollup fed from the per-minute one",
+     _rollup_table("readings_1h", "hour") + """;
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.readings_1h_mv TO {db}.readings_1h AS
 SELECT site_id, source_id, metric, unit, toStartOfHour(minute) AS hour,
        minMergeState(vmin) AS vmin, maxMergeState(vmax) AS vmax, sumMergeState(vsum) AS vsum,

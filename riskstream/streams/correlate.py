@@ -68,6 +68,12 @@ class SiteProcessor:
             return state, Result(duplicate=True)
         seen = _remember(seen, event.event_id, now_ms, self._dedup_ms)
         event = self.registry.enrich(event)
+        rule_states, findings = self._run_rules(state, event)
+        state = self._advance({**state, "seen": seen, "rules": rule_states}, ts_ms(event), now_ms)
+        return self._apply_findings(state, findings, now_ms)
+
+    def _run_rules(self, state: SiteState, event: Event) -> tuple[dict[str, Any], list[Finding]]:
+        """Every applicable rule's new state for ``event``, and what they found."""
         findings: list[Finding] = []
         rule_states = dict(state["rules"])
         for rule in self._applicable(event.site_id):
@@ -79,23 +85,14 @@ class SiteProcessor:
             _put(per_key, key, new)
             rule_states[rule.name] = per_key
             findings += found
-        state = self._advance({**state, "seen": seen, "rules": rule_states}, ts_ms(event), now_ms)
-        return self._apply_findings(state, findings, now_ms)
+        return rule_states, findings
 
     def on_heartbeat(self, state: SiteState | None, beat: Heartbeat, now_ms: int) -> SiteState:
         """Heartbeats only feed silence detection; they never raise alerts by themselves."""
         event = Event(kind="device.heartbeat", site_id=beat.site_id, source_id=beat.source_id,
                       ts=beat.ts, severity=Severity.INFO, score=0.0)
         state = state or self.new_state(beat.site_id)
-        rule_states = dict(state["rules"])
-        for rule in self._applicable(beat.site_id):
-            key = rule.key(event)
-            if key is None:
-                continue
-            per_key = dict(rule_states.get(rule.name, {}))
-            new, _ = rule.on_event(per_key.get(key), event)
-            _put(per_key, key, new)
-            rule_states[rule.name] = per_key
+        rule_states, _ = self._run_rules(state, event)  # no rule matches a heartbeat's severity
         return self._advance({**state, "rules": rule_states}, ts_ms(event), now_ms)
 
     def on_action(
