@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "and bad payloads with their reason to rs.dlq. Stops on SIGTERM/Ctrl-C "
                           "after flushing.")
     _add_config(edge)
+    _add_state(edge)
 
     worker = sub.add_parser("worker", help="run a stream worker (correlation, ClickHouse)",
                             description="Run a Faust worker: correlate events per site into "
@@ -285,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "edge":
             from riskstream.edge.agent import run_edge
 
-            run_edge(cfg)
+            run_edge(cfg, args.state_dir.resolve() / "edge")
         elif args.command == "worker":
             from riskstream.streams.worker import SUPERVISED_ENV, run_worker, supervise
 

@@ -56,8 +56,7 @@ def start_process(
     child_env = {**os.environ, **env, f"RS_{role.upper()}_METRICS_PORT": str(port),
                  "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "riskstream", role, "--config", str(config)]
-    if role == "worker":
-        cmd += ["--state-dir", str(state_dir)]
+    cmd += ["--state-dir", str(state_dir)]
     cmd += extra_args or []
     log = log_dir / f"{role}-{port}.log"
     pid = spawn(cmd, log, env=child_env)

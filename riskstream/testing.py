@@ -52,9 +52,14 @@ def mqtt_publisher(env: dict[str, str], client_id: str) -> Any:
 
 
 def read_topic(
-    settings: KafkaSettings, topic: str, *, expect: int, timeout: float = 30.0
+    settings: KafkaSettings, topic: str, *, expect: int, timeout: float = 30.0,
+    settle: float = 0.0,
 ) -> list[tuple[bytes | None, bytes]]:
-    """Read ``topic`` from the beginning until ``expect`` records or ``timeout``; (key, value)."""
+    """Read ``topic`` from the beginning until ``expect`` records or ``timeout``; (key, value).
+
+    With ``settle`` > 0, keep reading after ``expect`` until no record came for that long
+    (to see re-sent duplicates too).
+    """
     from confluent_kafka import Consumer
 
     from riskstream.kafka_settings import librdkafka_config
@@ -64,11 +69,15 @@ def read_topic(
     consumer.subscribe([topic])
     records: list[tuple[bytes | None, bytes]] = []
     deadline = time.monotonic() + timeout
+    last = time.monotonic()
     try:
-        while time.monotonic() < deadline and len(records) < expect:
+        while time.monotonic() < deadline:
+            if len(records) >= expect and (not settle or time.monotonic() - last > settle):
+                break
             msg = consumer.poll(0.2)
             if msg is None or msg.error():
                 continue
+            last = time.monotonic()
             records.append((msg.key(), msg.value() or b""))
     finally:
         consumer.close()

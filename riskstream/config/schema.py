@@ -197,6 +197,10 @@ class WorkerSettings(Strict):
 
 class EdgeSettings(Strict):
     metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port; 0 disables.")
+    outbox_max_mb: float = Field(
+        256.0, gt=0, description="Disk budget of the durable outbox; when full, the oldest "
+        "records of the lowest severity below critical are dropped (counted)."
+    )
 
 
 class Config(Strict):

@@ -1,7 +1,9 @@
-"""The edge agent: a thin shell that wires MQTT -> SensorPipeline -> Kafka.
+"""The edge agent: a thin shell that wires MQTT -> SensorPipeline -> durable outbox -> Kafka.
 
-All decisions live in :mod:`riskstream.sensors.pipeline`; this module only moves bytes and
-keeps the process alive: a bad payload becomes a dead letter, never an exception.
+All decisions live in :mod:`riskstream.sensors.pipeline`. A message's events (and the sensor's
+new alarm level) are committed to the outbox before the MQTT message is acknowledged, so a
+crash loses nothing: the broker re-delivers what was not acknowledged (persistent session,
+QoS 1) and the forwarder sends what Kafka has not acknowledged.
 """
 
 from __future__ import annotations
@@ -11,45 +13,61 @@ import signal
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from types import FrameType
 
 from prometheus_client import start_http_server
 
 from riskstream.config.schema import Config
 from riskstream.edge import metrics
-from riskstream.edge.kafka_producer import EventProducer
+from riskstream.edge.forwarder import Forwarder
 from riskstream.edge.mqtt_source import MqttSource
+from riskstream.edge.outbox import Outbox, OutboxRecord
 from riskstream.events import utc_now
 from riskstream.sensors.pipeline import SensorPipeline
 
 log = logging.getLogger(__name__)
+LEVEL_PREFIX = "level:"
 
 
 class EdgeAgent:
-    def __init__(self, cfg: Config, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, cfg: Config, state_dir: Path,
+                 clock: Callable[[], datetime] = utc_now) -> None:
         self._cfg = cfg
         self._clock = clock
         self._topics = cfg.kafka.topics
         self.pipeline = SensorPipeline(cfg)
-        self.producer = EventProducer(cfg.kafka)
+        self.outbox = Outbox(state_dir / "outbox.sqlite3", int(cfg.edge.outbox_max_mb * 2**20))
+        saved = self.outbox.state(LEVEL_PREFIX)
+        self.pipeline.restore_levels({k[len(LEVEL_PREFIX):]: int(v) for k, v in saved.items()})
+        self.forwarder = Forwarder(self.outbox, cfg.kafka)
         self.source = MqttSource(cfg.mqtt, self.pipeline.topics, self.handle)
         self._stop = threading.Event()
 
     def handle(self, topic: str, payload: bytes) -> None:
         outcome = self.pipeline.process(topic, payload, self._clock())
+        records: list[OutboxRecord] = []
+        state: dict[str, str] = {}
         if outcome.dead_letter is not None:
             dl = outcome.dead_letter
             metrics.DEAD_LETTERS.labels(dl.error_type).inc()
             log.warning("dead letter stage=%s reason=%s", dl.stage, dl.reason)
-            self.producer.send(self._topics.dlq, dl.key, dl.to_json())
-            return
+            records.append(OutboxRecord(self._topics.dlq, dl.key, dl.to_json()))
         if outcome.reading is not None:
             metrics.READINGS.labels(outcome.reading.sensor_id).inc()
         for event in outcome.events:
             metrics.EVENTS.labels(event.kind, event.severity.value).inc()
             log.info("event kind=%s site=%s source=%s severity=%s value=%s", event.kind,
                      event.site_id, event.source_id, event.severity.value, event.value)
-            self.producer.send(self._topics.events, event.site_id.encode(), event.to_json())
+            records.append(OutboxRecord(self._topics.events, event.site_id.encode(),
+                                        event.to_json(), event.severity.rank))
+            state[LEVEL_PREFIX + event.source_id] = str(self.pipeline.levels()[event.source_id])
+        if records:
+            dropped = self.outbox.put(records, state).dropped
+            if dropped:
+                metrics.OUTBOX_DROPPED.inc(dropped)
+                log.error("outbox over its %.0f MB budget: dropped %d low-severity records",
+                          self._cfg.edge.outbox_max_mb, dropped)
 
     def stop(self, *_: object) -> None:
         self._stop.set()
@@ -59,20 +77,22 @@ class EdgeAgent:
         if self._cfg.edge.metrics_port:
             start_http_server(self._cfg.edge.metrics_port, addr="127.0.0.1")
             log.info("metrics on http://127.0.0.1:%d/metrics", self._cfg.edge.metrics_port)
+        self.forwarder.start()
         self.source.start()
-        log.info("edge agent running sensors=%d kafka=%s", len(self.pipeline.topics),
-                 self._cfg.kafka.bootstrap)
+        log.info("edge agent running sensors=%d kafka=%s outbox=%d waiting",
+                 len(self.pipeline.topics), self._cfg.kafka.bootstrap, self.outbox.depth())
         try:
-            while not self._stop.is_set():
-                self.producer.poll(0.2)
+            while not self._stop.wait(0.5):
+                pass
         finally:
             self.source.stop()
-            left = self.producer.flush(30)
-            log.info("edge agent stopped; undelivered=%d", left)
+            left = self.forwarder.stop(30)
+            self.outbox.close()
+            log.info("edge agent stopped; %d records wait in the outbox for the next start", left)
 
 
-def run_edge(cfg: Config) -> None:
-    agent = EdgeAgent(cfg)
+def run_edge(cfg: Config, state_dir: Path) -> None:
+    agent = EdgeAgent(cfg, state_dir)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping", signal.Signals(signum).name)

@@ -11,5 +11,8 @@ DELIVERED = Counter("riskstream_edge_kafka_delivered_total", "Records acknowledg
                     ["topic"])
 DELIVERY_ERRORS = Counter("riskstream_edge_kafka_delivery_errors_total",
                           "Records Kafka did not acknowledge", ["topic"])
+OUTBOX_DEPTH = Gauge("riskstream_edge_outbox_depth", "Records waiting in the durable outbox")
+OUTBOX_DROPPED = Counter("riskstream_edge_outbox_dropped_total",
+                         "Records dropped to keep the outbox within its disk budget")
 MQTT_CONNECTED = Gauge("riskstream_edge_mqtt_connected", "1 while subscribed to the MQTT broker")
 MQTT_RECONNECTS = Counter("riskstream_edge_mqtt_connects_total", "MQTT (re)connections")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -26,9 +24,10 @@ class MqttSource:
         self._settings = settings
         self._topics = topics
         self._handler = handler
-        client_id = f"{settings.client_id}-{socket.gethostname()}-{os.getpid()}"
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                   protocol=mqtt.MQTTv311, clean_session=True)
+        # A persistent session under a stable client id: while the agent is down (or
+        # restarting after a crash) the broker keeps its QoS 1 messages for it.
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=settings.client_id,
+                                   protocol=mqtt.MQTTv311, clean_session=False)
         if settings.username:
             self._client.username_pw_set(settings.username, env_secret(settings.password_env))
         if settings.tls:

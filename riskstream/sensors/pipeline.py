@@ -41,6 +41,13 @@ class SensorPipeline:
     def topics(self) -> list[str]:
         return sorted(self._by_topic)
 
+    def levels(self) -> dict[str, int]:
+        """Alarm level per sensor, to persist across restarts."""
+        return dict(self._levels)
+
+    def restore_levels(self, levels: dict[str, int]) -> None:
+        self._levels.update(levels)
+
     def process(self, topic: str, payload: bytes, received_at: datetime) -> Outcome:
         sensor = self._by_topic.get(topic)
         if sensor is None:

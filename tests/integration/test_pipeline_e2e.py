@@ -60,6 +60,7 @@ kafka:
            health: e2e-{u}.health, alerts: e2e-{u}.alerts, alert_actions: e2e-{u}.actions}}
 mqtt:
   username: riskstream-edge
+  client_id: e2e-{u}
 clickhouse:
   database: e2e_{u}
   batch_size: 7

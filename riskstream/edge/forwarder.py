@@ -1,0 +1,108 @@
+"""Forward the outbox to Kafka: idempotent producer (acks=all), delete only what Kafka acked.
+
+While deliveries succeed many records are in flight at once; when they stop (Kafka or the
+link is away) the window shrinks to a few probes, so that when the link returns the outbox
+is read again by priority and critical records go first rather than queueing behind a long
+backlog inside the producer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from confluent_kafka import KafkaError, Message, Producer
+
+from riskstream.config.schema import KafkaSettings
+from riskstream.edge import metrics
+from riskstream.edge.outbox import Outbox
+from riskstream.kafka_settings import librdkafka_config
+
+log = logging.getLogger(__name__)
+
+WINDOW_HEALTHY = 5000
+WINDOW_PROBING = 100
+
+
+class Forwarder(threading.Thread):
+    def __init__(self, outbox: Outbox, settings: KafkaSettings, client_id: str = "riskstream-edge",
+                 batch: int = 1000) -> None:
+        super().__init__(daemon=True, name="outbox-forwarder")
+        conf: dict[str, Any] = {
+            **librdkafka_config(settings), "client.id": client_id,
+            "enable.idempotence": True, "acks": "all", "linger.ms": 5,
+            "compression.type": "lz4",
+            # Same key -> partition mapping as Faust/aiokafka (murmur2): a site's records of
+            # every topic share one partition number.
+            "partitioner": "murmur2_random",
+            "message.timeout.ms": 30_000,
+        }
+        self._producer = Producer(conf)
+        self._outbox = outbox
+        self._batch = batch
+        self._in_flight: set[int] = set()
+        self._acked: list[int] = []
+        self._last_ack = time.monotonic()
+        self._depth_at = 0.0
+        self._halt = threading.Event()
+        self.delivered = 0
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self._pump(0.05)
+
+    def _pump(self, wait: float) -> None:
+        healthy = time.monotonic() - self._last_ack < 2.0
+        window = WINDOW_HEALTHY if healthy else WINDOW_PROBING
+        room = window - len(self._in_flight)
+        sent = 0
+        if room > 0:
+            for rec in self._outbox.take(min(room, self._batch), exclude=self._in_flight):
+                self._in_flight.add(rec.seq)
+                try:
+                    self._producer.produce(rec.topic, key=rec.key, value=rec.value,
+                                           on_delivery=self._callback(rec.seq))
+                except BufferError:
+                    self._in_flight.discard(rec.seq)
+                    break
+                sent += 1
+        self._producer.poll(0 if sent else wait)
+        self._commit_acks()
+        if time.monotonic() - self._depth_at > 1.0:
+            self._depth_at = time.monotonic()
+            metrics.OUTBOX_DEPTH.set(self._outbox.depth())
+
+    def _callback(self, seq: int) -> Any:
+        def delivered(err: KafkaError | None, msg: Message) -> None:
+            topic = msg.topic() or "?"
+            if err is None:
+                self._acked.append(seq)
+                self._last_ack = time.monotonic()
+                metrics.DELIVERED.labels(topic).inc()
+            else:  # stays in the outbox; taken again later
+                self._in_flight.discard(seq)
+                metrics.DELIVERY_ERRORS.labels(topic).inc()
+                log.warning("kafka delivery failed topic=%s error=%s; will retry", topic, err)
+        return delivered
+
+    def _commit_acks(self) -> None:
+        if self._acked:
+            acked, self._acked = self._acked, []
+            self._outbox.ack(acked)
+            self._in_flight.difference_update(acked)
+            self.delivered += len(acked)
+
+    def stop(self, flush_timeout: float = 30.0) -> int:
+        """Stop forwarding; wait up to ``flush_timeout`` for what is in flight. Returns the
+        number of records still in the outbox (they are sent after the next start)."""
+        self._halt.set()
+        self.join(10)
+        deadline = time.monotonic() + flush_timeout
+        while self._in_flight and time.monotonic() < deadline:
+            self._producer.poll(0.1)
+            self._commit_acks()
+        self._producer.flush(max(0.0, deadline - time.monotonic()))
+        self._commit_acks()
+        return self._outbox.depth()
