@@ -197,6 +197,10 @@ class WorkerSettings(Strict):
 
 class EdgeSettings(Strict):
     metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port; 0 disables.")
+    heartbeat_s: float = Field(10.0, gt=0, description="How often each reporting device's "
+                               "heartbeat goes to rs.health.")
+    downsample: bool = Field(True, description="Send 1 s and 1 min reading summaries to "
+                             "rs.readings.")
     outbox_max_mb: float = Field(
         256.0, gt=0, description="Disk budget of the durable outbox; when full, the oldest "
         "records of the lowest severity below critical are dropped (counted)."

@@ -23,7 +23,8 @@ from riskstream.edge import metrics
 from riskstream.edge.forwarder import Forwarder
 from riskstream.edge.mqtt_source import MqttSource
 from riskstream.edge.outbox import Outbox, OutboxRecord
-from riskstream.events import utc_now
+from riskstream.events import Heartbeat, ReadingSummary, utc_now
+from riskstream.sensors.downsample import Downsampler
 from riskstream.sensors.pipeline import SensorPipeline
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,13 @@ class EdgeAgent:
         saved = self.outbox.state(LEVEL_PREFIX)
         self.pipeline.restore_levels({k[len(LEVEL_PREFIX):]: int(v) for k, v in saved.items()})
         self.forwarder = Forwarder(self.outbox, cfg.kafka)
+        self.downsampler = Downsampler(cfg.sensors)
+        self._sites = {s.id: s.site for s in cfg.sensors}
+        self._heard: dict[str, int] = {}  # readings per device since its last heartbeat
+        self._lock = threading.Lock()  # downsampler and heartbeat counts: MQTT and main thread
         self.source = MqttSource(cfg.mqtt, self.pipeline.topics, self.handle)
         self._stop = threading.Event()
+        self._last_beat = 0
 
     def handle(self, topic: str, payload: bytes) -> None:
         outcome = self.pipeline.process(topic, payload, self._clock())
@@ -54,7 +60,12 @@ class EdgeAgent:
             log.warning("dead letter stage=%s reason=%s", dl.stage, dl.reason)
             records.append(OutboxRecord(self._topics.dlq, dl.key, dl.to_json()))
         if outcome.reading is not None:
-            metrics.READINGS.labels(outcome.reading.sensor_id).inc()
+            reading = outcome.reading
+            metrics.READINGS.labels(reading.sensor_id).inc()
+            with self._lock:
+                self._heard[reading.sensor_id] = self._heard.get(reading.sensor_id, 0) + 1
+                summaries = self.downsampler.add(reading) if self._cfg.edge.downsample else []
+            records += [self._summary_record(s) for s in summaries]
         for event in outcome.events:
             metrics.EVENTS.labels(event.kind, event.severity.value).inc()
             log.info("event kind=%s site=%s source=%s severity=%s value=%s", event.kind,
@@ -69,6 +80,28 @@ class EdgeAgent:
                 log.error("outbox over its %.0f MB budget: dropped %d low-severity records",
                           self._cfg.edge.outbox_max_mb, dropped)
 
+    def _summary_record(self, summary: ReadingSummary) -> OutboxRecord:
+        return OutboxRecord(self._topics.readings, summary.site_id.encode(), summary.to_json())
+
+    def tick(self, now: datetime) -> None:
+        """Close overdue reading windows; send heartbeats of devices heard from."""
+        now_ms = int(now.timestamp() * 1000)
+        with self._lock:
+            summaries = self.downsampler.flush(now_ms)
+            beat = now_ms - self._last_beat >= self._cfg.edge.heartbeat_s * 1000
+            heard = self._heard if beat else {}
+            if beat:
+                self._heard, self._last_beat = {}, now_ms
+        records = [self._summary_record(s) for s in summaries]
+        depth = self.outbox.depth() if heard else 0
+        for device, count in heard.items():
+            hb = Heartbeat(site_id=self._sites[device], source_id=device, ts=now,
+                           attrs={"readings": count, "outbox_depth": depth,
+                                  "late_readings": self.downsampler.late})
+            records.append(OutboxRecord(self._topics.health, hb.site_id.encode(), hb.to_json()))
+        if records:
+            self.outbox.put(records)
+
     def stop(self, *_: object) -> None:
         self._stop.set()
 
@@ -81,9 +114,10 @@ class EdgeAgent:
         self.source.start()
         log.info("edge agent running sensors=%d kafka=%s outbox=%d waiting",
                  len(self.pipeline.topics), self._cfg.kafka.bootstrap, self.outbox.depth())
+        self._last_beat = int(self._clock().timestamp() * 1000)
         try:
             while not self._stop.wait(0.5):
-                pass
+                self.tick(self._clock())
         finally:
             self.source.stop()
             left = self.forwarder.stop(30)

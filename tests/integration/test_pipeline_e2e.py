@@ -20,6 +20,7 @@ from confluent_kafka import Producer
 from riskstream.config import load
 from riskstream.config.loader import with_env_overrides
 from riskstream.config.schema import Config
+from riskstream.events import Heartbeat
 from riskstream.kafka_settings import librdkafka_config
 from riskstream.launch import start_process, wait_for_metric
 from riskstream.services import ServiceInfo
@@ -65,6 +66,8 @@ clickhouse:
   database: e2e_{u}
   batch_size: 7
   batch_seconds: 0.3
+edge:
+  heartbeat_s: 1
 worker:
   app_id: e2e-{u}
   session_timeout_s: 6
@@ -150,6 +153,14 @@ def test_readings_become_events_in_clickhouse_and_bad_payloads_reach_the_dlq(
         keys = {key for key, _ in read_topic(cfg.kafka, cfg.kafka.topics.events,
                                              expect=len(EXPECTED), timeout=30)}
         assert keys == {b"plant-a"}
+        beats = [Heartbeat.from_json(v) for _, v in read_topic(
+            cfg.kafka, cfg.kafka.topics.health, expect=2, timeout=30)]
+        assert {b.source_id for b in beats} == {"gas-1", "temp-1"}
+        # every reading lands in a 1 s summary (one per second of device time here) and
+        # a 1 min one, once the window closed: 18 + 2 rows
+        windows = len(GAS) + len(TEMP) + 2
+        assert wait_for_metric(worker, "riskstream_worker_rows_stored_total", windows, 60,
+                               table=f"e2e_{unique}.readings") == windows
     finally:
         edge.stop()
         worker.stop()
@@ -168,3 +179,8 @@ def test_readings_become_events_in_clickhouse_and_bad_payloads_reach_the_dlq(
     assert {r["source_id"]: r["unit"] for r in rows} == {"gas-1": "%LEL", "temp-1": "degC"}
     assert [r["score"] for r in rows[:4]] == [0.5, 1.0, 0.5, 0.0]
     assert len({r["event_id"] for r in rows}) == len(EXPECTED)
+    summaries = _sql(cfg, f"SELECT source_id, sum(count) AS n, min(min) AS lo, max(max) AS hi "
+                          f"FROM e2e_{unique}.readings FINAL WHERE window_s = 1 "
+                          f"GROUP BY source_id ORDER BY source_id")
+    assert [(s["source_id"], s["n"], s["lo"], s["hi"]) for s in summaries] == [
+        ("gas-1", len(GAS), min(GAS), max(GAS)), ("temp-1", len(TEMP), min(TEMP), max(TEMP))]
