@@ -13,6 +13,7 @@ import math
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -480,3 +481,55 @@ class Heartbeat:
         return cls(site_id=_text(data, "site_id", max_len=64),
                    source_id=_text(data, "source_id", max_len=128),
                    ts=parse_time(data.get("ts"), "ts"), attrs=attrs)
+
+
+# -- event batches on the wire --------------------------------------------------------------
+
+MAX_BATCH_EVENTS = 500
+
+
+def encode_event_batch(events: Sequence[Event]) -> bytes:
+    """Several events of one site in one Kafka record: ``{"schema": 1, "events": [...]}``.
+
+    The edge packs what is waiting for one site when it sends a backlog; a record with a
+    single event stays a plain event object. Consumers read both with
+    :func:`decode_event_record`.
+    """
+    return _encode({"schema": SCHEMA_VERSION, "events": [e.to_dict() for e in events]})
+
+
+def decode_event_record(payload: bytes | None) -> list[tuple[bytes, Event | EventError]]:
+    """Every event of one record, each with its own bytes and either the event or its error.
+
+    A bad event inside a batch costs only itself; an undecodable record yields one error.
+    """
+    if payload is None:
+        return [(b"", EventError("payload", "empty record (tombstone)"))]
+    try:
+        data = _decode_object(payload)
+    except EventError as exc:
+        return [(payload, exc)]
+    items = data.get("events")
+    if items is None:
+        return [(payload, _try_event(data))]
+    if not isinstance(items, list):
+        return [(payload, EventError("events", "expected a list of events"))]
+    try:
+        _check_schema(data)
+    except EventError as exc:
+        return [(payload, exc)]
+    out: list[tuple[bytes, Event | EventError]] = []
+    for item in items:
+        raw = json.dumps(item, separators=(",", ":")).encode()
+        if not isinstance(item, dict):
+            out.append((raw, EventError("payload", "batch item is not a JSON object")))
+        else:
+            out.append((raw, _try_event(item)))
+    return out
+
+
+def _try_event(data: dict[str, Any]) -> Event | EventError:
+    try:
+        return Event.from_json(data)
+    except EventError as exc:
+        return exc

@@ -19,7 +19,14 @@ from typing import Any
 from riskstream.config import load
 from riskstream.config.loader import with_env_overrides
 from riskstream.config.schema import Config
-from riskstream.events import ActionKind, Alert, AlertAction, Event, EventError
+from riskstream.events import (
+    ActionKind,
+    Alert,
+    AlertAction,
+    Event,
+    EventError,
+    decode_event_record,
+)
 from riskstream.launch import RiskstreamProcess, start_process, wait_for_metric
 from riskstream.services import LocalServices, ServiceInfo
 from riskstream.tables import format_table
@@ -79,11 +86,13 @@ class EventPrinter(threading.Thread):
             self.dead_letters.append(record)
             print(f"  DLQ     {record['stage']:<12} {record['reason']}", flush=True)
             return
-        try:
-            e = Event.from_json(value)
-        except EventError as exc:
-            print(f"  ??      undecodable event: {exc}", flush=True)
-            return
+        for _, item in decode_event_record(value):
+            if isinstance(item, EventError):
+                print(f"  ??      undecodable event: {item}", flush=True)
+            else:
+                self._show_event(item)
+
+    def _show_event(self, e: Event) -> None:
         self.event_ids.append(e.event_id)
         attrs = e.attrs
         print(f"  {e.ts:%H:%M:%S}  {e.severity.value.upper():<8} {e.site_id:<11} "

@@ -1,4 +1,8 @@
-"""Split raw Kafka records into valid events and dead letters (pure; errors as data)."""
+"""Split raw Kafka records into valid events and dead letters (pure; errors as data).
+
+A record holds one event or a batch of one site's events (see
+:func:`riskstream.events.decode_event_record`); a bad event costs only itself.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from riskstream.deadletter import DeadLetter
-from riskstream.events import Event, EventError
+from riskstream.events import Event, EventError, decode_event_record
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,18 +20,16 @@ class RawRecord:
     source: str  # "topic/partition@offset"
 
 
-def decode_events(records: Iterable[RawRecord]) -> tuple[list[Event], list[DeadLetter]]:
+def decode_events(records: Iterable[RawRecord], stage: str = "worker.decode"
+                  ) -> tuple[list[Event], list[DeadLetter]]:
     events: list[Event] = []
     dead: list[DeadLetter] = []
     for rec in records:
-        try:
-            if rec.value is None:
-                raise EventError("payload", "empty record (tombstone)")
-            event = Event.from_json(rec.value)
-        except EventError as exc:
-            site = rec.key.decode("utf-8", "replace") if rec.key else None
-            dead.append(DeadLetter(stage="worker.decode", reason=str(exc), source=rec.source,
-                                   payload=rec.value or b"", site_id=site))
-            continue
-        events.append(event)
+        site = rec.key.decode("utf-8", "replace") if rec.key else None
+        for raw, item in decode_event_record(rec.value):
+            if isinstance(item, EventError):
+                dead.append(DeadLetter(stage=stage, reason=str(item), source=rec.source,
+                                       payload=raw, site_id=site))
+            else:
+                events.append(item)
     return events, dead

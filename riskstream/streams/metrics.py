@@ -11,6 +11,8 @@ SINK_RETRIES = Counter("riskstream_worker_sink_retries_total", "Failed ClickHous
                        ["table"])
 SINK_UP = Gauge("riskstream_worker_sink_up", "1 while the last ClickHouse write succeeded",
                 ["table"])
+EVENTS_CORRELATED = Counter("riskstream_worker_events_correlated_total",
+                            "Events through the correlator (a record may carry many)")
 DUPLICATES = Counter("riskstream_worker_duplicate_events_total",
                      "Re-delivered events dropped by the correlator")
 ALERTS = Counter("riskstream_worker_alerts_published_total", "Alert revisions sent to rs.alerts",

@@ -18,7 +18,7 @@ import pytest
 from riskstream.config import load
 from riskstream.config.loader import with_env_overrides
 from riskstream.config.schema import Config
-from riskstream.events import Event
+from riskstream.events import Event, decode_event_record
 from riskstream.launch import RiskstreamProcess, start_process, wait_for_metric
 from riskstream.services import LocalServices, ServiceInfo
 from riskstream.testing import mqtt_publisher, read_topic
@@ -94,10 +94,17 @@ def _setup(services: ServiceInfo, unique: str, workdir: Path) -> tuple[Path, Con
     return path, cfg
 
 
-def _distinct_events(cfg: Config, expect: int, timeout: float) -> tuple[int, int, Counter[str]]:
-    records = read_topic(cfg.kafka, cfg.kafka.topics.events, expect=expect, timeout=timeout,
-                         settle=3.0)
-    events = [Event.from_json(v) for _, v in records]
+def _distinct_events(cfg: Config, edge: RiskstreamProcess, expect: int,
+                     timeout: float) -> tuple[int, int, Counter[str]]:
+    """Events on rs.events once the edge's outbox is empty (records may carry batches)."""
+    deadline = time.monotonic() + timeout
+    while edge.metric("riskstream_edge_outbox_depth") > 0 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(1.5)  # a last depth sample may lag the final acknowledgements
+    records = read_topic(cfg.kafka, cfg.kafka.topics.events, expect=1,
+                         timeout=max(10.0, deadline - time.monotonic()), settle=3.0)
+    events = [item for _, v in records for _, item in decode_event_record(v)]
+    assert all(isinstance(e, Event) for e in events)
     ids = {e.event_id for e in events}
     per_sensor: Counter[str] = Counter()
     for e in {e.event_id: e for e in events}.values():
@@ -126,7 +133,7 @@ def test_kafka_down_for_30_s_during_10000_events(services: ServiceInfo, unique: 
             stack.start("kafka")
         load.join()
         assert wait_for_metric(edge, "riskstream_edge_readings_total", n, 120) == n
-        distinct, total, per_sensor = _distinct_events(cfg, n, timeout=120)
+        distinct, total, per_sensor = _distinct_events(cfg, edge, n, timeout=120)
     finally:
         edge.stop()
     assert distinct == n, f"{n - distinct} events lost"
@@ -148,7 +155,7 @@ def test_edge_killed_with_sigkill_and_restarted_loses_nothing(
         time.sleep(3)  # readings keep arriving at the broker, queued for the edge's session
         edge = start_process("edge", path, workdir, services.env(), workdir / "logs")
         load.join()
-        distinct, _, per_sensor = _distinct_events(cfg, n, timeout=120)
+        distinct, _, per_sensor = _distinct_events(cfg, edge, n, timeout=120)
     finally:
         edge.stop()
     # The alarm level survived with the events: every reading still made exactly one event.

@@ -25,3 +25,18 @@ def test_decode_splits_events_and_dead_letters() -> None:
     assert dead[1].reason.startswith("payload: not valid UTF-8 JSON")
     assert "tombstone" in dead[2].reason
     assert all(d.stage == "worker.decode" for d in dead)
+
+
+def test_a_batch_record_yields_each_event_and_a_bad_one_costs_only_itself() -> None:
+    from riskstream.events import encode_event_batch
+
+    good = [make_event(value=float(i)) for i in range(3)]
+    batch = json.loads(encode_event_batch(good))
+    batch["events"].insert(1, {**good[0].to_dict(), "score": 7})
+    events, dead = decode_events([RawRecord(json.dumps(batch).encode(), b"plant-east", "t/0@9")])
+    assert events == good
+    (bad,) = dead
+    assert bad.reason.startswith("score: must be within [0, 1]")
+    assert json.loads(bad.payload)["score"] == 7  # the bad event's own bytes, not the batch
+    events, dead = decode_events([RawRecord(b'{"schema": 1, "events": 5}', None, "t/0@10")])
+    assert events == [] and dead[0].reason.startswith("events:")

@@ -25,7 +25,14 @@ from faust.streams import _current_event
 
 from riskstream.config.schema import Config
 from riskstream.deadletter import DeadLetter
-from riskstream.events import Alert, AlertAction, Event, EventError, Heartbeat
+from riskstream.events import (
+    Alert,
+    AlertAction,
+    Event,
+    EventError,
+    Heartbeat,
+    decode_event_record,
+)
 from riskstream.streams import metrics
 from riskstream.streams.agents.common import dead_letter, source_of
 from riskstream.streams.correlate import Result, SiteProcessor, SiteState
@@ -93,15 +100,17 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool) ->
         for a in alerts:
             metrics.ALERTS.labels(a.status.value).inc()
 
+    def apply_event(state: SiteState | None, site: str, event: Event,
+                    now_ms: int) -> tuple[SiteState | None, Result]:
+        _check_key(site, event.site_id)
+        metrics.EVENTS_CORRELATED.inc()
+        state, result = processor.on_event(state, event, now_ms)
+        if result.duplicate:
+            metrics.DUPLICATES.inc()
+        return state, result
+
     def apply(state: SiteState | None, site: str, ev: Any, now_ms: int) -> tuple[SiteState | None, Result]:
         topic = ev.message.topic
-        if topic == topics.events:
-            event = Event.from_json(ev.value)
-            _check_key(site, event.site_id)
-            state, result = processor.on_event(state, event, now_ms)
-            if result.duplicate:
-                metrics.DUPLICATES.inc()
-            return state, result
         if topic == topics.alert_actions:
             action = AlertAction.from_json(ev.value)
             _check_key(site, action.site_id)
@@ -116,25 +125,35 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool) ->
         alerts: list[Alert] = []
         now_ms = int(time.time() * 1000)
         for ev in records:
-            try:
-                state, result = apply(state, site, ev, now_ms)
-            except EventError as exc:
-                is_event = ev.message.topic == topics.events
-                if is_event and not dlq_decode_errors:
-                    metrics.SKIPPED.labels("undecodable event").inc()  # the store agent DLQs it
+            is_event = ev.message.topic == topics.events
+            # one record may carry a batch of the site's events: each in its own boundary
+            items: list[tuple[bytes, Any]] = (decode_event_record(ev.value) if is_event
+                                              else [(ev.value or b"", None)])
+            for raw, item in items:
+                try:
+                    if isinstance(item, EventError):
+                        raise item
+                    if is_event:
+                        state, result = apply_event(state, site, item, now_ms)
+                    else:
+                        state, result = apply(state, site, ev, now_ms)
+                except EventError as exc:
+                    if is_event and not dlq_decode_errors:
+                        metrics.SKIPPED.labels("undecodable event").inc()  # the store DLQs it
+                        continue
+                    await dead_letter(dlq, DeadLetter("worker.correlate", str(exc),
+                                                      source_of(ev), raw, site_id=site))
                     continue
-                await dead_letter(dlq, DeadLetter("worker.correlate", str(exc), source_of(ev),
-                                                  ev.value or b"", site_id=site))
-                continue
-            except Exception as exc:  # a bug must cost one record, not the worker
-                log.exception("correlating %s failed", source_of(ev))
-                await dead_letter(dlq, DeadLetter("worker.correlate", f"internal error: {exc!r}",
-                                                  source_of(ev), ev.value or b"", "crash", site))
-                continue
-            if result.rejected:
-                await dead_letter(dlq, DeadLetter("worker.action", result.rejected, source_of(ev),
-                                                  ev.value or b"", "rejected", site))
-            alerts += result.alerts
+                except Exception as exc:  # a bug must cost one record, not the worker
+                    log.exception("correlating %s failed", source_of(ev))
+                    await dead_letter(dlq, DeadLetter("worker.correlate",
+                                                      f"internal error: {exc!r}",
+                                                      source_of(ev), raw, "crash", site))
+                    continue
+                if result.rejected:
+                    await dead_letter(dlq, DeadLetter("worker.action", result.rejected,
+                                                      source_of(ev), raw, "rejected", site))
+                alerts += result.alerts
         await publish(site, alerts)
         if state is not None:
             new = _dump(state)

@@ -15,10 +15,11 @@ import faust
 
 from riskstream.config.schema import Config
 from riskstream.deadletter import DeadLetter
-from riskstream.events import Alert, Event, EventError, ReadingSummary
+from riskstream.events import Alert, EventError, ReadingSummary
 from riskstream.storage import rows
 from riskstream.streams import metrics
 from riskstream.streams.agents.common import dead_letter, source_of, store_until_done
+from riskstream.streams.decode import RawRecord, decode_events
 from riskstream.streams.registry import SiteRegistry
 from riskstream.streams.sinks.clickhouse import TableSink
 
@@ -57,7 +58,10 @@ def register_store(app: faust.App, cfg: Config, new_client: Callable[[], Any]) -
     async def store_events(stream: Any) -> None:
         async for batch in stream.take_events(size, within=within):
             metrics.CONSUMED.labels("store-events").inc(len(batch))
-            events = await decode_all(batch, Event.from_json, "worker.decode")
+            events, dead = decode_events(
+                RawRecord(ev.value, ev.key, source_of(ev)) for ev in batch)
+            for dl in dead:
+                await dead_letter(dlq, dl)
             await store_until_done(events_sink, [registry.enrich(e) for e in events])
 
     @app.agent(app.topic(topics.alerts, partitions=partitions), name="store-alerts")
