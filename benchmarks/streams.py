@@ -229,7 +229,8 @@ def bench_latency(info: ServiceInfo, scratch: Path, rate: int, seconds: float) -
         for j in (1, 2):
             sensors.append(f"  - {{id: {p}-g{j}, site: {p}, point: area, metric: combustible_gas, "
                            f"unit: '%LEL', topic: {tag}/{p}/g{j}, thresholds: {{warning: 25, alarm: 50}}}}")
-    extra = "sensors:\n" + "\n".join(sensors)
+    extra = ("sensors:\n" + "\n".join(sensors)
+             + f"\nmqtt: {{username: riskstream-edge, client_id: bench-edge-{tag}, qos: 0}}")
     path, cfg = write_config(scratch, base_config(tag, bg_sites + probes, extra), info)
     ensure_topics(cfg.kafka)
     env = info.env()

@@ -17,7 +17,7 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from riskstream.config.schema import KafkaSettings
 from riskstream.edge import metrics
-from riskstream.edge.outbox import Outbox, Pending
+from riskstream.edge.outbox import CRITICAL_PRIORITY, Outbox, Pending
 from riskstream.events import MAX_BATCH_EVENTS
 from riskstream.kafka_settings import librdkafka_config
 
@@ -49,6 +49,7 @@ class Forwarder(threading.Thread):
         self._acked: list[int] = []
         self._last_ack = time.monotonic()
         self._depth_at = 0.0
+        self._cursor = 0  # highest seq handed to the producer by the in-order scan
         self._halt = threading.Event()
         self.delivered = 0
 
@@ -56,13 +57,28 @@ class Forwarder(threading.Thread):
         while not self._halt.is_set():
             self._pump(0.05)
 
+    def _take(self, room: int, healthy: bool) -> list[Pending]:
+        """What to send next. Probing (link down): by priority, a few at a time. Healthy:
+        critical records first, then everything in arrival order from a cursor (cheap)."""
+        limit = min(room, self._batch)
+        if not healthy:
+            self._cursor = 0  # rescan from the start once the link is back
+            return self._outbox.take(limit, exclude=self._in_flight)
+        urgent = [r for r in self._outbox.take_after(0, limit, CRITICAL_PRIORITY)
+                  if r.seq not in self._in_flight]
+        rest = self._outbox.take_after(self._cursor, limit - len(urgent))
+        if rest:
+            self._cursor = rest[-1].seq
+        chosen = {r.seq for r in urgent}  # a critical record may turn up in both scans
+        return urgent + [r for r in rest if r.seq not in self._in_flight and r.seq not in chosen]
+
     def _pump(self, wait: float) -> None:
         healthy = time.monotonic() - self._last_ack < 2.0
         window = WINDOW_HEALTHY if healthy else WINDOW_PROBING
         room = window - len(self._in_flight)
         sent = 0
         if room > 0:
-            taken = self._outbox.take(min(room, self._batch), exclude=self._in_flight)
+            taken = self._take(room, healthy)
             for topic, key, seqs, value in self._records(taken):
                 self._in_flight.update(seqs)
                 try:
@@ -103,6 +119,7 @@ class Forwarder(threading.Thread):
                 metrics.DELIVERED.labels(topic).inc(len(seqs))
             else:  # stays in the outbox; taken again later
                 self._in_flight.difference_update(seqs)
+                self._cursor = 0
                 metrics.DELIVERY_ERRORS.labels(topic).inc()
                 log.warning("kafka delivery failed topic=%s error=%s; will retry", topic, err)
         return delivered

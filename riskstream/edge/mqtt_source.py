@@ -14,7 +14,9 @@ from riskstream.edge import metrics
 
 log = logging.getLogger(__name__)
 
-MessageHandler = Callable[[str, bytes], None]
+# handler(topic, payload, mid, qos): the handler acknowledges QoS 1/2 messages itself, through
+# MqttSource.ack, once what they produced is durable.
+MessageHandler = Callable[[str, bytes, int, int], None]
 
 
 class MqttSource:
@@ -33,6 +35,7 @@ class MqttSource:
         if settings.tls:
             self._client.tls_set(ca_certs=settings.ca_file)
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.manual_ack_set(True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -67,6 +70,11 @@ class MqttSource:
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            self._handler(msg.topic, bytes(msg.payload))
+            self._handler(msg.topic, bytes(msg.payload), msg.mid, msg.qos)
         except Exception:  # never let one message kill the network thread
             log.exception("unexpected error handling topic=%s", msg.topic)
+            self.ack(msg.mid, msg.qos)  # a message that crashes us would crash us again
+
+    def ack(self, mid: int, qos: int) -> None:
+        if qos > 0:
+            self._client.ack(mid, qos)

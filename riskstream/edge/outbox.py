@@ -118,6 +118,15 @@ class Outbox:
             dropped += len(doomed)
         return dropped
 
+    def take_after(self, cursor: int, limit: int, min_priority: int = 0) -> list[Pending]:
+        """Up to ``limit`` records with ``seq > cursor`` (and at least ``min_priority``) in
+        arrival order: the cheap scan for a healthy link, where nothing waits long."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, topic, key, value FROM outbox WHERE seq > ? AND priority >= ? "
+                "ORDER BY seq LIMIT ?", (cursor, min_priority, limit)).fetchall()
+        return [Pending(*row) for row in rows]
+
     def take(self, limit: int, exclude: Iterable[int] = ()) -> list[Pending]:
         """Up to ``limit`` records, highest priority first, skipping those in flight."""
         skip = set(exclude)

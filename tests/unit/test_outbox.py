@@ -50,3 +50,20 @@ def test_disk_budget_drops_oldest_low_severity_first_never_critical(tmp_path: Pa
     tiny = Outbox(tmp_path / "t.db", max_bytes=100)
     assert tiny.put([rec(i, priority=CRITICAL_PRIORITY) for i in range(5)]).dropped == 0
     assert tiny.depth() == 5
+
+
+def test_forwarder_takes_each_record_once_critical_first(tmp_path: Path) -> None:
+    from riskstream.config.schema import KafkaSettings
+    from riskstream.edge.forwarder import Forwarder
+
+    box = Outbox(tmp_path / "o.db")
+    box.put([rec(1), rec(2, priority=CRITICAL_PRIORITY), rec(3)])
+    fwd = Forwarder(box, KafkaSettings(bootstrap="127.0.0.1:1"))  # never connects: no I/O here
+    first = fwd._take(room=10, healthy=True)
+    assert [p.value[:4] for p in first] == [b"0002", b"0001", b"0003"]
+    fwd._in_flight.update(p.seq for p in first)
+    assert fwd._take(room=10, healthy=True) == []
+    # after an outage the backlog is read again by priority, skipping what is in flight
+    box.put([rec(4), rec(5, priority=CRITICAL_PRIORITY)])
+    fwd._in_flight.clear()
+    assert [p.value[:4] for p in fwd._take(room=10, healthy=False)][:2] == [b"0002", b"0005"]
