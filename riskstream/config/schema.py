@@ -191,7 +191,8 @@ class WorkerSettings(Strict):
     correlate_batch: int = Field(1000, ge=1, description="Records per correlation batch at most.")
     stall_timeout_s: float = Field(
         30.0, ge=0, description="Restart the worker when records wait on its partitions and "
-        "nothing is committed for this long (a stalled Faust consumer); 0 disables."
+        "nothing is committed for this long (a stalled Faust consumer); 0 disables. Keep it "
+        "above 5 s, the longest ClickHouse retry pause."
     )
 
 

@@ -1,8 +1,8 @@
 """Stall watchdog: Faust consumers can silently stop after a rebalance (its issue tracker has
 several such reports, and we saw it here: a worker assigned partitions with records waiting
 processed nothing). The watchdog compares, outside Faust, the group's committed offsets of the
-partitions this worker owns with their end offsets; when records wait and nothing is
-committed for ``stall_after_s``, the worker exits with :data:`STALL_EXIT_CODE` and its
+partitions this worker owns with their end offsets; when records wait, nothing is committed
+and no agent did any work for ``stall_after_s``, the worker exits with :data:`STALL_EXIT_CODE` and its
 supervisor (``riskstream worker``) starts a fresh one, which recovers state from the changelog.
 """
 
@@ -17,6 +17,14 @@ from riskstream.config.schema import KafkaSettings
 
 log = logging.getLogger(__name__)
 STALL_EXIT_CODE = 75  # EX_TEMPFAIL: try again
+_activity = [0.0]
+
+
+def mark_activity() -> None:
+    """A sink calls this on every retry: a worker knowingly waiting for ClickHouse is not
+    stalled, though it commits nothing meanwhile. (Only that: ordinary batches of another
+    agent must not hide a stall of this one's partitions.)"""
+    _activity[0] = time.monotonic()
 
 Partition = tuple[str, int]
 
@@ -70,8 +78,9 @@ class StallWatchdog(threading.Thread):
                     else:
                         waiting_since.setdefault(key, now)
                     last_committed[key] = done
+                idle = now - _activity[0] >= self._stall_after
                 stalled = [k for k, since in waiting_since.items()
-                           if now - since >= self._stall_after and k in set(owned)]
+                           if idle and now - since >= self._stall_after and k in set(owned)]
                 if stalled:
                     self._on_stall(f"no progress for {self._stall_after:.0f} s on {stalled} "
                                    "although records are waiting")

@@ -55,6 +55,7 @@ worker:
   app_id: c-{u}
   session_timeout_s: 6
   tick_interval_s: 0.5
+  stall_timeout_s: 10   # a stalled Faust consumer is restarted well within the waits below
   store: {store}
 correlation:
   rules:

@@ -11,7 +11,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from riskstream.config.schema import KafkaSettings
 from riskstream.kafka_settings import librdkafka_config
 from riskstream.services import ServiceInfo
-from riskstream.streams.watchdog import StallWatchdog
+from riskstream.streams.watchdog import StallWatchdog, mark_activity
 
 pytestmark = pytest.mark.integration
 
@@ -39,6 +39,22 @@ def test_watchdog_reports_waiting_records_without_progress(services: ServiceInfo
 
     fired, reasons, dog = watch(2.0)
     assert fired.wait(20), "a partition with waiting records and no commits must be reported"
+    assert "no progress for 2 s" in reasons[0]
+
+    # A worker that keeps working (e.g. retrying a ClickHouse write) is not stalled.
+    busy = threading.Event()
+
+    def keep_busy() -> None:
+        while not busy.wait(0.2):
+            mark_activity()
+
+    threading.Thread(target=keep_busy, daemon=True).start()
+    fired_busy, _, busy_dog = watch(1.0)
+    try:
+        assert not fired_busy.wait(5)
+    finally:
+        busy.set()
+        busy_dog.stop()
     assert topic in reasons[0] and "no progress for 2 s" in reasons[0]
 
     # Commit everything: the group is caught up, nothing to report.

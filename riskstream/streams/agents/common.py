@@ -10,6 +10,7 @@ from typing import Any
 from riskstream.deadletter import DeadLetter
 from riskstream.streams import metrics
 from riskstream.streams.sinks.clickhouse import SinkUnavailable, TableSink
+from riskstream.streams.watchdog import mark_activity
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ async def store_until_done(sink: TableSink[Any], items: Sequence[Any]) -> int:
         try:
             written = await asyncio.get_running_loop().run_in_executor(None, sink.write, items)
         except SinkUnavailable as exc:
+            mark_activity()  # waiting for the store is not a stall
             metrics.SINK_RETRIES.labels(sink.table).inc()
             metrics.SINK_UP.labels(sink.table).set(0)
             log.error("%s; retrying in %.1f s", exc, exc.retry_after)

@@ -41,7 +41,7 @@ class TableSink(Generic[T]):
                                 column_names=self._mapping.columns)
         except Exception as exc:
             self._failures += 1
-            retry_after = min(10.0, 0.25 * 2 ** min(self._failures, 6))
+            retry_after = min(5.0, 0.25 * 2 ** min(self._failures, 6))  # < stall timeouts
             raise SinkUnavailable(f"insert into {self.table} failed: {exc}", retry_after) from exc
         self._failures = 0
         return len(batch)
