@@ -58,9 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     edge = sub.add_parser("edge", help="run the edge agent (MQTT sensors -> events in Kafka)",
                           description="Subscribe to the configured sensor topics, validate and "
-                          "threshold each reading, publish events keyed by site_id to rs.events "
-                          "and bad payloads with their reason to rs.dlq. Stops on SIGTERM/Ctrl-C "
-                          "after flushing.")
+                          "threshold each reading, and send events (rs.events, keyed by site_id), "
+                          "1 s / 1 min reading summaries (rs.readings), heartbeats (rs.health) "
+                          "and bad payloads with their reason (rs.dlq) through a durable outbox "
+                          "in STATE_DIR/edge: nothing is lost while Kafka is away or across a "
+                          "crash. Stops on SIGTERM/Ctrl-C after flushing.")
     _add_config(edge)
     _add_state(edge)
 
