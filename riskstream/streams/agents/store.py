@@ -8,7 +8,7 @@ folded by the tables' ReplacingMergeTree keys.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import faust
@@ -54,27 +54,28 @@ def register_store(app: faust.App, cfg: Config, new_client: Callable[[], Any]) -
     transitions_sink = TableSink(new_client(), db, rows.TRANSITIONS)
     readings_sink = TableSink(new_client(), db, rows.READINGS)
 
-    @app.agent(app.topic(topics.events, partitions=partitions), name="store-events")
-    async def store_events(stream: Any) -> None:
-        async for batch in stream.take_events(size, within=within):
-            metrics.CONSUMED.labels("store-events").inc(len(batch))
-            events, dead = decode_events(
-                RawRecord(ev.value, ev.key, source_of(ev)) for ev in batch)
-            for dl in dead:
-                await dead_letter(dlq, dl)
-            await store_until_done(events_sink, [registry.enrich(e) for e in events])
+    async def decode_event_batch(batch: list[Any]) -> list[Any]:
+        events, dead = decode_events(RawRecord(ev.value, ev.key, source_of(ev)) for ev in batch)
+        for dl in dead:
+            await dead_letter(dlq, dl)
+        return [registry.enrich(e) for e in events]
 
-    @app.agent(app.topic(topics.alerts, partitions=partitions), name="store-alerts")
-    async def store_alerts(stream: Any) -> None:
-        async for batch in stream.take_events(size, within=within):
-            metrics.CONSUMED.labels("store-alerts").inc(len(batch))
-            alerts = await decode_all(batch, Alert.from_json, "worker.decode-alert")
-            await store_until_done(alerts_sink, alerts)
-            await store_until_done(transitions_sink, alerts)
+    def store_agent(topic: str, name: str, decode: Callable[[list[Any]], Awaitable[list[Any]]],
+                    sinks: list[TableSink[Any]]) -> None:
+        """One thin agent: batch, decode (bad records to the DLQ), write every sink."""
 
-    @app.agent(app.topic(topics.readings, partitions=partitions), name="store-readings")
-    async def store_readings(stream: Any) -> None:
-        async for batch in stream.take_events(size, within=within):
-            metrics.CONSUMED.labels("store-readings").inc(len(batch))
-            readings = await decode_all(batch, ReadingSummary.from_json, "worker.decode-reading")
-            await store_until_done(readings_sink, readings)
+        @app.agent(app.topic(topic, partitions=partitions), name=name)
+        async def store(stream: Any) -> None:
+            async for batch in stream.take_events(size, within=within):
+                metrics.CONSUMED.labels(name).inc(len(batch))
+                items = await decode(batch)
+                for sink in sinks:
+                    await store_until_done(sink, items)
+
+    store_agent(topics.events, "store-events", decode_event_batch, [events_sink])
+    store_agent(topics.alerts, "store-alerts",
+                lambda b: decode_all(b, Alert.from_json, "worker.decode-alert"),
+                [alerts_sink, transitions_sink])
+    store_agent(topics.readings, "store-readings",
+                lambda b: decode_all(b, ReadingSummary.from_json, "worker.decode-reading"),
+                [readings_sink])
