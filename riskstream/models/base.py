@@ -1,0 +1,88 @@
+"""The detector contract shared by every sensor and video detector.
+
+A :class:`Detector` scores one input; an :class:`OnlineDetector` also ``learn``s from inputs it
+did not flag and ``advance``s past the ones it did (its context moves on, its notion of normal
+does not). :func:`run_online` is the one loop that enforces that rule.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32]
+
+
+class DetectorInputError(ValueError):
+    """The input cannot be scored (NaN, wrong shape, out-of-order time): say why, never guess."""
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """Scores inputs; higher = more anomalous, always within [0, 1]."""
+
+    name: str
+
+    def warmup(self) -> None:
+        """Prepare for the first score (load a model, run one dummy inference)."""
+
+    def score(self, x: Any) -> float:
+        """Anomaly score of ``x`` in [0, 1]."""
+
+
+@runtime_checkable
+class OnlineDetector(Detector, Protocol):
+    """A detector that keeps learning what normal looks like while it runs."""
+
+    def learn(self, x: Any) -> None:
+        """Take ``x`` (just scored, not flagged) as normal."""
+
+    def advance(self, x: Any) -> None:
+        """Move past ``x`` (just scored and flagged) without learning from it."""
+
+
+def clip_score(value: float) -> float:
+    """A score forced into [0, 1]; NaN is a bug in the detector, so it raises."""
+    if math.isnan(value):
+        raise ArithmeticError("detector produced NaN")
+    return min(1.0, max(0.0, value))
+
+
+def finite_scalar(x: Any) -> float:
+    """A univariate input as a finite float, or a clear error."""
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        raise DetectorInputError(f"expected a number, got {type(x).__name__}") from None
+    if not math.isfinite(value):
+        raise DetectorInputError(f"expected a finite number, got {value}")
+    return value
+
+
+def finite_array(x: Any, shape: tuple[int | None, ...], what: str) -> FloatArray:
+    """``x`` as float32 of ``shape`` (None = any length) with no NaN/inf, or a clear error."""
+    arr = np.asarray(x, dtype=np.float32)
+    if arr.ndim != len(shape) or any(want is not None and got != want for got, want in zip(arr.shape, shape)):
+        raise DetectorInputError(f"{what}: expected shape {shape}, got {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise DetectorInputError(f"{what}: input contains NaN or infinite values")
+    return arr
+
+
+def run_online(
+    detector: OnlineDetector, xs: Iterable[Any], flagged: Callable[[float], bool],
+) -> list[float]:
+    """Score each input in order, learning only from those ``flagged`` rejects."""
+    scores = []
+    for x in xs:
+        s = detector.score(x)
+        scores.append(s)
+        if flagged(s):
+            detector.advance(x)
+        else:
+            detector.learn(x)
+    return scores

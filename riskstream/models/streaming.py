@@ -1,0 +1,159 @@
+"""Streaming univariate detectors that need no labels (NAB-style series).
+
+* :class:`WindowedGaussian` is NAB's own baseline (the same arithmetic: a Gaussian fitted to
+  the last ``window`` values, refitted every ``step`` values; the score is the two-sided tail
+  probability's complement). Kept as the reference a real detector must beat.
+* :class:`KnnLikelihood` is riskstream's streaming detector. Its raw surprise is the distance
+  from the latest short sub-sequence (``embed`` values, scaled by the range seen so far) to its
+  nearest neighbour among the last ``memory`` sub-sequences it learned as normal; the score is
+  the anomaly *likelihood* of that surprise: how unusual the recent mean surprise is against the
+  long-run distribution of surprises, mapped to [0, 1] on a log scale so that 0.5 means a tail
+  probability of 1e-5. Flagged points are not learned (see :func:`riskstream.models.base.run_online`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+from riskstream.models.base import clip_score, finite_scalar
+
+
+def _tail_complement(value: float, mean: float, std: float) -> float:
+    """1 - the two-sided Gaussian tail beyond ``value``: near 1 far from the mean."""
+    if std > 0:
+        z = (value - mean) / std
+    else:
+        z = math.inf if value > mean else (-math.inf if value < mean else 0.0)
+    upper = 0.5 * math.erfc(z / math.sqrt(2.0)) if math.isfinite(z) else (0.0 if z > 0 else 1.0)
+    return max(upper, 1.0 - upper)
+
+
+class WindowedGaussian:
+    """NAB's windowed-Gaussian baseline, reproduced row for row (see tests)."""
+
+    name = "windowed-gaussian"
+
+    def __init__(self, window: int = 6400, step: int = 100) -> None:
+        self.window, self.step = window, step
+        self._data: list[float] = []
+        self._pending: list[float] = []
+        self._mean = 0.0
+        self._std = 1.0
+
+    def warmup(self) -> None:
+        return None
+
+    def score(self, x: float) -> float:
+        value = finite_scalar(x)
+        return 0.0 if not self._data else clip_score(_tail_complement(value, self._mean, self._std))
+
+    def learn(self, x: float) -> None:
+        value = finite_scalar(x)
+        if len(self._data) < self.window:
+            self._data.append(value)
+        else:
+            self._pending.append(value)
+            if len(self._pending) < self.step:
+                return
+            self._data = self._data[self.step:] + self._pending
+            self._pending = []
+        self._mean, self._std = float(np.mean(self._data)), float(np.std(self._data))
+
+    advance = learn  # the baseline learns from everything, as in NAB
+
+
+LOG_FLOOR = 1e-10
+
+
+def log_likelihood_score(likelihood: float) -> float:
+    """Map a likelihood near 1 onto [0, 1]: 0.5 = 1 - 1e-5, 1.0 = 1 - 1e-10."""
+    return clip_score(math.log(1.0 + LOG_FLOOR - likelihood) / math.log(LOG_FLOOR))
+
+
+class KnnLikelihood:
+    """Nearest-neighbour surprise of recent sub-sequences, scored as an anomaly likelihood."""
+
+    name = "knn-likelihood"
+
+    def __init__(self, embed: int = 8, memory: int = 3000, short: int = 10, long: int = 2000,
+                 min_history: int = 100, quarantine: int = 200) -> None:
+        self.embed, self.memory, self.short, self.long = embed, memory, short, long
+        self.min_history, self.quarantine = min_history, quarantine
+        self._seen = 0
+        self._quarantine: deque[tuple[int, float, np.ndarray | None, float]] = deque()
+        self._context: deque[float] = deque(maxlen=embed)
+        self._bank = np.zeros((memory, embed), dtype=np.float64)
+        self._bank_size = 0
+        self._bank_next = 0
+        self._lo = math.inf
+        self._hi = -math.inf
+        self._recent_rank: deque[float] = deque(maxlen=short)
+        self._last_rank = 0.5
+        self._raw_history: deque[float] = deque(maxlen=long)
+        self._last_raw = 0.0
+        self._pending_vector: np.ndarray | None = None
+
+    def warmup(self) -> None:
+        return None
+
+    def _vector(self, value: float) -> np.ndarray | None:
+        if len(self._context) < self.embed - 1:
+            return None
+        span = self._hi - self._lo
+        scale = span if math.isfinite(span) and span > 0 else 1.0
+        window = np.fromiter([*list(self._context)[-(self.embed - 1):], value], dtype=np.float64)
+        return (window - (self._lo if math.isfinite(self._lo) else 0.0)) / scale
+
+    def _raw(self, vec: np.ndarray | None) -> float:
+        if vec is None or self._bank_size < self.min_history:
+            return 0.0
+        diffs = self._bank[: self._bank_size] - vec
+        return float(np.sqrt(np.min(np.einsum("ij,ij->i", diffs, diffs)) / self.embed))
+
+    def score(self, x: float) -> float:
+        value = finite_scalar(x)
+        vec = self._vector(value)
+        raw = self._raw(vec)
+        self._last_raw, self._pending_vector = raw, vec
+        if len(self._raw_history) < self.min_history:
+            return 0.0
+        hist = np.fromiter(self._raw_history, dtype=np.float64)
+        rank = (float(np.sum(hist < raw)) + 0.5 * float(np.sum(hist == raw))) / len(hist)
+        self._last_rank = rank
+        recent = [*self._recent_rank, rank][-self.short:]
+        # Under "normal", ranks are uniform: the mean of n has mean 1/2 and variance 1/(12 n).
+        z = (float(np.mean(recent)) - 0.5) / math.sqrt(1.0 / (12.0 * len(recent)))
+        likelihood = 0.5 * math.erfc(-z / math.sqrt(2.0))
+        return log_likelihood_score(likelihood)
+
+    def _move_on(self, value: float) -> None:
+        self._seen += 1
+        self._release_quarantine()
+        self._context.append(value)
+        self._recent_rank.append(self._last_rank)
+
+    def _admit(self, value: float, vector: np.ndarray | None, raw: float) -> None:
+        self._lo, self._hi = min(self._lo, value), max(self._hi, value)
+        if vector is not None:
+            self._bank[self._bank_next] = vector
+            self._bank_next = (self._bank_next + 1) % self.memory
+            self._bank_size = min(self._bank_size + 1, self.memory)
+        self._raw_history.append(raw)
+
+    def _release_quarantine(self) -> None:
+        while self._quarantine and self._quarantine[0][0] <= self._seen - self.quarantine:
+            _, value, vector, raw = self._quarantine.popleft()
+            self._admit(value, vector, raw)
+
+    def learn(self, x: float) -> None:
+        value = finite_scalar(x)
+        self._admit(value, self._pending_vector, self._last_raw)
+        self._move_on(value)
+
+    def advance(self, x: float) -> None:
+        value = finite_scalar(x)
+        self._quarantine.append((self._seen, value, self._pending_vector, self._last_raw))
+        self._move_on(value)

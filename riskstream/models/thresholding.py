@@ -1,0 +1,68 @@
+"""From scores to detections: a separate, configurable step (detectors never threshold).
+
+:class:`ThresholdFilter` fires when a score reaches ``threshold`` for ``min_consecutive`` inputs
+in a row, stays active until the score falls below ``threshold - hysteresis``, and after a
+detection stays quiet for ``cooldown`` inputs so one incident is one detection. Pure and
+stateful per stream; ``detections`` applies it to a whole series for evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import Field
+
+from riskstream.config.base import Strict
+
+
+class ThresholdConfig(Strict):
+    threshold: float = Field(ge=0.0, le=1.0, description="Score at or above which an input is anomalous.")
+    hysteresis: float = Field(0.0, ge=0.0, le=1.0, description="How far below the threshold a score must "
+                              "fall before the filter re-arms (no flapping around the threshold).")
+    min_consecutive: int = Field(1, ge=1, description="Inputs in a row at/above threshold before firing.")
+    cooldown: int = Field(0, ge=0, description="Inputs after a detection during which no new one fires.")
+
+
+class ThresholdFilter:
+    """Stateful thresholding of one score stream."""
+
+    def __init__(self, cfg: ThresholdConfig) -> None:
+        self.cfg = cfg
+        self._run = 0
+        self._active = False
+        self._quiet = 0
+
+    def above(self, score: float) -> bool:
+        """Whether ``score`` counts as anomalous (ignores persistence and cooldown)."""
+        limit = self.cfg.threshold - (self.cfg.hysteresis if self._active else 0.0)
+        return score >= limit
+
+    def update(self, score: float) -> bool:
+        """Feed one score; True when a new detection starts here."""
+        high = self.above(score)
+        self._run = self._run + 1 if high else 0
+        was_active = self._active
+        self._active = self._run >= self.cfg.min_consecutive
+        if self._quiet > 0:
+            self._quiet -= 1
+            return False
+        fired = self._active and not was_active
+        if fired:
+            self._quiet = self.cfg.cooldown
+        return fired
+
+
+def detections(scores: Iterable[float], cfg: ThresholdConfig) -> list[int]:
+    """1 where a detection starts, else 0, for a whole series."""
+    f = ThresholdFilter(cfg)
+    return [int(f.update(s)) for s in scores]
+
+
+def flags(scores: Iterable[float], cfg: ThresholdConfig) -> list[int]:
+    """1 for every input the filter considers anomalous (point-wise metrics such as F1)."""
+    f = ThresholdFilter(cfg)
+    out = []
+    for s in scores:
+        f.update(s)
+        out.append(int(f._active))
+    return out
