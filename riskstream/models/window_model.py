@@ -1,0 +1,112 @@
+"""The learned multivariate sensor detector: a window autoencoder served from its ONNX artifact.
+
+Training (:func:`train_window_model`) standardises normal rows, fits the autoencoder on their
+sliding windows, exports it, calibrates the score on the same normal data (the error at
+``quantile`` maps to score 0.5) and writes ``model.onnx`` + ``card.json``. Scoring
+(:class:`WindowModelDetector`) reads everything from the card.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from riskstream.models import autoencoder
+from riskstream.models.base import DetectorInputError, FloatArray, clip_score, finite_array
+from riskstream.models.card import (
+    Calibration,
+    CardError,
+    ModelCard,
+    Preprocessing,
+    TensorSpec,
+    file_sha256,
+    write_card,
+)
+from riskstream.models.onnx_model import OnnxModel
+from riskstream.models.windows import fit_scaling, sliding, standardize
+
+
+def error_to_score(error: FloatArray | float, reference: float) -> FloatArray:
+    """Reconstruction error -> [0, 1]; the calibration reference maps to 0.5."""
+    e = np.maximum(np.asarray(error, dtype=np.float64), 0.0)
+    return np.asarray(e / (e + reference), dtype=np.float32)
+
+
+def train_window_model(
+    rows: FloatArray, features: list[str], out_dir: Path, *, name: str, version: str, window: int = 10,
+    quantile: float = 0.99, min_consecutive: int = 1, training: dict[str, Any] | None = None,
+    epochs: int = 400, seed: int = 0, holdout: float = 0.2,
+) -> ModelCard:
+    """Fit on the first ``1 - holdout`` of the normal rows, calibrate on the rest: errors on
+    windows the network has seen are optimistic, so the threshold would sit too low."""
+    rows = finite_array(rows, (None, len(features)), "training rows")
+    split = int(len(rows) * (1.0 - holdout))
+    if split < window or len(rows) - split < window:
+        raise DetectorInputError(f"{len(rows)} rows are too few to train and calibrate a window of {window}")
+    mean, std = fit_scaling(rows[:split])
+    scaled = standardize(rows, mean, std)
+    x = sliding(scaled[:split], window)
+    weights = autoencoder.fit(x, epochs=epochs, seed=seed)
+    errors = autoencoder.reconstruction_error(weights, sliding(scaled[split:], window))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "model.onnx").write_bytes(autoencoder.to_onnx(weights))
+    card = ModelCard(
+        name=name, version=version, task="multivariate sensor anomaly (window autoencoder)",
+        input=TensorSpec(name="window", shape=["batch", window * len(features)],
+                         layout="batch, window rows (oldest first) x features, standardised"),
+        output=TensorSpec(name="error", shape=["batch"], layout="batch"),
+        output_meaning="mean squared reconstruction error of the window; score = e / (e + "
+                       "calibration.error_reference), so 0.5 = the normal-data quantile",
+        preprocessing=Preprocessing(kind="standardized_window", window=window, features=features,
+                                    mean=[float(v) for v in mean], std=[float(v) for v in std]),
+        calibration=Calibration(error_reference=max(float(np.quantile(errors, quantile)), 1e-9),
+                                quantile=quantile, min_consecutive=min_consecutive),
+        training={"rows": len(rows), "fit_rows": split, "calibration_rows": len(rows) - split, "epochs": epochs, "seed": seed, **(training or {})},
+        sha256=file_sha256(out_dir / "model.onnx"),
+    )
+    write_card(out_dir, card)
+    return card
+
+
+class WindowModelDetector:
+    """Streaming: ``score(row)`` with the newest row; it keeps the previous rows as context."""
+
+    def __init__(self, model: OnnxModel) -> None:
+        pre = model.card.preprocessing
+        if pre.kind != "standardized_window" or len(pre.mean) != len(pre.features) != len(pre.std):
+            raise CardError(f"{model.directory}: not a standardised-window model card")
+        self.model = model
+        self.name = model.card.model_ref
+        self.window = pre.window
+        self._mean = np.asarray(pre.mean, dtype=np.float32)
+        self._std = np.asarray(pre.std, dtype=np.float32)
+        self._context: deque[FloatArray] = deque(maxlen=self.window)
+
+    @property
+    def n_features(self) -> int:
+        return len(self._mean)
+
+    def warmup(self) -> None:
+        self.model.warmup()
+
+    def _errors(self, rows: FloatArray) -> FloatArray:
+        return self.model.run(sliding(standardize(rows, self._mean, self._std), self.window))
+
+    def score(self, x: Any) -> float:
+        row = finite_array(x, (self.n_features,), f"{self.name} row")
+        self._context.append(row)
+        if len(self._context) < self.window:
+            return 0.0
+        err = self._errors(np.stack(list(self._context)))[0]
+        return clip_score(float(error_to_score(err, self.model.card.calibration.error_reference)))
+
+    def score_series(self, rows: Any) -> FloatArray:
+        """Scores for a whole [T, F] series at once (evaluation); the first window-1 rows score 0."""
+        arr = finite_array(rows, (None, self.n_features), f"{self.name} series")
+        if len(arr) < self.window:
+            raise DetectorInputError(f"{self.name}: series of {len(arr)} rows is shorter than the window")
+        scores = error_to_score(self._errors(arr), self.model.card.calibration.error_reference)
+        return np.concatenate([np.zeros(self.window - 1, dtype=np.float32), scores])
