@@ -154,7 +154,59 @@ def build_parser() -> argparse.ArgumentParser:
                      help="connect as the read-only user 'analyst' (password from "
                           "RS_CLICKHOUSE_READER_PASSWORD)")
     _add_config(sql)
+
+    models = sub.add_parser("models", help="train or list the ONNX detector artifacts",
+                            description="Train a shipped detector from normal data only, writing "
+                            "MODELS/<name>/<version>/model.onnx + card.json, or list the artifacts "
+                            "with their cards. Recipes run on a 2-core CPU in seconds.")
+    models.add_argument("action", choices=["train", "list"])
+    models.add_argument("name", nargs="?", help="recipe: sensor-skab, sensor-tep or scene-ped2")
+    models.add_argument("--data", type=Path, default=None,
+                        help="evaluation data root (default: $RISKSTREAM_DATA or ../shared/data)")
+    models.add_argument("--models", type=Path, default=Path("models"), help="artifact root (default models/)")
+
+    ev = sub.add_parser("eval", help="measure detection quality on labelled data (NAB, SKAB, TEP, ...)",
+                        description="Run riskstream's detectors next to a baseline on real labelled "
+                        "data; write RESULTS/quality.json, RESULTS/quality.md and PNG plots under "
+                        "RESULTS/quality/. Thresholds come from normal data, never from the labels.")
+    ev.add_argument("dataset", choices=["nab", "skab", "tep", "ped2", "urfd", "all"])
+    ev.add_argument("--data", type=Path, default=None,
+                    help="evaluation data root (default: $RISKSTREAM_DATA or ../shared/data)")
+    ev.add_argument("--results", type=Path, default=Path("benchmarks/results"),
+                    help="results folder (default benchmarks/results)")
+    ev.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     return parser
+
+
+def _models(args: argparse.Namespace) -> int:
+    from riskstream.models.card import CardError, load_card
+    from riskstream.models.recipes import RECIPES, train
+
+    if args.action == "list":
+        for directory in sorted(p.parent for p in args.models.glob("*/*/card.json")):
+            try:
+                card = load_card(directory)
+                print(f"{card.model_ref:24} {card.task}  [{directory}]")
+            except CardError as exc:
+                print(f"{directory}: INVALID: {exc}")
+        return 0
+    if args.name not in RECIPES:
+        print(f"error: name one recipe to train: {', '.join(sorted(RECIPES))}", file=sys.stderr)
+        return 2
+    card = train(args.name, args.data, args.models)
+    print(f"wrote {args.models / card.name / card.version} ({card.model_ref}: {card.task})")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from riskstream.evaluation.report import markdown
+    from riskstream.evaluation.run import DATASETS, run
+
+    names = list(DATASETS) if args.dataset == "all" else [args.dataset]
+    merged = run(names, args.data, args.results, make_plots=not args.no_plots)
+    print(markdown({k: v for k, v in merged.items() if k in names}))
+    print(f"results: {args.results / 'quality.json'}, {args.results / 'quality.md'}")
+    return 0
 
 
 def _services(args: argparse.Namespace) -> int:
@@ -275,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
             return _sql(args)
         if args.command == "query":
             return _query(args)
+        if args.command == "models":
+            return _models(args)
+        if args.command == "eval":
+            return _eval(args)
         if args.command == "clickhouse":
             from riskstream.storage.http_server import serve
 

@@ -17,8 +17,10 @@ def data_root(explicit: str | Path | None = None) -> Path:
     for c in candidates:
         if c and Path(c).is_dir():
             return Path(c)
-    raise DataMissing("evaluation data not found: pass --data PATH or set RISKSTREAM_DATA "
-                      f"(default {_REPO.parent / 'shared' / 'data'} does not exist)")
+    raise DataMissing(
+        "evaluation data not found: pass --data PATH or set RISKSTREAM_DATA "
+        f"(default {_REPO.parent / 'shared' / 'data'} does not exist)"
+    )
 
 
 def dataset_dir(name: str, explicit: str | Path | None = None) -> Path:

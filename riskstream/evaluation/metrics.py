@@ -13,8 +13,15 @@ def binary_rates(pred: Any, labels: Any) -> dict[str, float]:
     tp, fp = int((p & y).sum()), int((p & ~y).sum())
     fn, tn = int((~p & y).sum()), int((~p & ~y).sum())
     f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-    return {"f1": round(f1, 4), "far": round(fp / max(fp + tn, 1), 4), "mar": round(fn / max(fn + tp, 1), 4),
-            "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+    return {
+        "f1": round(f1, 4),
+        "far": round(fp / max(fp + tn, 1), 4),
+        "mar": round(fn / max(fn + tp, 1), 4),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+    }
 
 
 def roc_auc(scores: Any, labels: Any) -> float:
@@ -31,6 +38,6 @@ def roc_auc(scores: Any, labels: Any) -> float:
         j = i
         while j + 1 < len(s) and sorted_s[j + 1] == sorted_s[i]:
             j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2.0 + 1.0
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
         i = j + 1
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))

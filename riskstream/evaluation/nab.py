@@ -55,7 +55,9 @@ def load_series(data: str | Path | None = None) -> list[Series]:
     return out
 
 
-def _score_all(series: list[Series], make: Callable[[], OnlineDetector], threshold: float) -> list[list[float]]:
+def _score_all(
+    series: list[Series], make: Callable[[], OnlineDetector], threshold: float
+) -> list[list[float]]:
     return [run_online(make(), s.values, lambda v: v >= threshold) for s in series]
 
 
@@ -63,12 +65,17 @@ def _profile_scores(series: list[Series], hits: list[list[float]], threshold: fl
     n_windows = sum(len(s.windows) for s in series)
     result: dict[str, Any] = {}
     for name, profile in PROFILES.items():
-        files = [score_file(h, s.labels, s.windows, threshold, profile) for s, h in zip(series, hits)]
+        files = [
+            score_file(h, s.labels, s.windows, threshold, profile)
+            for s, h in zip(series, hits, strict=True)
+        ]
         raw = sum(f.score for f in files)
         result[name] = {
-            "score": round(normalised(raw, n_windows, profile), 2), "raw": round(raw, 4),
-            "files": {s.name: round(f.score, 4) for s, f in zip(series, files)},
-            "windows_detected": sum(f.detected_windows for f in files), "windows": n_windows,
+            "score": round(normalised(raw, n_windows, profile), 2),
+            "raw": round(raw, 4),
+            "files": {s.name: round(f.score, 4) for s, f in zip(series, files, strict=False)},
+            "windows_detected": sum(f.detected_windows for f in files),
+            "windows": n_windows,
             "false_positive_rows": sum(f.fp for f in files),
         }
     return result
@@ -81,9 +88,16 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
     base_scores = _score_all(series, WindowedGaussian, BASELINE_THRESHOLD)
     return {
         "dataset": "NAB realKnownCause (7 series, normalised over their windows)",
-        "detector": {"name": KnnLikelihood.name, "threshold": DETECTOR_THRESHOLD.model_dump(),
-                     **_profile_scores(series, ours_hits, 1.0)},
-        "baseline": {"name": WindowedGaussian.name, "threshold": BASELINE_THRESHOLD,
-                     **_profile_scores(series, base_scores, BASELINE_THRESHOLD)},
-        "_series": series, "_scores": {"ours": ours_scores, "baseline": base_scores, "hits": ours_hits},
+        "detector": {
+            "name": KnnLikelihood.name,
+            "threshold": DETECTOR_THRESHOLD.model_dump(),
+            **_profile_scores(series, ours_hits, 1.0),
+        },
+        "baseline": {
+            "name": WindowedGaussian.name,
+            "threshold": BASELINE_THRESHOLD,
+            **_profile_scores(series, base_scores, BASELINE_THRESHOLD),
+        },
+        "_series": series,
+        "_scores": {"ours": ours_scores, "baseline": base_scores, "hits": ours_hits},
     }

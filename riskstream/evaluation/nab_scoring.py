@@ -58,7 +58,9 @@ def scaled_sigmoid(position: float) -> float:
     return 2.0 / (1.0 + math.exp(5.0 * position)) - 1.0
 
 
-def window_index_ranges(timestamps: Sequence[str], windows: Sequence[tuple[str, str]]) -> list[tuple[int, int]]:
+def window_index_ranges(
+    timestamps: Sequence[str], windows: Sequence[tuple[str, str]]
+) -> list[tuple[int, int]]:
     """Row index ranges (inclusive) of windows given as timestamps that occur in the file."""
     index = {ts: i for i, ts in enumerate(timestamps)}
     ranges = []
@@ -70,7 +72,9 @@ def window_index_ranges(timestamps: Sequence[str], windows: Sequence[tuple[str, 
     return sorted(ranges)
 
 
-def row_weights(n_rows: int, windows: Sequence[tuple[int, int]], profile: Profile) -> tuple[list[float], list[int]]:
+def row_weights(
+    n_rows: int, windows: Sequence[tuple[int, int]], profile: Profile
+) -> tuple[list[float], list[int]]:
     """Per row: the score a detection there would earn, and the window it is in (-1 = none)."""
     weights = [0.0] * n_rows
     window_of = [-1] * n_rows
@@ -97,8 +101,11 @@ def row_weights(n_rows: int, windows: Sequence[tuple[int, int]], profile: Profil
 
 
 def score_file(
-    scores: Sequence[float], labels: Sequence[int], windows: Sequence[tuple[int, int]],
-    threshold: float, profile: Profile,
+    scores: Sequence[float],
+    labels: Sequence[int],
+    windows: Sequence[tuple[int, int]],
+    threshold: float,
+    profile: Profile,
 ) -> FileScore:
     """Score one file's anomaly scores at ``threshold`` under ``profile``."""
     n = len(scores)

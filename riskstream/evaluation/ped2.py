@@ -7,6 +7,7 @@ model), which is what motion detection alone would give.
 from __future__ import annotations
 
 import csv
+import itertools
 import tempfile
 import time
 from pathlib import Path
@@ -26,22 +27,28 @@ def labels(root: Path) -> dict[str, np.ndarray]:
     with (root / "ped2_testing_frame_labels.csv").open(newline="") as fh:
         for row in csv.DictReader(fh):
             y = np.zeros(int(row["n_frames"]), dtype=int)
-            y[int(row["anomaly_first_frame_1based"]) - 1: int(row["anomaly_last_frame_1based"])] = 1
+            y[int(row["anomaly_first_frame_1based"]) - 1 : int(row["anomaly_last_frame_1based"])] = 1
             out[row["clip"]] = y
     return out
 
 
 def train(root: Path, out_dir: Path, version: str = "1") -> None:
     clips = sorted((root / "training" / "frames").iterdir())
-    train_scene_model((jpeg_folder(c) for c in clips), out_dir, name="scene-ped2", version=version,
-                      training={"data": f"UCSD Ped2 training clips {', '.join(c.name for c in clips)} "
-                                        "(normal footage only)",
-                                "command": "riskstream models train scene-ped2 --data PATH"})
+    train_scene_model(
+        (jpeg_folder(c) for c in clips),
+        out_dir,
+        name="scene-ped2",
+        version=version,
+        training={
+            "data": f"UCSD Ped2 training clips {', '.join(c.name for c in clips)} (normal footage only)",
+            "command": "riskstream models train scene-ped2 --data PATH",
+        },
+    )
 
 
 def _frame_energy(frames: list[np.ndarray]) -> np.ndarray:
     small = [preprocess(f, 120, 180, 1.0 / 255.0) for f in frames]
-    energy = [0.0] + [float(np.abs(b - a).mean()) for a, b in zip(small[:-1], small[1:])]
+    energy = [0.0] + [float(np.abs(b - a).mean()) for a, b in itertools.pairwise(small)]
     return np.array(energy)
 
 
@@ -60,22 +67,31 @@ def evaluate(data: str | Path | None = None, model_dir: Path | None = None) -> d
             scores = np.array([det.score(f) for f in frames])
             pre = [preprocess(f, 120, 180, 1.0 / 255.0) for f in frames]
             start = time.perf_counter()
-            for a, b in zip(pre[:-1], pre[1:]):
+            for a, b in itertools.pairwise(pre):
                 model.run(np.stack([a, b])[None])
             model_seconds += time.perf_counter() - start
             pairs += len(pre) - 1
             energy = _frame_energy(frames)
-            per_clip[clip] = {"auc": round(100 * roc_auc(scores, y), 2), "baseline_auc": round(100 * roc_auc(energy, y), 2)}
+            per_clip[clip] = {
+                "auc": round(100 * roc_auc(scores, y), 2),
+                "baseline_auc": round(100 * roc_auc(energy, y), 2),
+            }
             ours.append(scores)
             base.append(energy)
             ys.append(y)
     y_all = np.concatenate(ys)
     return {
-        "dataset": f"UCSD Ped2 test clips {', '.join(sorted(truth))} (frame-level, no per-clip normalisation)",
-        "detector": {"name": model.card.model_ref, "frame_auc": round(100 * roc_auc(np.concatenate(ours), y_all), 2),
-                     "model_step_fps_one_core": round(pairs / model_seconds, 1)},
-        "baseline": {"name": "global frame-difference energy",
-                     "frame_auc": round(100 * roc_auc(np.concatenate(base), y_all), 2)},
+        "dataset": f"UCSD Ped2 test clips {', '.join(sorted(truth))} "
+        "(frame-level, no per-clip normalisation)",
+        "detector": {
+            "name": model.card.model_ref,
+            "frame_auc": round(100 * roc_auc(np.concatenate(ours), y_all), 2),
+            "model_step_fps_one_core": round(pairs / model_seconds, 1),
+        },
+        "baseline": {
+            "name": "global frame-difference energy",
+            "frame_auc": round(100 * roc_auc(np.concatenate(base), y_all), 2),
+        },
         "clips": per_clip,
         "_scores": {"ours": ours, "baseline": base, "labels": ys},
     }

@@ -23,8 +23,16 @@ from riskstream.models.thresholding import ThresholdConfig, flags
 from riskstream.models.window_model import WindowModelDetector, train_window_model
 
 TRAIN_ROWS = 400
-COLUMNS = ["Accelerometer1RMS", "Accelerometer2RMS", "Current", "Pressure", "Temperature",
-           "Thermocouple", "Voltage", "Volume Flow RateRMS"]
+COLUMNS = [
+    "Accelerometer1RMS",
+    "Accelerometer2RMS",
+    "Current",
+    "Pressure",
+    "Temperature",
+    "Thermocouple",
+    "Voltage",
+    "Volume Flow RateRMS",
+]
 # The motor and fluid temperatures drift through every run (normal test rows sit up to 19
 # training standard deviations away), so their levels are left to rate/threshold rules and the
 # learned model watches the mechanical and hydraulic signals.
@@ -46,7 +54,9 @@ def read_experiment(path: Path) -> tuple[np.ndarray, np.ndarray]:
     with path.open(newline="") as fh:
         records = list(csv.DictReader(fh, delimiter=";"))
     rows = np.array([[float(r[f]) for f in FEATURES] for r in records], dtype=np.float32)
-    labels = np.array([int(float(r["anomaly"])) for r in records]) if records and "anomaly" in records[0] else None
+    labels = (
+        np.array([int(float(r["anomaly"])) for r in records]) if records and "anomaly" in records[0] else None
+    )
     return rows, labels if labels is not None else np.zeros(len(rows), dtype=int)
 
 
@@ -58,12 +68,19 @@ def load_experiments(data: str | Path | None = None) -> list[Experiment]:
 
 def ours_scores(exp: Experiment, workdir: Path) -> np.ndarray:
     out = workdir / exp.name.replace("/", "_")
-    train_window_model(exp.rows[:TRAIN_ROWS], FEATURES, out, name="skab-window-ae", version="eval",
-                       window=WINDOW, training={"data": f"SKAB {exp.name} rows 1-{TRAIN_ROWS}"})
+    train_window_model(
+        exp.rows[:TRAIN_ROWS],
+        FEATURES,
+        out,
+        name="skab-window-ae",
+        version="eval",
+        window=WINDOW,
+        training={"data": f"SKAB {exp.name} rows 1-{TRAIN_ROWS}"},
+    )
     det = WindowModelDetector(OnnxModel(out))
     # Score the test part with its preceding context so the first test row has a full window.
-    scores = det.score_series(exp.rows[TRAIN_ROWS - WINDOW + 1:])
-    return scores[WINDOW - 1:]
+    scores = det.score_series(exp.rows[TRAIN_ROWS - WINDOW + 1 :])
+    return scores[WINDOW - 1 :]
 
 
 def baseline_scores(exp: Experiment) -> np.ndarray:
@@ -74,11 +91,14 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
     experiments = load_experiments(data)
     per_file: dict[str, Any] = {}
     ours_all, base_all, labels_all = [], [], []
+    scores: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for exp in experiments:
             labels = exp.anomaly[TRAIN_ROWS:]
-            ours = np.array(flags(ours_scores(exp, Path(tmp)), THRESHOLD))
-            base = np.array(flags(baseline_scores(exp), BASELINE_THRESHOLD))
+            ours_s, base_s = ours_scores(exp, Path(tmp)), baseline_scores(exp)
+            scores[exp.name] = (ours_s, base_s, labels)
+            ours = np.array(flags(ours_s, THRESHOLD))
+            base = np.array(flags(base_s, BASELINE_THRESHOLD))
             per_file[exp.name] = {"ours": binary_rates(ours, labels), "baseline": binary_rates(base, labels)}
             ours_all.append(ours)
             base_all.append(base)
@@ -86,9 +106,16 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
     labels = np.concatenate(labels_all)
     return {
         "dataset": f"SKAB ({len(experiments)} experiments, first {TRAIN_ROWS} rows train, rest test)",
-        "detector": {"name": "window-autoencoder (ONNX)", "threshold": THRESHOLD.model_dump(),
-                     **binary_rates(np.concatenate(ours_all), labels)},
-        "baseline": {"name": PcaMonitor.name, "threshold": BASELINE_THRESHOLD.model_dump(),
-                     **binary_rates(np.concatenate(base_all), labels)},
+        "detector": {
+            "name": "window-autoencoder (ONNX)",
+            "threshold": THRESHOLD.model_dump(),
+            **binary_rates(np.concatenate(ours_all), labels),
+        },
+        "baseline": {
+            "name": PcaMonitor.name,
+            "threshold": BASELINE_THRESHOLD.model_dump(),
+            **binary_rates(np.concatenate(base_all), labels),
+        },
         "files": per_file,
+        "_scores": scores,
     }

@@ -35,7 +35,7 @@ def read(path: Path) -> np.ndarray:
     return rows
 
 
-def _rates(flagged: np.ndarray, fault: bool) -> dict[str, float]:
+def _rates(flagged: np.ndarray, fault: bool) -> dict[str, float | int | None]:
     if not fault:
         return {"false_alarm_rate": round(float(flagged.mean()), 4)}
     first = np.flatnonzero(flagged[FAULT_START_ROW:])
@@ -49,18 +49,37 @@ def _rates(flagged: np.ndarray, fault: bool) -> dict[str, float]:
 def evaluate(data: str | Path | None = None) -> dict[str, Any]:
     root = dataset_dir("tep", data)
     normal = read(root / "d00.dat")
-    runs = {"normal": read(root / "d00_te.dat"), **{f"fault_{f}": read(root / f"d{f:02d}_te.dat") for f in FAULTS}}
+    runs = {
+        "normal": read(root / "d00_te.dat"),
+        **{f"fault_{f}": read(root / f"d{f:02d}_te.dat") for f in FAULTS},
+    }
     pca = PcaMonitor.fit(normal)
-    result: dict[str, Any] = {"dataset": "Tennessee Eastman (train d00, test d00_te + faults 1, 4)",
-                              "detector": {"name": "window-autoencoder (ONNX)", "threshold": THRESHOLD.model_dump()},
-                              "baseline": {"name": PcaMonitor.name, "threshold": BASELINE_THRESHOLD.model_dump()}}
+    result: dict[str, Any] = {
+        "dataset": "Tennessee Eastman (train d00, test d00_te + faults 1, 4)",
+        "detector": {"name": "window-autoencoder (ONNX)", "threshold": THRESHOLD.model_dump()},
+        "baseline": {"name": PcaMonitor.name, "threshold": BASELINE_THRESHOLD.model_dump()},
+    }
+    scores: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        train_window_model(normal, FEATURES, Path(tmp), name="tep-window-ae", version="eval", window=WINDOW,
-                           training={"data": "TEP d00.dat (normal operation, 500 rows)"})
+        train_window_model(
+            normal,
+            FEATURES,
+            Path(tmp),
+            name="tep-window-ae",
+            version="eval",
+            window=WINDOW,
+            training={"data": "TEP d00.dat (normal operation, 500 rows)"},
+        )
         model = OnnxModel(Path(tmp))
         for run, rows in runs.items():
-            ours = np.array(flags(WindowModelDetector(model).score_series(rows), THRESHOLD))
-            base = np.array(flags(pca.scores(rows), BASELINE_THRESHOLD))
+            ours_s, base_s = WindowModelDetector(model).score_series(rows), pca.scores(rows)
+            truth = np.zeros(len(rows), dtype=int)
+            if run != "normal":
+                truth[FAULT_START_ROW:] = 1
+            scores[run] = (ours_s, base_s, truth)
+            ours = np.array(flags(ours_s, THRESHOLD))
+            base = np.array(flags(base_s, BASELINE_THRESHOLD))
             result["detector"][run] = _rates(ours, run != "normal")
             result["baseline"][run] = _rates(base, run != "normal")
+    result["_scores"] = scores
     return result

@@ -35,7 +35,7 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
     det = FallDetector(fps=fps)
     scores = []
     for frame in frames:
-        rgb = frame[:, frame.shape[1] // 2:]
+        rgb = frame[:, frame.shape[1] // 2 :]
         scores.append(det.score(rgb))
     fired = np.flatnonzero(detections(scores, THRESHOLD)) + 1  # 1-based frame numbers
     start = fall_start_frame(root)
@@ -44,9 +44,14 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
     delay = (after[0] - start) / fps if after else None
     return {
         "dataset": f"URFD {SEQUENCE} (RGB half, {fps:.0f} fps)",
-        "detector": {"name": FallDetector.name, "threshold": THRESHOLD.model_dump(),
-                     "fall_start_frame": start, "first_alert_frame": after[0] if after else None,
-                     "delay_s": round(delay, 3) if delay is not None else None,
-                     "alerts_before_fall": len(before), "alert_frames": [int(f) for f in fired]},
+        "detector": {
+            "name": FallDetector.name,
+            "threshold": THRESHOLD.model_dump(),
+            "fall_start_frame": start,
+            "first_alert_frame": after[0] if after else None,
+            "delay_s": round(delay, 3) if delay is not None else None,
+            "alerts_before_fall": len(before),
+            "alert_frames": [int(f) for f in fired],
+        },
         "_scores": {"scores": scores, "fall_start": start, "fps": fps},
     }

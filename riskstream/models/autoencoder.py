@@ -8,6 +8,7 @@ window, so the runtime has nothing model-specific to compute.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,13 +34,23 @@ def reconstruction_error(w: AutoencoderWeights, x: FloatArray) -> FloatArray:
     return np.asarray(((y - x) ** 2).mean(axis=1), dtype=np.float32)
 
 
-def fit(x: FloatArray, hidden: int = 32, code: int = 8, epochs: int = 400, lr: float = 3e-3,
-        l2: float = 1e-4, noise: float = 0.05, seed: int = 0) -> AutoencoderWeights:
+def fit(
+    x: FloatArray,
+    hidden: int = 32,
+    code: int = 8,
+    epochs: int = 400,
+    lr: float = 3e-3,
+    l2: float = 1e-4,
+    noise: float = 0.05,
+    seed: int = 0,
+) -> AutoencoderWeights:
     """Full-batch Adam on MSE with small input noise (a denoising AE generalises better)."""
     rng = np.random.default_rng(seed)
     dims = [x.shape[1], hidden, code, hidden, x.shape[1]]
-    layers = [(rng.normal(0, np.sqrt(1.0 / a), (a, b)).astype(np.float32), np.zeros(b, np.float32))
-              for a, b in zip(dims[:-1], dims[1:])]
+    layers = [
+        (rng.normal(0, np.sqrt(1.0 / a), (a, b)).astype(np.float32), np.zeros(b, np.float32))
+        for a, b in itertools.pairwise(dims)
+    ]
     w = AutoencoderWeights(layers)
     m = [[np.zeros_like(p) for p in layer] for layer in layers]
     v = [[np.zeros_like(p) for p in layer] for layer in layers]
@@ -86,9 +97,11 @@ def to_onnx(w: AutoencoderWeights, input_name: str = "window", output_name: str 
     ]
     dim = w.layers[0][0].shape[0]
     graph = helper.make_graph(
-        nodes, "window_autoencoder",
+        nodes,
+        "window_autoencoder",
         [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, ["batch", dim])],
-        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch"])], inits,
+        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch"])],
+        inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], producer_name="riskstream")
     model.ir_version = 8

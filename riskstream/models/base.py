@@ -66,7 +66,8 @@ def finite_scalar(x: Any) -> float:
 def finite_array(x: Any, shape: tuple[int | None, ...], what: str) -> FloatArray:
     """``x`` as float32 of ``shape`` (None = any length) with no NaN/inf, or a clear error."""
     arr = np.asarray(x, dtype=np.float32)
-    if arr.ndim != len(shape) or any(want is not None and got != want for got, want in zip(arr.shape, shape)):
+    wrong = any(want is not None and got != want for got, want in zip(arr.shape, shape, strict=False))
+    if arr.ndim != len(shape) or wrong:
         raise DetectorInputError(f"{what}: expected shape {shape}, got {arr.shape}")
     if not np.isfinite(arr).all():
         raise DetectorInputError(f"{what}: input contains NaN or infinite values")
@@ -74,7 +75,9 @@ def finite_array(x: Any, shape: tuple[int | None, ...], what: str) -> FloatArray
 
 
 def run_online(
-    detector: OnlineDetector, xs: Iterable[Any], flagged: Callable[[float], bool],
+    detector: OnlineDetector,
+    xs: Iterable[Any],
+    flagged: Callable[[float], bool],
 ) -> list[float]:
     """Score each input in order, learning only from those ``flagged`` rejects."""
     scores = []

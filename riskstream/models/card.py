@@ -25,11 +25,15 @@ class TensorSpec(Strict):
     name: str = Field(description="Tensor name in the ONNX graph.")
     shape: list[int | str] = Field(description="Dimensions; a string names a dynamic axis (e.g. 'batch').")
     dtype: Literal["float32"] = Field("float32", description="Element type.")
-    layout: str = Field(description="What each axis is, e.g. 'batch,window*features' or 'batch,channel,height,width'.")
+    layout: str = Field(
+        description="What each axis is, e.g. 'batch,window*features' or 'batch,channel,height,width'."
+    )
 
 
 class Preprocessing(Strict):
-    kind: Literal["standardized_window", "grayscale_frame"] = Field(description="How raw input becomes the tensor.")
+    kind: Literal["standardized_window", "grayscale_frame"] = Field(
+        description="How raw input becomes the tensor."
+    )
     window: int = Field(1, ge=1, description="Rows per window (sensor models).")
     features: list[str] = Field(default_factory=list, description="Feature names, in tensor order.")
     mean: list[float] = Field(default_factory=list, description="Per-feature mean subtracted before scaling.")
@@ -56,7 +60,9 @@ class ModelCard(Strict):
     preprocessing: Preprocessing = Field(description="How raw data becomes the input tensor.")
     calibration: Calibration = Field(description="Score mapping and thresholds from normal data.")
     training: dict[str, Any] = Field(description="Training data, recipe and command.")
-    evaluation: dict[str, Any] = Field(default_factory=dict, description="Figures with the command that made them.")
+    evaluation: dict[str, Any] = Field(
+        default_factory=dict, description="Figures with the command that made them."
+    )
     sha256: str = Field(description="SHA-256 of model.onnx; a mismatch means card and model are not a pair.")
 
     @property
@@ -79,7 +85,9 @@ def load_card(directory: Path) -> ModelCard:
     except (json.JSONDecodeError, ValidationError) as exc:
         raise CardError(f"{card_path}: {exc}") from None
     if file_sha256(model_path) != card.sha256:
-        raise CardError(f"{card_path}: sha256 does not match {model_path.name}: card and model are not a pair")
+        raise CardError(
+            f"{card_path}: sha256 does not match {model_path.name}: card and model are not a pair"
+        )
     return card
 
 

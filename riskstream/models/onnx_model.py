@@ -21,11 +21,15 @@ _ORT_TYPES = {"float32": "tensor(float)"}
 def _check(spec: TensorSpec, arg: object, what: str, path: Path) -> None:
     name, shape, kind = arg.name, arg.shape, arg.type  # type: ignore[attr-defined]
     if name != spec.name or len(shape) != len(spec.shape) or kind != _ORT_TYPES[spec.dtype]:
-        raise CardError(f"{path}: {what} is {name}{list(shape)} {kind} in the graph but the card says "
-                        f"{spec.name}{spec.shape} {spec.dtype}")
-    for got, want in zip(shape, spec.shape):
+        raise CardError(
+            f"{path}: {what} is {name}{list(shape)} {kind} in the graph but the card says "
+            f"{spec.name}{spec.shape} {spec.dtype}"
+        )
+    for got, want in zip(shape, spec.shape, strict=False):
         if isinstance(want, int) and got != want:
-            raise CardError(f"{path}: {what} {name} has shape {list(shape)} in the graph, card says {spec.shape}")
+            raise CardError(
+                f"{path}: {what} {name} has shape {list(shape)} in the graph, card says {spec.shape}"
+            )
 
 
 class OnnxModel:
@@ -41,8 +45,9 @@ class OnnxModel:
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         try:
-            self._session = ort.InferenceSession(str(directory / "model.onnx"), opts,
-                                                 providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(
+                str(directory / "model.onnx"), opts, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
             raise CardError(f"{directory / 'model.onnx'}: not a loadable ONNX model: {exc}") from None
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
@@ -56,9 +61,11 @@ class OnnxModel:
 
     def run(self, batch: FloatArray) -> FloatArray:
         spec = self.card.input.shape
-        if batch.ndim != len(spec) or any(isinstance(w, int) and g != w for g, w in zip(batch.shape, spec)):
-            raise DetectorInputError(f"{self.card.model_ref}: input shape {batch.shape} does not match "
-                                     f"the card's {spec}")
+        wrong = any(isinstance(w, int) and g != w for g, w in zip(batch.shape, spec, strict=False))
+        if batch.ndim != len(spec) or wrong:
+            raise DetectorInputError(
+                f"{self.card.model_ref}: input shape {batch.shape} does not match the card's {spec}"
+            )
         out = self._session.run([self.card.output.name], {self.card.input.name: batch.astype(np.float32)})
         return np.asarray(out[0], dtype=np.float32)
 

@@ -23,10 +23,7 @@ from riskstream.models.base import clip_score, finite_scalar
 
 def _tail_complement(value: float, mean: float, std: float) -> float:
     """1 - the two-sided Gaussian tail beyond ``value``: near 1 far from the mean."""
-    if std > 0:
-        z = (value - mean) / std
-    else:
-        z = math.inf if value > mean else (-math.inf if value < mean else 0.0)
+    z = (value - mean) / std if std > 0 else math.inf if value > mean else -math.inf if value < mean else 0.0
     upper = 0.5 * math.erfc(z / math.sqrt(2.0)) if math.isfinite(z) else (0.0 if z > 0 else 1.0)
     return max(upper, 1.0 - upper)
 
@@ -58,7 +55,7 @@ class WindowedGaussian:
             self._pending.append(value)
             if len(self._pending) < self.step:
                 return
-            self._data = self._data[self.step:] + self._pending
+            self._data = self._data[self.step :] + self._pending
             self._pending = []
         self._mean, self._std = float(np.mean(self._data)), float(np.std(self._data))
 
@@ -78,8 +75,15 @@ class KnnLikelihood:
 
     name = "knn-likelihood"
 
-    def __init__(self, embed: int = 8, memory: int = 3000, short: int = 10, long: int = 2000,
-                 min_history: int = 100, quarantine: int = 200) -> None:
+    def __init__(
+        self,
+        embed: int = 8,
+        memory: int = 3000,
+        short: int = 10,
+        long: int = 2000,
+        min_history: int = 100,
+        quarantine: int = 200,
+    ) -> None:
         self.embed, self.memory, self.short, self.long = embed, memory, short, long
         self.min_history, self.quarantine = min_history, quarantine
         self._seen = 0
@@ -104,7 +108,7 @@ class KnnLikelihood:
             return None
         span = self._hi - self._lo
         scale = span if math.isfinite(span) and span > 0 else 1.0
-        window = np.fromiter([*list(self._context)[-(self.embed - 1):], value], dtype=np.float64)
+        window = np.fromiter([*list(self._context)[-(self.embed - 1) :], value], dtype=np.float64)
         return (window - (self._lo if math.isfinite(self._lo) else 0.0)) / scale
 
     def _raw(self, vec: np.ndarray | None) -> float:
@@ -123,7 +127,7 @@ class KnnLikelihood:
         hist = np.fromiter(self._raw_history, dtype=np.float64)
         rank = (float(np.sum(hist < raw)) + 0.5 * float(np.sum(hist == raw))) / len(hist)
         self._last_rank = rank
-        recent = [*self._recent_rank, rank][-self.short:]
+        recent = [*self._recent_rank, rank][-self.short :]
         # Under "normal", ranks are uniform: the mean of n has mean 1/2 and variance 1/(12 n).
         z = (float(np.mean(recent)) - 0.5) / math.sqrt(1.0 / (12.0 * len(recent)))
         likelihood = 0.5 * math.erfc(-z / math.sqrt(2.0))

@@ -17,8 +17,13 @@ from riskstream.config.base import Strict
 
 class ThresholdConfig(Strict):
     threshold: float = Field(ge=0.0, le=1.0, description="Score at or above which an input is anomalous.")
-    hysteresis: float = Field(0.0, ge=0.0, le=1.0, description="How far below the threshold a score must "
-                              "fall before the filter re-arms (no flapping around the threshold).")
+    hysteresis: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="How far below the threshold a score must "
+        "fall before the filter re-arms (no flapping around the threshold).",
+    )
     min_consecutive: int = Field(1, ge=1, description="Inputs in a row at/above threshold before firing.")
     cooldown: int = Field(0, ge=0, description="Inputs after a detection during which no new one fires.")
 

@@ -36,9 +36,19 @@ def error_to_score(error: FloatArray | float, reference: float) -> FloatArray:
 
 
 def train_window_model(
-    rows: FloatArray, features: list[str], out_dir: Path, *, name: str, version: str, window: int = 10,
-    quantile: float = 0.99, min_consecutive: int = 1, training: dict[str, Any] | None = None,
-    epochs: int = 400, seed: int = 0, holdout: float = 0.2,
+    rows: FloatArray,
+    features: list[str],
+    out_dir: Path,
+    *,
+    name: str,
+    version: str,
+    window: int = 10,
+    quantile: float = 0.99,
+    min_consecutive: int = 1,
+    training: dict[str, Any] | None = None,
+    epochs: int = 400,
+    seed: int = 0,
+    holdout: float = 0.2,
 ) -> ModelCard:
     """Fit on the first ``1 - holdout`` of the normal rows, calibrate on the rest: errors on
     windows the network has seen are optimistic, so the threshold would sit too low."""
@@ -54,17 +64,37 @@ def train_window_model(
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "model.onnx").write_bytes(autoencoder.to_onnx(weights))
     card = ModelCard(
-        name=name, version=version, task="multivariate sensor anomaly (window autoencoder)",
-        input=TensorSpec(name="window", shape=["batch", window * len(features)],
-                         layout="batch, window rows (oldest first) x features, standardised"),
+        name=name,
+        version=version,
+        task="multivariate sensor anomaly (window autoencoder)",
+        input=TensorSpec(
+            name="window",
+            shape=["batch", window * len(features)],
+            layout="batch, window rows (oldest first) x features, standardised",
+        ),
         output=TensorSpec(name="error", shape=["batch"], layout="batch"),
         output_meaning="mean squared reconstruction error of the window; score = e / (e + "
-                       "calibration.error_reference), so 0.5 = the normal-data quantile",
-        preprocessing=Preprocessing(kind="standardized_window", window=window, features=features,
-                                    mean=[float(v) for v in mean], std=[float(v) for v in std]),
-        calibration=Calibration(error_reference=max(float(np.quantile(errors, quantile)), 1e-9),
-                                quantile=quantile, min_consecutive=min_consecutive),
-        training={"rows": len(rows), "fit_rows": split, "calibration_rows": len(rows) - split, "epochs": epochs, "seed": seed, **(training or {})},
+        "calibration.error_reference), so 0.5 = the normal-data quantile",
+        preprocessing=Preprocessing(
+            kind="standardized_window",
+            window=window,
+            features=features,
+            mean=[float(v) for v in mean],
+            std=[float(v) for v in std],
+        ),
+        calibration=Calibration(
+            error_reference=max(float(np.quantile(errors, quantile)), 1e-9),
+            quantile=quantile,
+            min_consecutive=min_consecutive,
+        ),
+        training={
+            "rows": len(rows),
+            "fit_rows": split,
+            "calibration_rows": len(rows) - split,
+            "epochs": epochs,
+            "seed": seed,
+            **(training or {}),
+        },
         sha256=file_sha256(out_dir / "model.onnx"),
     )
     write_card(out_dir, card)

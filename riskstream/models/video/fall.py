@@ -22,8 +22,14 @@ from riskstream.models.video.frames import as_gray
 class FallDetector:
     name = "fall-silhouette@1"
 
-    def __init__(self, fps: float, memory_s: float = 1.0, min_area: float = 0.01,
-                 upright_ratio: float = 1.3, drop_reference: float = 0.4) -> None:
+    def __init__(
+        self,
+        fps: float,
+        memory_s: float = 1.0,
+        min_area: float = 0.01,
+        upright_ratio: float = 1.3,
+        drop_reference: float = 0.4,
+    ) -> None:
         self.min_area, self.upright_ratio, self.drop_reference = min_area, upright_ratio, drop_reference
         self._fg = Foreground(history=500)
         self._upright: deque[tuple[int, int, int]] = deque()  # (frame no, top y, height)

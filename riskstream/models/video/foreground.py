@@ -15,8 +15,9 @@ class Foreground:
     def __init__(self, history: int = 300, var_threshold: float = 25.0, learning_rate: float = -1.0) -> None:
         import cv2
 
-        self._bg = cv2.createBackgroundSubtractorMOG2(history=history, varThreshold=var_threshold,
-                                                      detectShadows=False)
+        self._bg = cv2.createBackgroundSubtractorMOG2(
+            history=history, varThreshold=var_threshold, detectShadows=False
+        )
         self._kernel = np.ones((3, 3), np.uint8)
         self.learning_rate = learning_rate
 

@@ -19,8 +19,12 @@ from riskstream.models.video.frames import as_gray
 class ZoneMotion:
     name = "zone-motion@1"
 
-    def __init__(self, zones: dict[str, list[tuple[float, float]]], reference: float = 0.02,
-                 exclude: list[list[tuple[float, float]]] | None = None) -> None:
+    def __init__(
+        self,
+        zones: dict[str, list[tuple[float, float]]],
+        reference: float = 0.02,
+        exclude: list[list[tuple[float, float]]] | None = None,
+    ) -> None:
         if not zones:
             raise ValueError("zone motion needs at least one zone")
         self.zones, self.reference, self.exclude = zones, reference, exclude or []
@@ -35,8 +39,10 @@ class ZoneMotion:
         keep = np.full(shape, 255, np.uint8)
         for poly in self.exclude:
             keep[polygon_mask(shape, poly) > 0] = 0
-        return {name: np.where(keep > 0, polygon_mask(shape, poly), 0).astype(np.uint8)
-                for name, poly in self.zones.items()}
+        return {
+            name: np.where(keep > 0, polygon_mask(shape, poly), 0).astype(np.uint8)
+            for name, poly in self.zones.items()
+        }
 
     def zone_scores(self, frame: Any) -> dict[str, float]:
         """Score per zone for this frame."""

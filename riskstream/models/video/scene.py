@@ -18,7 +18,15 @@ from typing import Any
 import numpy as np
 
 from riskstream.models.base import DetectorInputError, FloatArray, clip_score
-from riskstream.models.card import Calibration, CardError, ModelCard, Preprocessing, TensorSpec, file_sha256, write_card
+from riskstream.models.card import (
+    Calibration,
+    CardError,
+    ModelCard,
+    Preprocessing,
+    TensorSpec,
+    file_sha256,
+    write_card,
+)
 from riskstream.models.onnx_model import OnnxModel
 from riskstream.models.video.frames import as_gray
 from riskstream.models.window_model import error_to_score
@@ -49,8 +57,10 @@ def to_onnx(mean: FloatArray, std: FloatArray, height: int, width: int, cell: in
     inits = [
         numpy_helper.from_array(mean.reshape(1, 1, gh, gw).astype(np.float32), "cell_mean"),
         numpy_helper.from_array(std.reshape(1, 1, gh, gw).astype(np.float32), "cell_std"),
-        numpy_helper.from_array(np.array([0], np.int64), "i0"), numpy_helper.from_array(np.array([1], np.int64), "i1"),
-        numpy_helper.from_array(np.array([2], np.int64), "i2"), numpy_helper.from_array(np.array([1], np.int64), "axis1"),
+        numpy_helper.from_array(np.array([0], np.int64), "i0"),
+        numpy_helper.from_array(np.array([1], np.int64), "i1"),
+        numpy_helper.from_array(np.array([2], np.int64), "i2"),
+        numpy_helper.from_array(np.array([1], np.int64), "axis1"),
         numpy_helper.from_array(np.array([1, gh * gw], np.int64), "flat"),
         numpy_helper.from_array(np.array([top_k], np.int64), "k"),
     ]
@@ -59,7 +69,9 @@ def to_onnx(mean: FloatArray, std: FloatArray, height: int, width: int, cell: in
         helper.make_node("Slice", [INPUT, "i1", "i2", "axis1"], ["cur"]),
         helper.make_node("Sub", ["cur", "prev"], ["diff"]),
         helper.make_node("Abs", ["diff"], ["absdiff"]),
-        helper.make_node("AveragePool", ["absdiff"], ["cells"], kernel_shape=[cell, cell], strides=[cell, cell]),
+        helper.make_node(
+            "AveragePool", ["absdiff"], ["cells"], kernel_shape=[cell, cell], strides=[cell, cell]
+        ),
         helper.make_node("Sub", ["cells", "cell_mean"], ["centred"]),
         helper.make_node("Div", ["centred", "cell_std"], ["z"]),
         helper.make_node("Reshape", ["z", "flat"], ["zflat"]),
@@ -67,9 +79,11 @@ def to_onnx(mean: FloatArray, std: FloatArray, height: int, width: int, cell: in
         helper.make_node("ReduceMean", ["top", "axis1"], [OUTPUT], keepdims=0),
     ]
     graph = helper.make_graph(
-        nodes, "scene_motion_statistics",
+        nodes,
+        "scene_motion_statistics",
         [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, [1, 2, height, width])],
-        [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, [1])], inits,
+        [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, [1])],
+        inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], producer_name="riskstream")
     model.ir_version = 8
@@ -78,8 +92,16 @@ def to_onnx(mean: FloatArray, std: FloatArray, height: int, width: int, cell: in
 
 
 def train_scene_model(
-    clips: Iterable[Iterable[Any]], out_dir: Path, *, name: str, version: str, height: int = 120,
-    width: int = 180, cell: int = 20, top_k: int = 3, quantile: float = 0.999,
+    clips: Iterable[Iterable[Any]],
+    out_dir: Path,
+    *,
+    name: str,
+    version: str,
+    height: int = 120,
+    width: int = 180,
+    cell: int = 20,
+    top_k: int = 3,
+    quantile: float = 0.999,
     training: dict[str, Any] | None = None,
 ) -> ModelCard:
     """Fit per-cell motion statistics on normal clips (each an iterable of frames)."""
@@ -104,14 +126,24 @@ def train_scene_model(
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "model.onnx").write_bytes(to_onnx(mean, std, height, width, cell, top_k))
     card = ModelCard(
-        name=name, version=version, task="video scene anomaly (per-cell motion statistics of normal footage)",
-        input=TensorSpec(name=INPUT, shape=[1, 2, height, width], layout="1, (previous, current) frame, height, width"),
+        name=name,
+        version=version,
+        task="video scene anomaly (per-cell motion statistics of normal footage)",
+        input=TensorSpec(
+            name=INPUT, shape=[1, 2, height, width], layout="1, (previous, current) frame, height, width"
+        ),
         output=TensorSpec(name=OUTPUT, shape=[1], layout="1"),
         output_meaning=f"mean of the {top_k} largest per-cell motion z-scores ({cell}x{cell} px cells); "
-                       "score = max(s, 0) / (max(s, 0) + calibration.error_reference)",
+        "score = max(s, 0) / (max(s, 0) + calibration.error_reference)",
         preprocessing=Preprocessing(kind="grayscale_frame", height=height, width=width, scale=1.0 / 255.0),
         calibration=Calibration(error_reference=max(reference, 1e-6), quantile=quantile, min_consecutive=3),
-        training={"frames": n_frames, "frame_pairs": len(stack), "cell": cell, "top_k": top_k, **(training or {})},
+        training={
+            "frames": n_frames,
+            "frame_pairs": len(stack),
+            "cell": cell,
+            "top_k": top_k,
+            **(training or {}),
+        },
         sha256=file_sha256(out_dir / "model.onnx"),
     )
     write_card(out_dir, card)

@@ -1,0 +1,68 @@
+"""Detection quality on the shared labelled data, through the same code as ``riskstream eval``.
+
+These assert the figures riskstream reaches today with its data-independent thresholds, so a
+change that makes a detector worse fails here (the full figures go to quality.json)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from riskstream.evaluation import nab, ped2, skab, tep, urfd
+from riskstream.evaluation.report import markdown, merge
+
+from .conftest import need
+
+
+def test_nab_beats_the_windowed_gaussian_baseline_widely() -> None:
+    need("nab")
+    r = nab.evaluate()
+    for profile in ("standard", "reward_low_FP_rate", "reward_low_FN_rate"):
+        assert r["detector"][profile]["score"] >= r["baseline"][profile]["score"] + 10, profile
+    assert r["detector"]["standard"]["score"] >= 30
+
+
+def test_skab_against_pca() -> None:
+    need("skab")
+    r = skab.evaluate()
+    d, b = r["detector"], r["baseline"]
+    assert d["f1"] > b["f1"] and d["f1"] >= 0.75
+    assert d["far"] <= 0.25 and d["mar"] < b["mar"]
+
+
+def test_tep_faults_1_and_4_are_detected() -> None:
+    need("tep")
+    r = tep.evaluate()
+    for fault in ("fault_1", "fault_4"):
+        assert r["detector"][fault]["detection_rate"] >= 0.95
+        assert r["detector"][fault]["false_alarm_rate"] <= r["baseline"][fault]["false_alarm_rate"]
+    assert r["detector"]["normal"]["false_alarm_rate"] < r["baseline"]["normal"]["false_alarm_rate"]
+
+
+def test_ped2_frame_auc_and_speed() -> None:
+    need("video/ucsd_ped2")
+    r = ped2.evaluate()
+    assert r["detector"]["frame_auc"] >= 93.0
+    assert r["detector"]["frame_auc"] > r["baseline"]["frame_auc"]
+    assert r["detector"]["model_step_fps_one_core"] >= 200
+
+
+def test_ped2_shipped_artifact_is_as_good() -> None:
+    need("video/ucsd_ped2")
+    from riskstream.models.registry import resolve_model
+
+    r = ped2.evaluate(model_dir=resolve_model("scene-ped2@1"))
+    assert r["detector"]["frame_auc"] >= 93.0
+
+
+def test_urfd_fall_alert_within_one_second_and_none_before() -> None:
+    need("video/urfd")
+    d = urfd.evaluate()["detector"]
+    assert d["alerts_before_fall"] == 0
+    assert d["delay_s"] is not None and 0 <= d["delay_s"] <= 1.0
+
+
+def test_results_files(tmp_path: Path) -> None:
+    need("video/urfd")
+    merged = merge(tmp_path / "quality.json", "urfd", urfd.evaluate(), "riskstream eval urfd")
+    assert "_scores" not in merged["urfd"] and merged["urfd"]["command"] == "riskstream eval urfd"
+    assert "URFD fall-01" in markdown(merged)

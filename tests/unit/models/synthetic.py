@@ -1,0 +1,29 @@
+"""Generated frames and series for detector tests that must run everywhere (no shared data)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def textured_scene(h: int = 240, w: int = 320, seed: int = 0) -> np.ndarray:
+    """A static BGR scene with edges and texture (rectangles and noise), like a real view."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    img = np.full((h, w, 3), 110, np.uint8)
+    for _ in range(25):
+        x, y = int(rng.integers(0, w - 40)), int(rng.integers(0, h - 40))
+        color = tuple(int(c) for c in rng.integers(30, 230, 3))
+        cv2.rectangle(img, (x, y), (x + int(rng.integers(10, 60)), y + int(rng.integers(10, 60))), color, -1)
+    noise = rng.integers(-6, 7, img.shape)
+    return np.clip(img.astype(int) + noise, 0, 255).astype(np.uint8)
+
+
+def with_box(scene: np.ndarray, x: int, y: int, w: int, h: int, value: int = 20) -> np.ndarray:
+    out = scene.copy()
+    out[y : y + h, x : x + w] = value
+    return out
+
+
+def noisy(scene: np.ndarray, rng: np.random.Generator, amp: int = 3) -> np.ndarray:
+    return np.clip(scene.astype(int) + rng.integers(-amp, amp + 1, scene.shape), 0, 255).astype(np.uint8)

@@ -1,0 +1,17 @@
+from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, detections, flags
+
+
+def test_persistence_hysteresis_and_cooldown() -> None:
+    cfg = ThresholdConfig(threshold=0.5, min_consecutive=2, hysteresis=0.1, cooldown=3)
+    scores = [0.6, 0.2, 0.6, 0.7, 0.45, 0.3, 0.6, 0.6, 0.6, 0.6, 0.1, 0.9, 0.9]
+    # Fires at 3; 4-6 are the cooldown; a new run of two reaches 7 and fires.
+    assert detections(scores, cfg) == [0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+    # 0.45 stays active thanks to the hysteresis; 0.3 ends it.
+    assert flags(scores, cfg) == [0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1]
+
+
+def test_above_uses_hysteresis_only_while_active() -> None:
+    f = ThresholdFilter(ThresholdConfig(threshold=0.5, hysteresis=0.2))
+    assert not f.above(0.4)
+    assert f.update(0.5)
+    assert f.above(0.4)

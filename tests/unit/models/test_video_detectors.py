@@ -1,0 +1,70 @@
+"""Video detectors on generated clips (these always run; the real clips are in tests/evaluation)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from riskstream.models.thresholding import ThresholdConfig, detections
+from riskstream.models.video.fall import FallDetector
+from riskstream.models.video.motion import ZoneMotion
+from riskstream.models.video.tamper import TamperDetector
+
+from .synthetic import noisy, textured_scene, with_box
+
+
+def _tamper_scores(frames: list[np.ndarray]) -> tuple[float, str]:
+    det = TamperDetector(fps=5)
+    rng = np.random.default_rng(0)
+    scene = textured_scene()
+    for _ in range(30):
+        assert det.score(noisy(scene, rng)) < 0.5
+    worst, reason = 0.0, ""
+    for f in frames:
+        s = det.score(f)
+        if s > worst:
+            worst, reason = s, det.reason
+    return worst, reason
+
+
+def test_tamper_kinds() -> None:
+    import cv2
+
+    rng = np.random.default_rng(1)
+    scene = textured_scene()
+    black = [np.full_like(scene, 5) for _ in range(5)]
+    assert _tamper_scores(black) == (1.0, "covered")
+    blurred = [noisy(cv2.GaussianBlur(scene, (0, 0), 6), rng) for _ in range(5)]
+    score, reason = _tamper_scores(blurred)
+    assert score >= 0.5 and reason in {"defocus", "view_shift"}
+    shifted = [noisy(np.roll(scene, (60, 90), axis=(0, 1)), rng) for _ in range(5)]
+    assert _tamper_scores(shifted)[1] == "view_shift"
+    frozen = [scene.copy() for _ in range(20)]
+    assert _tamper_scores(frozen) == (1.0, "frozen")
+
+
+def test_zone_motion_only_counts_inside_zones() -> None:
+    rng = np.random.default_rng(2)
+    scene = textured_scene()
+    det = ZoneMotion({"gate": [(0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)]})
+    for _ in range(30):
+        det.score(noisy(scene, rng))
+    outside = [det.score(noisy(with_box(scene, 10 + 3 * i, 80, 30, 60), rng)) for i in range(10)]
+    inside = [det.score(noisy(with_box(scene, 200 + 3 * i, 80, 30, 60), rng)) for i in range(10)]
+    assert max(outside) < 0.5 < max(inside)
+    assert set(det.last) == {"gate"}
+
+
+def test_person_down_on_a_generated_fall() -> None:
+    """A tall silhouette walks, then topples within half a second: one alert, after the fall."""
+    rng = np.random.default_rng(3)
+    scene = textured_scene()
+    fps = 10
+    frames = [noisy(scene, rng) for _ in range(20)]
+    frames += [noisy(with_box(scene, 60 + 4 * i, 60, 24, 110), rng) for i in range(20)]  # walking
+    fall_start = len(frames)
+    frames += [noisy(with_box(scene, 140, 60 + 25 * i, 24 + 20 * i, 110 - 20 * i), rng) for i in range(5)]
+    frames += [noisy(with_box(scene, 140, 150, 110, 24), rng) for _ in range(10)]  # lying
+    det = FallDetector(fps=fps)
+    fired = np.flatnonzero(detections([det.score(f) for f in frames], ThresholdConfig(threshold=0.5)))
+    assert len(fired) >= 1 and fired[0] >= fall_start
+    assert (fired[0] - fall_start) / fps <= 1.0
