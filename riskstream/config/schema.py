@@ -15,7 +15,11 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from riskstream.config.base import Identifier, Strict
+from riskstream.config.detectors import CameraDetectorSpec, TamperSpec, ZoneMotionSpec
 from riskstream.config.rules import RuleSet
+from riskstream.config.thresholds import AlarmThresholds, Direction
+
+__all__ = ["AlarmThresholds", "Direction"]
 
 
 class SiteKind(StrEnum):
@@ -40,35 +44,6 @@ class Site(Strict):
     risk_points: list[RiskPoint] = Field(
         default_factory=list, description="Monitored risk points (major hazard sources, areas)."
     )
-
-
-class Direction(StrEnum):
-    HIGH = "high"
-    LOW = "low"
-
-
-class AlarmThresholds(Strict):
-    """Two-level static alarm: e.g. combustible gas 25 %LEL warning, 50 %LEL alarm."""
-
-    direction: Direction = Field(
-        Direction.HIGH, description="'high' alarms above the levels, 'low' below them."
-    )
-    warning: float = Field(description="First alarm level (severity warning).")
-    alarm: float = Field(description="Second alarm level (severity critical).")
-    deadband: float = Field(
-        0.0, ge=0, description="Hysteresis: a level clears only this far back past its threshold."
-    )
-
-    @model_validator(mode="after")
-    def _ordered(self) -> AlarmThresholds:
-        ordered = self.warning < self.alarm if self.direction == Direction.HIGH else (
-            self.warning > self.alarm
-        )
-        if not ordered:
-            word = "below" if self.direction == Direction.HIGH else "above"
-            raise ValueError(f"warning level must be {word} the alarm level for direction "
-                             f"'{self.direction.value}'")
-        return self
 
 
 class ValidRange(Strict):
@@ -110,6 +85,23 @@ class Camera(Strict):
     url: str = Field(description="rtsp://, http(s):// (MJPEG) or a file path.")
     fps: float = Field(5.0, gt=0, le=60, description="Frames per second to analyse.")
     zones: list[Zone] = Field(default_factory=list, description="Zones for motion/intrusion.")
+    exclude: list[list[tuple[float, float]]] = Field(
+        default_factory=list, description="Mask polygons ([x, y] fractions) where motion never "
+        "counts (trees, a road outside the fence, a timestamp overlay)."
+    )
+    detectors: list[CameraDetectorSpec] | None = Field(
+        None, description="Video detectors; default: zone_motion (if zones are set) and tamper."
+    )
+    open_timeout_s: float = Field(10.0, gt=0, description="Give up opening the stream after this.")
+    read_timeout_s: float = Field(5.0, gt=0, description="A stream silent this long is lost.")
+    realtime: bool = Field(
+        False, description="Pace a file source at its own frame rate, as a live camera would."
+    )
+
+    def detector_specs(self) -> list[CameraDetectorSpec]:
+        if self.detectors is not None:
+            return list(self.detectors)
+        return [*([ZoneMotionSpec()] if self.zones else []), TamperSpec()]
 
 
 class TopicNames(Strict):
@@ -205,6 +197,17 @@ class EdgeSettings(Strict):
     outbox_max_mb: float = Field(
         256.0, gt=0, description="Disk budget of the durable outbox; when full, the oldest "
         "records of the lowest severity below critical are dropped (counted)."
+    )
+    snapshot_dir: str = Field("snapshots", description="Folder for event JPEG snapshots "
+                              "(relative paths are under the edge state folder).")
+    camera_backoff_s: tuple[float, float] = Field(
+        (1.0, 30.0), description="Reconnect delay of a lost camera: first and largest (doubling)."
+    )
+    incident_update_s: float = Field(
+        5.0, gt=0, description="While a video incident lasts, send an update at most this often."
+    )
+    incident_end_s: float = Field(
+        3.0, gt=0, description="A video incident ends after this long without a detection."
     )
 
 

@@ -22,10 +22,11 @@ from prometheus_client import start_http_server
 
 from riskstream.config.schema import Config
 from riskstream.edge import metrics
+from riskstream.edge.camera.service import CameraService
 from riskstream.edge.forwarder import Forwarder
 from riskstream.edge.mqtt_source import MqttSource
 from riskstream.edge.outbox import Outbox, OutboxRecord
-from riskstream.events import Heartbeat, ReadingSummary, utc_now
+from riskstream.events import Event, Heartbeat, ReadingSummary, utc_now
 from riskstream.sensors.downsample import Downsampler
 from riskstream.sensors.pipeline import SensorPipeline
 
@@ -58,6 +59,20 @@ class EdgeAgent:
         self._pending_state: dict[str, str] = {}
         self._pending_acks: list[tuple[int, int]] = []
         self._wake = threading.Event()
+        self.cameras = CameraService(cfg, state_dir, self.submit_events) if cfg.cameras else None
+
+    def submit_events(self, events: list[Event]) -> None:
+        """Queue events from another source (the cameras) for the next group commit."""
+        records = []
+        for event in events:
+            metrics.EVENTS.labels(event.kind, event.severity.value).inc()
+            log.info("event kind=%s source=%s zone=%s phase=%s score=%.2f", event.kind, event.source_id,
+                     event.zone or "-", event.attrs.get("phase", "-"), event.score)
+            records.append(OutboxRecord(self._topics.events, event.site_id.encode(), event.to_json(),
+                                        event.severity.rank))
+        with self._pending_lock:
+            self._pending_records += records
+        self._wake.set()
 
     def handle(self, topic: str, payload: bytes, mid: int = 0, qos: int = 0) -> None:
         """Process one message; what it produced is committed by the next :meth:`commit`."""
@@ -127,7 +142,13 @@ class EdgeAgent:
             if beat:
                 self._heard, self._last_beat = {}, now_ms
         records = [self._summary_record(s) for s in summaries]
-        depth = self.outbox.depth() if heard else 0
+        depth = self.outbox.depth() if (heard or beat) else 0
+        if self.cameras is not None:
+            if beat:
+                records += [OutboxRecord(self._topics.health, hb.site_id.encode(), hb.to_json())
+                            for hb in self.cameras.heartbeats(now, depth)]
+            else:
+                self.cameras.sync_metrics()
         for device, count in heard.items():
             hb = Heartbeat(site_id=self._sites[device], source_id=device, ts=now,
                            attrs={"readings": count, "outbox_depth": depth,
@@ -148,6 +169,8 @@ class EdgeAgent:
         committer = threading.Thread(target=self._committer, name="outbox-committer", daemon=True)
         committer.start()
         self.source.start()
+        if self.cameras is not None:
+            self.cameras.start()
         log.info("edge agent running sensors=%d kafka=%s outbox=%d waiting",
                  len(self.pipeline.topics), self._cfg.kafka.bootstrap, self.outbox.depth())
         self._last_beat = int(self._clock().timestamp() * 1000)
@@ -155,6 +178,8 @@ class EdgeAgent:
             while not self._stop.wait(0.5):
                 self.tick(self._clock())
         finally:
+            if self.cameras is not None:
+                self.cameras.stop()  # their last incidents end and are queued for the commit below
             committer.join(5)
             self.commit()  # acknowledged while still connected; later arrivals are re-sent
             self.source.stop()

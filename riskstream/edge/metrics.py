@@ -16,3 +16,12 @@ OUTBOX_DROPPED = Counter("riskstream_edge_outbox_dropped_total",
                          "Records dropped to keep the outbox within its disk budget")
 MQTT_CONNECTED = Gauge("riskstream_edge_mqtt_connected", "1 while subscribed to the MQTT broker")
 MQTT_RECONNECTS = Counter("riskstream_edge_mqtt_connects_total", "MQTT (re)connections")
+CAMERA_FRAMES = Counter("riskstream_camera_frames_total", "Frames received from each camera", ["camera"])
+CAMERA_ANALYSED = Counter("riskstream_camera_frames_analysed_total", "Frames analysed", ["camera"])
+CAMERA_DROPPED = Counter("riskstream_camera_frames_dropped_total",
+                         "Sampled frames dropped because analysis was behind", ["camera"])
+CAMERA_RECONNECTS = Counter("riskstream_camera_reconnects_total",
+                            "Failed opens or lost streams, each followed by a retry", ["camera"])
+CAMERA_STREAMING = Gauge("riskstream_camera_streaming", "1 while the camera delivers frames", ["camera"])
+CAMERA_ANALYSIS_SECONDS = Counter("riskstream_camera_analysis_seconds_total",
+                                  "Time spent analysing frames", ["camera"])

@@ -7,98 +7,28 @@ A model reference is ``name@version`` and resolves to ``<models root>/<name>/<ve
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import Field
-
-from riskstream.config.base import Strict
-from riskstream.config.schema import AlarmThresholds
+from riskstream.config.detectors import (
+    DetectorSpec,
+    FallSpec,
+    KnnLikelihoodSpec,
+    LevelSpec,
+    RangeSpec,
+    RateSpec,
+    SceneModelSpec,
+    SilenceSpec,
+    StuckSpec,
+    TamperSpec,
+    WindowModelSpec,
+    ZoneMotionSpec,
+)
 from riskstream.models.card import CardError
 from riskstream.models.onnx_model import OnnxModel
-from riskstream.models.thresholding import ThresholdConfig
+
+__all__ = ["DetectorSpec", "build", "resolve_model"]
 
 DEFAULT_MODELS_ROOT = Path(__file__).resolve().parents[2] / "models"
-
-
-class _Base(Strict):
-    threshold: ThresholdConfig = Field(
-        default_factory=lambda: ThresholdConfig(threshold=0.5), description="How scores become detections."
-    )
-
-
-class LevelSpec(_Base):
-    type: Literal["level"] = "level"
-    thresholds: AlarmThresholds = Field(description="Warning and alarm levels with deadband.")
-
-
-class RateSpec(_Base):
-    type: Literal["rate"] = "rate"
-    max_per_s: float = Field(gt=0, description="Largest normal change per second (unit/s).")
-
-
-class StuckSpec(_Base):
-    type: Literal["stuck"] = "stuck"
-    window_s: float = Field(gt=0, description="How long the value must stay flat to count as stuck.")
-    min_change: float = Field(ge=0, description="Smallest movement over the window that is not flat.")
-
-
-class RangeSpec(_Base):
-    type: Literal["range"] = "range"
-    min: float = Field(description="Lowest physically possible value.")
-    max: float = Field(description="Highest physically possible value.")
-
-
-class SilenceSpec(_Base):
-    type: Literal["silence"] = "silence"
-    timeout_s: float = Field(gt=0, description="Seconds without data that count as silence (score 0.5).")
-
-
-class KnnLikelihoodSpec(_Base):
-    type: Literal["knn_likelihood"] = "knn_likelihood"
-    embed: int = Field(8, ge=2, description="Values per sub-sequence.")
-    memory: int = Field(3000, ge=100, description="Sub-sequences kept as the memory of normal.")
-    quarantine: int = Field(200, ge=0, description="Points a flagged value waits before it may be learned.")
-
-
-class WindowModelSpec(_Base):
-    type: Literal["window_model"] = "window_model"
-    model: str = Field(description="ONNX artifact as name@version, under the models root.")
-
-
-class SceneModelSpec(_Base):
-    type: Literal["scene_model"] = "scene_model"
-    model: str = Field(description="ONNX artifact as name@version, under the models root.")
-
-
-class ZoneMotionSpec(_Base):
-    type: Literal["zone_motion"] = "zone_motion"
-    reference: float = Field(0.02, gt=0, lt=1, description="Foreground share of a zone that scores 0.5.")
-
-
-class TamperSpec(_Base):
-    type: Literal["tamper"] = "tamper"
-    frozen_s: float = Field(3.0, gt=0, description="Identical frames for this long = frozen picture.")
-
-
-class FallSpec(_Base):
-    type: Literal["fall"] = "fall"
-    drop_reference: float = Field(0.4, gt=0, description="Drop of the head, in body heights, scoring 0.5.")
-
-
-DetectorSpec = Annotated[
-    LevelSpec
-    | RateSpec
-    | StuckSpec
-    | RangeSpec
-    | SilenceSpec
-    | KnnLikelihoodSpec
-    | WindowModelSpec
-    | SceneModelSpec
-    | ZoneMotionSpec
-    | TamperSpec
-    | FallSpec,
-    Field(discriminator="type"),
-]
 
 
 def resolve_model(ref: str, root: Path | None = None) -> Path:

@@ -10,22 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pydantic import Field
+from riskstream.config.detectors import ThresholdConfig
 
-from riskstream.config.base import Strict
-
-
-class ThresholdConfig(Strict):
-    threshold: float = Field(ge=0.0, le=1.0, description="Score at or above which an input is anomalous.")
-    hysteresis: float = Field(
-        0.0,
-        ge=0.0,
-        le=1.0,
-        description="How far below the threshold a score must "
-        "fall before the filter re-arms (no flapping around the threshold).",
-    )
-    min_consecutive: int = Field(1, ge=1, description="Inputs in a row at/above threshold before firing.")
-    cooldown: int = Field(0, ge=0, description="Inputs after a detection during which no new one fires.")
+__all__ = ["ThresholdConfig", "ThresholdFilter", "detections", "flags"]
 
 
 class ThresholdFilter:

@@ -31,6 +31,8 @@ class ZoneMotion:
         self._fg = Foreground()
         self._masks: dict[str, np.ndarray] | None = None
         self.last: dict[str, float] = {}
+        self.warm_frames = warm_frames  # the background model is still learning: no scores yet
+        self._seen = 0
 
     def warmup(self) -> None:
         return None
@@ -50,6 +52,10 @@ class ZoneMotion:
         if self._masks is None or next(iter(self._masks.values())).shape != gray.shape:
             self._masks = self._build_masks(gray.shape)
         fg = self._fg.apply(gray)
+        self._seen += 1
+        if self._seen <= self.warm_frames:
+            self.last = dict.fromkeys(self._masks, 0.0)
+            return self.last
         out = {}
         for name, mask in self._masks.items():
             area = int(np.count_nonzero(mask))
