@@ -24,6 +24,7 @@ class ZoneMotion:
         zones: dict[str, list[tuple[float, float]]],
         reference: float = 0.02,
         exclude: list[list[tuple[float, float]]] | None = None,
+        warm_frames: int = 10,
     ) -> None:
         if not zones:
             raise ValueError("zone motion needs at least one zone")
