@@ -1,0 +1,97 @@
+"""The camera path's pure parts, and one camera's analysis on a generated clip (no network)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from riskstream.config.schema import Camera
+from riskstream.demo.clips import walker_frames
+from riskstream.edge.camera.analyzer import CameraAnalyzer, working_copy
+from riskstream.edge.camera.capture import redact
+from riskstream.edge.camera.frame_queue import Frame, LatestFrames
+from riskstream.edge.camera.incidents import IncidentTracker
+from riskstream.edge.camera.snapshots import SnapshotStore
+from riskstream.edge.camera.timing import Backoff, FrameSampler
+
+
+def test_backoff_doubles_to_the_cap_and_resets() -> None:
+    b = Backoff(0.5, 4.0)
+    assert [b.next_delay() for _ in range(6)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    b.reset()
+    assert b.next_delay() == 0.5
+    with pytest.raises(ValueError):
+        Backoff(2.0, 1.0)
+
+
+def test_sampler_keeps_the_analysis_rate_of_any_stream() -> None:
+    s = FrameSampler(5.0)
+    taken = sum(s.take(i / 25.0) for i in range(250))  # 10 s of a 25 fps stream
+    assert taken == 50
+    jittery = FrameSampler(5.0)
+    rng = np.random.default_rng(0)
+    times = np.cumsum(rng.uniform(0.02, 0.06, 1000))
+    assert abs(sum(jittery.take(float(t)) for t in times) - times[-1] * 5) <= 2
+    restarted = FrameSampler(5.0)
+    assert restarted.take(100.0) and restarted.take(0.0)  # a stream that starts over
+
+
+def test_latest_frames_drops_the_oldest_and_counts() -> None:
+    q = LatestFrames(capacity=2)
+    for i in range(5):
+        q.put(Frame(None, float(i), 0.0))
+    assert q.dropped == 3 and len(q) == 2
+    first, second = q.get(0.1), q.get(0.1)
+    assert first is not None and second is not None and (first.t, second.t) == (3.0, 4.0)
+    start = time.monotonic()
+    assert q.get(0.2) is None and time.monotonic() - start >= 0.15
+
+
+def test_incident_lifecycle() -> None:
+    tracker = IncidentTracker(update_s=2.0, end_s=1.0)
+    key = ("cam", "video.motion", "gate")
+    phases = []
+    for t in np.arange(0.0, 5.01, 0.2):
+        phases += [c.phase for c in tracker.observe(key, True, 0.8, float(t))]
+    assert phases == ["start", "update", "update"]
+    assert tracker.expire(5.5) == []
+    ended = tracker.expire(6.1)
+    assert [c.phase for c in ended] == ["end"] and ended[0].incident.detections == 26
+    assert [c.phase for c in tracker.observe(key, True, 0.9, 7.0)] == ["start"]  # a new incident
+
+
+def test_redact_hides_camera_passwords() -> None:
+    assert redact("rtsp://admin:s3cret@10.0.0.5:554/ch1") == "rtsp://admin:***@10.0.0.5:554/ch1"
+    assert redact("/videos/a.mp4") == "/videos/a.mp4"
+
+
+def test_analyzer_turns_a_walker_into_one_intrusion_incident(tmp_path: Path) -> None:
+    cam = Camera.model_validate(
+        {
+            "id": "cam-1",
+            "site": "s",
+            "url": "x.mp4",
+            "fps": 10,
+            "zones": [{"name": "gate", "polygon": [[0, 0.3], [1, 0.3], [1, 1], [0, 1]], "restricted": True}],
+        }
+    )
+    analyzer = CameraAnalyzer(cam, "d", SnapshotStore(tmp_path), update_s=2.0, end_s=0.5)
+    events = []
+    for i, image in enumerate(walker_frames(640, 360, fps=10, seconds=6)):
+        events += analyzer.analyse(Frame(image, i / 10, 1000.0 + i / 10))
+    events += analyzer.close()
+    intrusions = [e for e in events if e.kind == "video.intrusion"]
+    assert [e.attrs["phase"] for e in intrusions][0] == "start"
+    assert len({e.attrs["incident_id"] for e in intrusions}) == 1
+    assert intrusions[-1].attrs["phase"] == "end" and intrusions[-1].attrs["duration_s"] >= 2.0
+    snap = intrusions[0].snapshot
+    assert snap and Path(snap).is_file() and Path(snap).read_bytes()[:2] == b"\xff\xd8"
+    assert not [e for e in events if e.kind == "video.tamper"]
+    assert analyzer.gated_out > 0  # still frames before and after the walker skip the heavy models
+
+
+def test_working_copy_is_small() -> None:
+    assert working_copy(np.zeros((720, 1280, 3), np.uint8)).shape == (180, 320, 3)
