@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prepare a fresh machine for riskstream: system packages (Java 17, Maven, Mosquitto) and a
+# Prepare a fresh machine for riskstream: system packages (Java 17, Maven, Mosquitto, ffmpeg,
+# GStreamer's RTSP server) and a
 # Python virtual environment in .venv with riskstream installed (editable, all roles + dev tools).
 # Safe to re-run: it only installs what is missing.
 set -euo pipefail
@@ -18,6 +19,12 @@ command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 { command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ]; } || missing+=(mosquitto)
 "$python" -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+# Cameras: ffmpeg writes the generated test clips; GStreamer's RTSP server (system Python
+# bindings) serves them as a real RTSP camera in tests and the demo.
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+/usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer" \
+  >/dev/null 2>&1 || missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-base
+                               gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing system packages: ${missing[*]}"

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from riskstream.config import load
 from riskstream.config.loader import with_env_overrides
 from riskstream.config.schema import Config
+from riskstream.demo.cameras import serve_demo_cameras
 from riskstream.events import (
     ActionKind,
     Alert,
@@ -43,10 +45,14 @@ class EventPrinter(threading.Thread):
 
         from riskstream.kafka_settings import librdkafka_config
 
-        self._consumer = Consumer({
-            **librdkafka_config(cfg.kafka), "group.id": f"riskstream-demo-{time.time_ns()}",
-            "auto.offset.reset": "latest", "enable.auto.commit": False,
-        })
+        self._consumer = Consumer(
+            {
+                **librdkafka_config(cfg.kafka),
+                "group.id": f"riskstream-demo-{time.time_ns()}",
+                "auto.offset.reset": "latest",
+                "enable.auto.commit": False,
+            }
+        )
         self._topics = cfg.kafka.topics
         self.assigned = threading.Event()
         self.event_ids: list[str] = []
@@ -58,8 +64,9 @@ class EventPrinter(threading.Thread):
         def on_assign(consumer: Any, partitions: Any) -> None:
             self.assigned.set()
 
-        self._consumer.subscribe([self._topics.events, self._topics.dlq, self._topics.alerts],
-                                 on_assign=on_assign)
+        self._consumer.subscribe(
+            [self._topics.events, self._topics.dlq, self._topics.alerts], on_assign=on_assign
+        )
         try:
             while not self._halt.is_set():
                 msg = self._consumer.poll(0.2)
@@ -77,9 +84,12 @@ class EventPrinter(threading.Thread):
         if topic == self._topics.alerts:
             alert = Alert.from_json(value)
             self.alerts.append(alert)
-            print(f"  ALERT   {alert.severity.value.upper():<8} {alert.status.value:<12} "
-                  f"{alert.rule} r{alert.revision} ({alert.alert_id})\n"
-                  f"          {alert.explanation}", flush=True)
+            print(
+                f"  ALERT   {alert.severity.value.upper():<8} {alert.status.value:<12} "
+                f"{alert.rule} r{alert.revision} ({alert.alert_id})\n"
+                f"          {alert.explanation}",
+                flush=True,
+            )
             return
         if topic == self._topics.dlq:
             record = json.loads(value)
@@ -95,10 +105,17 @@ class EventPrinter(threading.Thread):
     def _show_event(self, e: Event) -> None:
         self.event_ids.append(e.event_id)
         attrs = e.attrs
-        print(f"  {e.ts:%H:%M:%S}  {e.severity.value.upper():<8} {e.site_id:<11} "
-              f"{e.source_id:<10} {e.value:>8.2f} {e.unit or '':<5} "
-              f"{attrs.get('previous_level')} -> {attrs.get('level')} "
-              f"(threshold {attrs.get('threshold')})", flush=True)
+        head = f"  {e.ts:%H:%M:%S}  {e.severity.value.upper():<8} {e.site_id:<11} {e.source_id:<10} "
+        if e.value is None:  # video: an incident's start, update or end, with its snapshot
+            print(f"{head}{e.kind} {e.zone or ''} {attrs.get('phase', '')} score {e.score:.2f}"
+                  + (f" snapshot {e.snapshot}" if e.snapshot else ""), flush=True)
+            return
+        print(
+            f"{head}{e.value:>8.2f} {e.unit or '':<5} "
+            f"{attrs.get('previous_level')} -> {attrs.get('level')} "
+            f"(threshold {attrs.get('threshold')})",
+            flush=True,
+        )
 
 
 def _publish(cfg: Config, env: dict[str, str], duration: float, rate: float) -> int:
@@ -135,13 +152,20 @@ def _acknowledge_first_critical(cfg: Config, printer: EventPrinter) -> None:
     if critical is None:
         return
     print(f"\n  (command center) acknowledging {critical.alert_id} ({critical.rule})", flush=True)
-    send_action(cfg.kafka, AlertAction(alert_id=critical.alert_id, site_id=critical.site_id,
-                                       action=ActionKind.ACKNOWLEDGE, by="demo duty officer",
-                                       comment="crew dispatched to the tank farm"))
+    send_action(
+        cfg.kafka,
+        AlertAction(
+            alert_id=critical.alert_id,
+            site_id=critical.site_id,
+            action=ActionKind.ACKNOWLEDGE,
+            by="demo duty officer",
+            comment="crew dispatched to the tank farm",
+        ),
+    )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and not any(
-            a.alert_id == critical.alert_id and a.status.value == "acknowledged"
-            for a in printer.alerts):
+        a.alert_id == critical.alert_id and a.status.value == "acknowledged" for a in printer.alerts
+    ):
         time.sleep(0.2)
 
 
@@ -155,22 +179,28 @@ def _summary(cfg: Config, since: datetime, kafka_ids: list[str]) -> bool:
         f"SELECT site_id, source_id, kind, severity, count() AS events, "
         f"round(max(value), 2) AS max_value, any(unit) AS unit "
         f"FROM {db}.events FINAL WHERE {where} "
-        f"GROUP BY site_id, source_id, kind, severity ORDER BY site_id, source_id, severity")
+        f"GROUP BY site_id, source_id, kind, severity ORDER BY site_id, source_id, severity"
+    )
     print("\nEvents stored in ClickHouse during this run:")
     print(format_table(list(result.column_names), result.result_rows))
     rows, distinct = client.query(
-        f"SELECT count(), uniqExact(event_id) FROM {db}.events WHERE {where}").result_rows[0]
-    stored_ids = {r[0] for r in client.query(
-        f"SELECT event_id FROM {db}.events FINAL WHERE {where}").result_rows}
+        f"SELECT count(), uniqExact(event_id) FROM {db}.events WHERE {where}"
+    ).result_rows[0]
+    stored_ids = {
+        r[0] for r in client.query(f"SELECT event_id FROM {db}.events FINAL WHERE {where}").result_rows
+    }
     missing = set(kafka_ids) - stored_ids
     alerts = client.query(
         f"SELECT alert_id, rule, severity, status, revision, length(event_ids) AS events "
         f"FROM {db}.alerts FINAL WHERE updated_at >= toDateTime64('{since:%Y-%m-%d %H:%M:%S}', 3, "
-        f"'UTC') ORDER BY first_ts")
+        f"'UTC') ORDER BY first_ts"
+    )
     print("\nAlerts stored in ClickHouse (latest revision of each):")
     print(format_table(list(alerts.column_names), alerts.result_rows))
-    print(f"\nKafka rs.events: {len(kafka_ids)} events; ClickHouse: {distinct} distinct "
-          f"({rows} rows before de-duplication); missing in ClickHouse: {len(missing)}")
+    print(
+        f"\nKafka rs.events: {len(kafka_ids)} events; ClickHouse: {distinct} distinct "
+        f"({rows} rows before de-duplication); missing in ClickHouse: {len(missing)}"
+    )
     return not missing
 
 
@@ -186,31 +216,44 @@ def run_demo(config_path: str, state_dir: Path, duration: float, rate: float) ->
     log_dir = services.state_dir / "logs"
     procs: list[RiskstreamProcess] = []
     printer: EventPrinter | None = None
+    camera_stops: list[Callable[[], None]] = []
     ok = False
     try:
+        edge_config, camera_stops, camera_lines = serve_demo_cameras(Path(config_path), services.state_dir)
+        for line in camera_lines:
+            print(f"camera {line}")
         from riskstream.topics import ensure_topics
 
         ensure_topics(cfg.kafka)
-        print(f"kafka {info.kafka_bootstrap}, mosquitto 127.0.0.1:{info.mqtt_port}, "
-              f"clickhouse {info.clickhouse_dsn}")
+        print(
+            f"kafka {info.kafka_bootstrap}, mosquitto 127.0.0.1:{info.mqtt_port}, "
+            f"clickhouse {info.clickhouse_dsn}"
+        )
         worker = start_process("worker", Path(config_path), services.state_dir, env, log_dir)
         procs.append(worker)
-        edge = start_process("edge", Path(config_path), services.state_dir, env, log_dir)
+        edge = start_process("edge", edge_config, services.state_dir, env, log_dir)
         procs.append(edge)
         print(f"worker pid {worker.pid} (log {worker.log}), edge pid {edge.pid} (log {edge.log})")
         printer = EventPrinter(cfg)
         printer.start()
         printer.assigned.wait(30)
         since = datetime.now(UTC)
-        print(f"\nSimulating {len(cfg.sensors)} sensors at {rate:g} readings/s for {duration:g} s;"
-              " events as they reach Kafka:")
+        print(
+            f"\nSimulating {len(cfg.sensors)} sensors at {rate:g} readings/s for {duration:g} s;"
+            " events as they reach Kafka:"
+        )
         sent = _publish(cfg, env, duration, rate)
         _acknowledge_first_critical(cfg, printer)
         print(f"\npublished {sent} readings; waiting for the worker to store every event ...")
         edge.stop()
         produced = len(printer.event_ids)
-        wait_for_metric(worker, "riskstream_worker_rows_stored_total", produced, 60,
-                        table=f"{cfg.clickhouse.database}.events")
+        wait_for_metric(
+            worker,
+            "riskstream_worker_rows_stored_total",
+            produced,
+            60,
+            table=f"{cfg.clickhouse.database}.events",
+        )
         time.sleep(1.0)
         printer.stop()
         worker.stop()
@@ -221,9 +264,13 @@ def run_demo(config_path: str, state_dir: Path, duration: float, rate: float) ->
             printer.stop()
         for proc in reversed(procs):
             proc.stop()
+        for stop in camera_stops:
+            stop()
         if not already_up:
             stopped = services.down()
             print("stopped: " + ", ".join(stopped))
-    print("demo " + ("finished: every event is in ClickHouse exactly once" if ok
-                     else "FAILED: see the logs above"))
+    print(
+        "demo "
+        + ("finished: every event is in ClickHouse exactly once" if ok else "FAILED: see the logs above")
+    )
     return 0 if ok else 1

@@ -56,7 +56,8 @@ def _config(u: str, rtsp_url: str, mjpeg_url: str, dead_url: str, detectors: str
         for cid, url in (("cam-rtsp", rtsp_url), ("cam-mjpeg", mjpeg_url), ("cam-dead", dead_url))
     )
     return f"""sites:
-  - {{id: plant, name: Plant, district: d, kind: chemical_plant, risk_points: [{{id: tank-farm, name: Tanks}}]}}
+  - {{id: plant, name: Plant, district: d, kind: chemical_plant,
+     risk_points: [{{id: tank-farm, name: Tanks}}]}}
 sensors:
   - {{id: gas-1, site: plant, point: tank-farm, metric: combustible_gas, unit: '%LEL', topic: c{u}/gas-1,
      thresholds: {{warning: 25, alarm: 50}}}}

@@ -84,7 +84,7 @@ def test_analyzer_turns_a_walker_into_one_intrusion_incident(tmp_path: Path) -> 
         events += analyzer.analyse(Frame(image, i / 10, 1000.0 + i / 10))
     events += analyzer.close()
     intrusions = [e for e in events if e.kind == "video.intrusion"]
-    assert [e.attrs["phase"] for e in intrusions][0] == "start"
+    assert intrusions[0].attrs["phase"] == "start"
     assert len({e.attrs["incident_id"] for e in intrusions}) == 1
     assert intrusions[-1].attrs["phase"] == "end" and intrusions[-1].attrs["duration_s"] >= 2.0
     snap = intrusions[0].snapshot

@@ -24,16 +24,30 @@ def rule_of(data: dict[str, Any], devices: dict[str, list[str]] | None = None) -
     return compile_rule(cfg, devices or {})
 
 
-def gas(at: float, source: str = "gas-1", point: str = "tank-farm", sev: str = "warning",
-        **kw: Any) -> Event:
-    return make_event(ts=T0 + timedelta(seconds=at), source_id=source, point_id=point,
-                      severity=Severity(sev), attrs={"metric": "combustible_gas"}, **kw)
+def gas(at: float, source: str = "gas-1", point: str = "tank-farm", sev: str = "warning", **kw: Any) -> Event:
+    return make_event(
+        ts=T0 + timedelta(seconds=at),
+        source_id=source,
+        point_id=point,
+        severity=Severity(sev),
+        attrs={"metric": "combustible_gas"},
+        **kw,
+    )
 
 
 def motion(at: float, zone: str = "tank-farm") -> Event:
-    return make_event(kind="video.motion", ts=T0 + timedelta(seconds=at), source_id="cam-1",
-                      point_id="tank-farm", zone=zone, severity=Severity.INFO, score=0.7,
-                      value=None, unit=None, attrs={})
+    return make_event(
+        kind="video.motion",
+        ts=T0 + timedelta(seconds=at),
+        source_id="cam-1",
+        point_id="tank-farm",
+        zone=zone,
+        severity=Severity.INFO,
+        score=0.7,
+        value=None,
+        unit=None,
+        attrs={},
+    )
 
 
 def run(rule: Any, events: list[Event]) -> tuple[dict[str, Any], list[Finding]]:
@@ -50,8 +64,15 @@ def run(rule: Any, events: list[Event]) -> tuple[dict[str, Any], list[Finding]]:
 
 
 def test_co_occurrence_fires_only_within_the_window() -> None:
-    rule = rule_of({"name": "gas-motion", "type": "co_occurrence", "window_s": 60,
-                    "all_of": [GAS, MOTION], "severity": "critical"})
+    rule = rule_of(
+        {
+            "name": "gas-motion",
+            "type": "co_occurrence",
+            "window_s": 60,
+            "all_of": [GAS, MOTION],
+            "severity": "critical",
+        }
+    )
     _, found = run(rule, [gas(0), motion(59)])
     assert len(found) == 1
     f = found[0]
@@ -65,17 +86,21 @@ def test_co_occurrence_fires_only_within_the_window() -> None:
 
 
 def test_co_occurrence_needs_distinct_devices_and_ignores_cleared_levels() -> None:
-    rule = rule_of({"name": "two-gas", "type": "co_occurrence", "window_s": 60,
-                    "all_of": [GAS, GAS]})
+    rule = rule_of({"name": "two-gas", "type": "co_occurrence", "window_s": 60, "all_of": [GAS, GAS]})
     assert run(rule, [gas(0), gas(10)])[1] == []  # the same detector twice is not two signals
     assert len(run(rule, [gas(0), gas(10, source="gas-2")])[1]) == 1
     assert run(rule, [gas(0, sev="info"), gas(10, source="gas-2")])[1] == []
 
 
 def test_sequence_requires_order_and_deadline() -> None:
-    rule = rule_of({"name": "rise-then-alarm", "type": "sequence", "within_s": 120,
-                    "steps": [{**GAS, "min_severity": "warning"},
-                              {**GAS, "min_severity": "critical"}]})
+    rule = rule_of(
+        {
+            "name": "rise-then-alarm",
+            "type": "sequence",
+            "within_s": 120,
+            "steps": [{**GAS, "min_severity": "warning"}, {**GAS, "min_severity": "critical"}],
+        }
+    )
     assert len(run(rule, [gas(0), gas(100, sev="critical")])[1]) == 1
     assert run(rule, [gas(0), gas(121, sev="critical")])[1] == []
     # critical first does not complete: warning matches step 1 only after it
@@ -84,8 +109,9 @@ def test_sequence_requires_order_and_deadline() -> None:
 
 
 def test_count_per_point_within_window() -> None:
-    rule = rule_of({"name": "repeat", "type": "count", "threshold": 3, "window_s": 600,
-                    "scope": "point", "match": GAS})
+    rule = rule_of(
+        {"name": "repeat", "type": "count", "threshold": 3, "window_s": 600, "scope": "point", "match": GAS}
+    )
     _, found = run(rule, [gas(0), gas(200), gas(599)])
     assert len(found) == 1 and found[0].key == "tank-farm"
     assert found[0].attrs["count"] == 3 and "3 x" in found[0].explanation
@@ -94,23 +120,41 @@ def test_count_per_point_within_window() -> None:
 
 
 def test_spread_counts_distinct_points() -> None:
-    rule = rule_of({"name": "spread", "type": "spread", "min_points": 2, "window_s": 300,
-                    "match": GAS})
+    rule = rule_of({"name": "spread", "type": "spread", "min_points": 2, "window_s": 300, "match": GAS})
     assert run(rule, [gas(0), gas(10, source="gas-2")])[1] == []  # same point twice
     _, found = run(rule, [gas(0), gas(10, source="gas-3", point="pump-house")])
     assert len(found) == 1 and found[0].attrs["places"] == ["pump-house", "tank-farm"]
 
 
 def test_absence_only_while_site_is_alarming() -> None:
-    rule = rule_of({"name": "silent", "type": "absence", "silent_s": 60,
-                    "alarming": GAS, "alarming_window_s": 600},
-                   {"plant-east": ["gas-1", "gas-2", "temp-1"]})
-    hb = make_event(kind="device.heartbeat", source_id="gas-2", severity=Severity.INFO,
-                    score=0.0, ts=T0, value=None, unit=None, attrs={})
+    rule = rule_of(
+        {"name": "silent", "type": "absence", "silent_s": 60, "alarming": GAS, "alarming_window_s": 600},
+        {"plant-east": ["gas-1", "gas-2", "temp-1"]},
+    )
+    hb = make_event(
+        kind="device.heartbeat",
+        source_id="gas-2",
+        severity=Severity.INFO,
+        score=0.0,
+        ts=T0,
+        value=None,
+        unit=None,
+        attrs={},
+    )
     state, _ = rule.on_event(None, hb)
-    state, _ = rule.on_event(state, make_event(kind="device.heartbeat", source_id="temp-1",
-                                               severity=Severity.INFO, score=0.0, ts=T0,
-                                               value=None, unit=None, attrs={}))
+    state, _ = rule.on_event(
+        state,
+        make_event(
+            kind="device.heartbeat",
+            source_id="temp-1",
+            severity=Severity.INFO,
+            score=0.0,
+            ts=T0,
+            value=None,
+            unit=None,
+            attrs={},
+        ),
+    )
     ms = int(T0.timestamp() * 1000)
     state, found = rule.on_tick(state, ms + 120_000)
     assert found == []  # silent devices, but nothing alarming
@@ -123,8 +167,9 @@ def test_absence_only_while_site_is_alarming() -> None:
 
 
 def test_rule_state_is_bounded_and_expires_on_tick() -> None:
-    rule = rule_of({"name": "repeat", "type": "count", "threshold": 1000, "window_s": 60,
-                    "scope": "site", "match": GAS})
+    rule = rule_of(
+        {"name": "repeat", "type": "count", "threshold": 1000, "window_s": 60, "scope": "site", "match": GAS}
+    )
     states, _ = run(rule, [gas(i * 0.1) for i in range(1000)])
     assert len(states["site"]["hits"]) <= 200
     later = int((T0 + timedelta(seconds=500)).timestamp() * 1000)
@@ -205,11 +250,31 @@ def test_redelivered_events_are_dropped_and_alert_ids_are_stable() -> None:
 
 def test_site_kind_filter_and_enrichment() -> None:
     p = processor()
-    school_gas = gas(0).__class__(**{**gas(0).to_dict(), "site_id": "school-1",
-                                     "ts": T0, "detected_at": T0, "severity": Severity.WARNING})
-    _, alerts = feed(p, None, [school_gas, motion(5).__class__(
-        **{**motion(5).to_dict(), "site_id": "school-1", "ts": T0, "detected_at": T0,
-           "severity": Severity.INFO})])
+    school_gas = gas(0).__class__(
+        **{
+            **gas(0).to_dict(),
+            "site_id": "school-1",
+            "ts": T0,
+            "detected_at": T0,
+            "severity": Severity.WARNING,
+        }
+    )
+    _, alerts = feed(
+        p,
+        None,
+        [
+            school_gas,
+            motion(5).__class__(
+                **{
+                    **motion(5).to_dict(),
+                    "site_id": "school-1",
+                    "ts": T0,
+                    "detected_at": T0,
+                    "severity": Severity.INFO,
+                }
+            ),
+        ],
+    )
     assert alerts == []
     enriched = p.registry.enrich(gas(0, district=""))
     assert enriched.district == "binhai"
@@ -219,15 +284,25 @@ def test_site_kind_filter_and_enrichment() -> None:
 def test_actions_lifecycle_and_cooldown() -> None:
     p = processor()
     state, (alert,) = feed(p, None, [gas(0), motion(10)])
-    ack = AlertAction(alert_id=alert.alert_id, site_id="plant-east", action=ActionKind.ACKNOWLEDGE,
-                      by="duty officer Li", at=T0 + timedelta(seconds=30))
+    ack = AlertAction(
+        alert_id=alert.alert_id,
+        site_id="plant-east",
+        action=ActionKind.ACKNOWLEDGE,
+        by="duty officer Li",
+        at=T0 + timedelta(seconds=30),
+    )
     state, res = p.on_action(state, ack, ms(30))
     assert res.alerts[0].status is AlertStatus.ACKNOWLEDGED and res.alerts[0].revision == 2
     assert res.alerts[0].attrs["history"][0]["by"] == "duty officer Li"
     state, res = p.on_action(state, ack, ms(31))
     assert res.rejected and "already applied" in res.rejected
-    resolve = AlertAction(alert_id=alert.alert_id, site_id="plant-east",
-                          action=ActionKind.RESOLVE, by="duty officer Li", comment="valve closed")
+    resolve = AlertAction(
+        alert_id=alert.alert_id,
+        site_id="plant-east",
+        action=ActionKind.RESOLVE,
+        by="duty officer Li",
+        comment="valve closed",
+    )
     state, res = p.on_action(state, resolve, ms(60))
     assert res.alerts[0].status is AlertStatus.RESOLVED
     # Within the 600 s cooldown a new co-occurrence is suppressed and counted.
@@ -261,9 +336,14 @@ def test_tick_discards_empty_state_and_heartbeats_raise_nothing() -> None:
     assert state is None and res.alerts == []
 
 
-@pytest.mark.parametrize("bad", [{"type": "count", "name": "x", "match": {}},
-                                 {"type": "nope", "name": "x"},
-                                 {"type": "co_occurrence", "name": "x", "all_of": [GAS]}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"type": "count", "name": "x", "match": {}},
+        {"type": "nope", "name": "x"},
+        {"type": "co_occurrence", "name": "x", "all_of": [GAS]},
+    ],
+)
 def test_rule_config_errors(bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         TypeAdapter(RuleConfig).validate_python(bad)
@@ -282,3 +362,35 @@ def test_ticks_use_the_site_event_clock_so_replays_survive() -> None:
     assert [a.rule for a in res.alerts] == ["gas-motion"]
     state, _ = p.on_tick(state, wall + 61_000)  # a minute of silence: the window closes
     assert state is not None and "gas-motion" not in state["rules"]
+
+
+def test_video_incident_counts_once_and_its_end_is_no_sighting() -> None:
+    from riskstream.config.rules import CountRule
+    from riskstream.streams.rules.count import Count
+    from riskstream.testing import make_event
+
+    rule = Count(
+        CountRule.model_validate(
+            {
+                "name": "repeated-intrusion",
+                "type": "count",
+                "match": {"kind": "video.intrusion"},
+                "window_s": 600,
+                "threshold": 2,
+                "scope": "zone",
+                "severity": "major",
+            }
+        )
+    )
+    state = None
+    findings = []
+    for phase in ("start", "update", "update", "end"):
+        ev = make_event(kind="video.intrusion", zone="gate", attrs={"incident_id": "i1", "phase": phase})
+        if rule.key(ev) is None:
+            continue
+        state, found = rule.on_event(state, ev)
+        findings += found
+    assert findings == []  # one incident, however many updates
+    second = make_event(kind="video.intrusion", zone="gate", attrs={"incident_id": "i2", "phase": "start"})
+    state, found = rule.on_event(state, second)
+    assert len(found) == 1 and found[0].attrs["count"] == 2

@@ -52,6 +52,9 @@ def ts_ms(event: Event) -> int:
 
 
 def matches(m: EventMatch, event: Event) -> bool:
+    # A video incident's "end" says it stopped: never a sighting of anything.
+    if event.attrs.get("phase") == "end":
+        return False
     if m.kind is not None:
         if m.kind.endswith(".*"):
             if not event.kind.startswith(m.kind[:-1]):

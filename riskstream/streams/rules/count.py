@@ -49,6 +49,8 @@ class Count(_Windowed):
     options: CountRule
 
     def on_event(self, state: State | None, event: Event) -> tuple[State | None, list[Finding]]:
+        if event.attrs.get("phase") == "update":  # the incident's start was counted already
+            return state, []
         hits = self._hits(state, event)
         o = self.options
         if len(hits) < o.threshold:
