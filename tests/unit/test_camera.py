@@ -94,4 +94,4 @@ def test_analyzer_turns_a_walker_into_one_intrusion_incident(tmp_path: Path) -> 
 
 
 def test_working_copy_is_small() -> None:
-    assert working_copy(np.zeros((720, 1280, 3), np.uint8)).shape == (180, 320, 3)
+    assert working_copy(np.zeros((720, 1280, 3), np.uint8)).shape == (180, 320)

@@ -45,14 +45,16 @@ class _Watch:
 
 
 def working_copy(image: np.ndarray) -> np.ndarray:
+    """Grayscale, at most ``WORK_WIDTH`` wide: every detector works on this one copy (colour
+    conversion first, at full size, is cheaper than shrinking three channels)."""
     import cv2
 
-    h, w = image.shape[:2]
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    h, w = gray.shape[:2]
     if w <= WORK_WIDTH:
-        return image
-    return np.asarray(
-        cv2.resize(image, (WORK_WIDTH, max(8, round(h * WORK_WIDTH / w))), interpolation=cv2.INTER_AREA)
-    )
+        return np.asarray(gray)
+    size = (WORK_WIDTH, max(8, round(h * WORK_WIDTH / w)))
+    return np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_AREA))
 
 
 class CameraAnalyzer:
@@ -125,7 +127,7 @@ class CameraAnalyzer:
     def _moving(self, work: np.ndarray) -> bool:
         import cv2
 
-        thumb = cv2.resize(cv2.cvtColor(work, cv2.COLOR_BGR2GRAY), GATE_SIZE, interpolation=cv2.INTER_AREA)
+        thumb = cv2.resize(work, GATE_SIZE, interpolation=cv2.INTER_AREA)
         prev, self._gate_prev = self._gate_prev, thumb.astype(np.int16)
         return prev is None or float(np.abs(self._gate_prev - prev).mean()) >= GATE_LEVEL
 
