@@ -112,3 +112,9 @@ CameraDetectorSpec = Annotated[
     SceneModelSpec | ZoneMotionSpec | TamperSpec | FallSpec,
     Field(discriminator="type"),
 ]
+
+
+SensorDetectorSpec = Annotated[
+    RateSpec | StuckSpec | SilenceSpec | KnnLikelihoodSpec,
+    Field(discriminator="type"),
+]

@@ -15,7 +15,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from riskstream.config.base import Identifier, Strict
-from riskstream.config.detectors import CameraDetectorSpec, TamperSpec, ZoneMotionSpec
+from riskstream.config.detectors import CameraDetectorSpec, SensorDetectorSpec, TamperSpec, ZoneMotionSpec
+from riskstream.config.mqtt_topics import matches as topic_matches
+from riskstream.config.mqtt_topics import valid_filter
 from riskstream.config.rules import RuleSet
 from riskstream.config.thresholds import AlarmThresholds, Direction
 
@@ -68,6 +70,12 @@ class Sensor(Strict):
     valid_range: ValidRange | None = Field(
         None, description="Physically plausible range; readings outside it are rejected."
     )
+    detectors: list[SensorDetectorSpec] = Field(
+        default_factory=list,
+        description="More detectors on this point besides the static "
+        "thresholds: rate (sensor.rate), stuck (sensor.stuck), silence (sensor.offline), "
+        "knn_likelihood (sensor.anomaly).",
+    )
 
 
 class Zone(Strict):
@@ -86,8 +94,9 @@ class Camera(Strict):
     fps: float = Field(5.0, gt=0, le=60, description="Frames per second to analyse.")
     zones: list[Zone] = Field(default_factory=list, description="Zones for motion/intrusion.")
     exclude: list[list[tuple[float, float]]] = Field(
-        default_factory=list, description="Mask polygons ([x, y] fractions) where motion never "
-        "counts (trees, a road outside the fence, a timestamp overlay)."
+        default_factory=list,
+        description="Mask polygons ([x, y] fractions) where motion never "
+        "counts (trees, a road outside the fence, a timestamp overlay).",
     )
     detectors: list[CameraDetectorSpec] | None = Field(
         None, description="Video detectors; default: zone_motion (if zones are set) and tamper."
@@ -134,21 +143,24 @@ class MqttSettings(Strict):
     host: str = Field("127.0.0.1", description="Broker host (env RS_MQTT_HOST wins).")
     port: int = Field(1883, ge=1, le=65535, description="Broker port (env RS_MQTT_PORT wins).")
     username: str | None = Field(None, description="User name (env RS_MQTT_USERNAME wins).")
-    password_env: str = Field(
-        "RS_MQTT_PASSWORD", description="Env variable that holds the MQTT password."
-    )
+    password_env: str = Field("RS_MQTT_PASSWORD", description="Env variable that holds the MQTT password.")
     tls: bool = Field(False, description="Connect with TLS.")
     ca_file: str | None = Field(None, description="CA bundle for TLS.")
     client_id: str = Field("riskstream-edge", description="MQTT client id prefix.")
     qos: Literal[0, 1, 2] = Field(1, description="Subscription QoS.")
+    subscriptions: list[str] = Field(
+        default_factory=list,
+        description="Topic filters to subscribe to, wildcards allowed "
+        "(e.g. 'plant-7/+/gas'); default: each sensor's own topic. Messages on a subscribed "
+        "topic that no sensor is configured for go to the DLQ as unknown_topic.",
+    )
 
 
 TtlTable = Literal["events", "readings", "readings_1m", "readings_1h", "alert_transitions"]
 
 
 def _default_ttl() -> dict[TtlTable, int]:
-    return {"events": 365, "readings": 30, "readings_1m": 400, "readings_1h": 1830,
-            "alert_transitions": 0}
+    return {"events": 365, "readings": 30, "readings_1m": 400, "readings_1h": 1830, "alert_transitions": 0}
 
 
 class ClickHouseSettings(Strict):
@@ -174,32 +186,40 @@ class WorkerSettings(Strict):
     metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port; 0 disables.")
     session_timeout_s: float = Field(10.0, gt=0, description="Kafka consumer session timeout.")
     store: Literal["memory://", "rocksdb://"] = Field(
-        "memory://", description="Faust table store; rocksdb:// keeps state on disk so a restart "
-        "reads only the changelog tail (production)."
+        "memory://",
+        description="Faust table store; rocksdb:// keeps state on disk so a restart "
+        "reads only the changelog tail (production).",
     )
     standby_replicas: int = Field(1, ge=0, le=3, description="Standby copies of table state.")
-    tick_interval_s: float = Field(1.0, gt=0, description="How often windows, silence and "
-                                   "escalation are checked.")
+    tick_interval_s: float = Field(
+        1.0, gt=0, description="How often windows, silence and escalation are checked."
+    )
     correlate_batch: int = Field(1000, ge=1, description="Records per correlation batch at most.")
     stall_timeout_s: float = Field(
-        30.0, ge=0, description="Restart the worker when records wait on its partitions and "
+        30.0,
+        ge=0,
+        description="Restart the worker when records wait on its partitions and "
         "nothing is committed for this long (a stalled Faust consumer); 0 disables. Keep it "
-        "above 5 s, the longest ClickHouse retry pause."
+        "above 5 s, the longest ClickHouse retry pause.",
     )
 
 
 class EdgeSettings(Strict):
     metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port; 0 disables.")
-    heartbeat_s: float = Field(10.0, gt=0, description="How often each reporting device's "
-                               "heartbeat goes to rs.health.")
-    downsample: bool = Field(True, description="Send 1 s and 1 min reading summaries to "
-                             "rs.readings.")
-    outbox_max_mb: float = Field(
-        256.0, gt=0, description="Disk budget of the durable outbox; when full, the oldest "
-        "records of the lowest severity below critical are dropped (counted)."
+    heartbeat_s: float = Field(
+        10.0, gt=0, description="How often each reporting device's heartbeat goes to rs.health."
     )
-    snapshot_dir: str = Field("snapshots", description="Folder for event JPEG snapshots "
-                              "(relative paths are under the edge state folder).")
+    downsample: bool = Field(True, description="Send 1 s and 1 min reading summaries to rs.readings.")
+    outbox_max_mb: float = Field(
+        256.0,
+        gt=0,
+        description="Disk budget of the durable outbox; when full, the oldest "
+        "records of the lowest severity below critical are dropped (counted).",
+    )
+    snapshot_dir: str = Field(
+        "snapshots",
+        description="Folder for event JPEG snapshots (relative paths are under the edge state folder).",
+    )
     camera_backoff_s: tuple[float, float] = Field(
         (1.0, 30.0), description="Reconnect delay of a lost camera: first and largest (doubling)."
     )
@@ -261,11 +281,29 @@ def reference_errors(cfg: Config) -> list[tuple[tuple[str | int, ...], str]]:
             problems.append(((section, i, "site"), f"unknown site {dev.site!r} (known: {known})"))
         elif dev.point is not None and dev.point not in points[dev.site]:
             known = ", ".join(sorted(points[dev.site])) or "none"
-            problems.append(((section, i, "point"),
-                             f"unknown risk point {dev.point!r} of site {dev.site!r} (known: {known})"))
+            problems.append(
+                (
+                    (section, i, "point"),
+                    f"unknown risk point {dev.point!r} of site {dev.site!r} (known: {known})",
+                )
+            )
     for i, sensor in enumerate(cfg.sensors):
         if re.search(r"[+#]", sensor.topic):
             problems.append((("sensors", i, "topic"), "a sensor topic must not contain + or #"))
+        elif cfg.mqtt.subscriptions and not any(
+            topic_matches(f, sensor.topic) for f in cfg.mqtt.subscriptions
+        ):
+            problems.append(
+                (
+                    ("sensors", i, "topic"),
+                    f"{sensor.topic!r} is not covered by any of "
+                    f"mqtt.subscriptions ({', '.join(cfg.mqtt.subscriptions)})",
+                )
+            )
+    for i, pattern in enumerate(cfg.mqtt.subscriptions):
+        wrong = valid_filter(pattern)
+        if wrong:
+            problems.append((("mqtt", "subscriptions", i), wrong))
     return problems
 
 

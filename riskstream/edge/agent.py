@@ -51,7 +51,7 @@ class EdgeAgent:
         self._sites = {s.id: s.site for s in cfg.sensors}
         self._heard: dict[str, int] = {}  # readings per device since its last heartbeat
         self._lock = threading.Lock()  # downsampler and heartbeat counts: MQTT and main thread
-        self.source = MqttSource(cfg.mqtt, self.pipeline.topics, self.handle)
+        self.source = MqttSource(cfg.mqtt, cfg.mqtt.subscriptions or self.pipeline.topics, self.handle)
         self._stop = threading.Event()
         self._last_beat = 0
         self._pending_lock = threading.Lock()
@@ -142,6 +142,9 @@ class EdgeAgent:
             if beat:
                 self._heard, self._last_beat = {}, now_ms
         records = [self._summary_record(s) for s in summaries]
+        silent = self.pipeline.silence_events(now)
+        if silent:
+            self.submit_events(silent)
         depth = self.outbox.depth() if (heard or beat) else 0
         if self.cameras is not None:
             if beat:
@@ -152,7 +155,8 @@ class EdgeAgent:
         for device, count in heard.items():
             hb = Heartbeat(site_id=self._sites[device], source_id=device, ts=now,
                            attrs={"readings": count, "outbox_depth": depth,
-                                  "late_readings": self.downsampler.late})
+                                  "late_readings": self.downsampler.late,
+                                  "late_skipped_by_detectors": self.pipeline.chain.late})
             records.append(OutboxRecord(self._topics.health, hb.site_id.encode(), hb.to_json()))
         if records:
             self.outbox.put(records)

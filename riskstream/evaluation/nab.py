@@ -81,6 +81,20 @@ def _profile_scores(series: list[Series], hits: list[list[float]], threshold: fl
     return result
 
 
+def published_on_same_files(data: str | Path | None, n_windows: int) -> dict[str, dict[str, float]]:
+    """NAB's own detectors, normalised over the same files, from NAB's published per-file scores."""
+    root = dataset_dir("nab", data) / "results"
+    out: dict[str, dict[str, float]] = {}
+    for det_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        for name, profile in PROFILES.items():
+            path = det_dir / f"{det_dir.name}_{name}_scores.csv"
+            if path.is_file():
+                with path.open(newline="") as fh:
+                    raw = sum(float(r["Score"]) for r in csv.DictReader(fh))
+                out.setdefault(det_dir.name, {})[name] = round(normalised(raw, n_windows, profile), 2)
+    return out
+
+
 def evaluate(data: str | Path | None = None) -> dict[str, Any]:
     series = load_series(data)
     ours_scores = _score_all(series, KnnLikelihood, DETECTOR_THRESHOLD.threshold)
@@ -98,6 +112,7 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
             "threshold": BASELINE_THRESHOLD,
             **_profile_scores(series, base_scores, BASELINE_THRESHOLD),
         },
+        "published_same_files": published_on_same_files(data, sum(len(s.windows) for s in series)),
         "_series": series,
         "_scores": {"ours": ours_scores, "baseline": base_scores, "hits": ours_hits},
     }

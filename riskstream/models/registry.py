@@ -45,7 +45,7 @@ def build(
     spec: Any,
     *,
     fps: float = 5.0,
-    started_at: float = 0.0,
+    started_at: float | None = None,
     zones: dict[str, Any] | None = None,
     models_root: Path | None = None,
 ) -> Any:

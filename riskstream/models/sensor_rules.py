@@ -119,11 +119,12 @@ class Implausible(_InOrder):
 
 class Silence:
     """No data for ``timeout_s``: ``seen(t)`` on each sample, ``score(now)`` on a timer; 0.5 at
-    the timeout. Before the first sample, silence counts from ``started_at``."""
+    the timeout. Before the first sample, silence counts from the first ``score`` call (when
+    the agent started watching), or from ``started_at`` when given."""
 
     name = "silence@1"
 
-    def __init__(self, timeout_s: float, started_at: float) -> None:
+    def __init__(self, timeout_s: float, started_at: float | None = None) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
         self.timeout_s = timeout_s
@@ -133,9 +134,12 @@ class Silence:
         return None
 
     def seen(self, t: float) -> None:
-        self._last = max(self._last, finite_scalar(t))
+        t = finite_scalar(t)
+        self._last = t if self._last is None else max(self._last, t)
 
     def score(self, x: object) -> float:
         now = finite_scalar(x)
+        if self._last is None:
+            self._last = now
         quiet = max(0.0, now - self._last)
         return clip_score(quiet / (quiet + self.timeout_s))

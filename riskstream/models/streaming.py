@@ -145,7 +145,8 @@ class KnnLikelihood:
             self._bank[self._bank_next] = vector
             self._bank_next = (self._bank_next + 1) % self.memory
             self._bank_size = min(self._bank_size + 1, self.memory)
-        self._raw_history.append(raw)
+        if self._bank_size > self.min_history:  # a real surprise, not a warm-up zero
+            self._raw_history.append(raw)
 
     def _release_quarantine(self) -> None:
         while self._quarantine and self._quarantine[0][0] <= self._seen - self.quarantine:

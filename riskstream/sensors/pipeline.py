@@ -12,6 +12,7 @@ from datetime import datetime
 from riskstream.config.schema import Config, Sensor
 from riskstream.deadletter import DeadLetter
 from riskstream.events import Event, Severity
+from riskstream.sensors.chain import DetectorChain
 from riskstream.sensors.readings import PayloadError, Reading, parse_reading
 from riskstream.sensors.thresholds import ALARM, LEVEL_NAMES, NORMAL, WARNING, limit_for, next_level
 
@@ -36,6 +37,7 @@ class SensorPipeline:
         self._by_topic: dict[str, Sensor] = {s.topic: s for s in cfg.sensors}
         self._district = {site.id: site.district for site in cfg.sites}
         self._levels: dict[str, int] = {}
+        self.chain = DetectorChain(cfg.sensors, self._district)
 
     @property
     def topics(self) -> list[str]:
@@ -62,7 +64,14 @@ class SensorPipeline:
                 stage="edge.parse", reason=f"{sensor.id}: {exc.reason}", source=f"mqtt:{topic}",
                 payload=payload, error_type=exc.kind, site_id=sensor.site,
             ))
-        return Outcome(reading=reading, events=self._threshold_events(sensor, reading))
+        events = self._threshold_events(sensor, reading)
+        if reading.quality != "bad":
+            events += self.chain.observe(reading)
+        return Outcome(reading=reading, events=events)
+
+    def silence_events(self, now: datetime) -> list[Event]:
+        """Sensors configured with a silence detector that have gone quiet."""
+        return self.chain.check_silence(now)
 
     def _threshold_events(self, sensor: Sensor, reading: Reading) -> list[Event]:
         th = sensor.thresholds

@@ -4,13 +4,21 @@ Accepted payloads:
 
 * JSON object: ``{"value": 12.5, "unit": "%LEL", "ts": "2026-11-29T10:00:00.000Z",
   "quality": "good"}`` where only ``value`` is required; ``ts`` may also be epoch ms;
-* a bare number as text (``12.5``): value only, arrival time used as event time.
+* a bare number as text (``12.5``): value only, arrival time used as event time;
+* the compact vendor form many gas transmitters and RTU gateways send, comma-separated text
+  ``value,unit,epoch_ms[,quality]`` (quality ``g``/``u``/``b`` or ``0``/``1``/``2``), e.g.
+  ``12.5,%LEL,1796000000000,g``; an empty unit or time means the sensor's unit / arrival time.
+
+A reading in another unit of the same quantity is converted to the sensor's unit (``degF`` or
+``K`` to ``degC``, ``bar``/``mbar``/``psi``/``MPa``/``Pa`` to ``kPa``, ``mm``/``cm`` to ``m``);
+any other unit mismatch is an error, never a silent wrong value.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,14 +49,58 @@ class Reading:
     quality: str = "good"
 
 
+# (from, to) -> conversion; the sensor's configured unit is always the target.
+UNIT_CONVERSIONS: dict[tuple[str, str], Callable[[float], float]] = {
+    ("degF", "degC"): lambda v: (v - 32.0) * 5.0 / 9.0,
+    ("K", "degC"): lambda v: v - 273.15,
+    ("degC", "degF"): lambda v: v * 9.0 / 5.0 + 32.0,
+    ("bar", "kPa"): lambda v: v * 100.0,
+    ("mbar", "kPa"): lambda v: v / 10.0,
+    ("psi", "kPa"): lambda v: v * 6.894757293168,
+    ("MPa", "kPa"): lambda v: v * 1000.0,
+    ("Pa", "kPa"): lambda v: v / 1000.0,
+    ("kPa", "bar"): lambda v: v / 100.0,
+    ("mm", "m"): lambda v: v / 1000.0,
+    ("cm", "m"): lambda v: v / 100.0,
+}
+COMPACT_QUALITY = {"g": "good", "u": "uncertain", "b": "bad", "0": "good", "1": "uncertain", "2": "bad"}
+
+
+def _compact(text: str) -> dict[str, object]:
+    """``value,unit,epoch_ms[,quality]`` -> the JSON form's fields."""
+    parts = [p.strip() for p in text.split(",")]
+    if not 3 <= len(parts) <= 4:
+        raise PayloadError(
+            f"compact payload: expected value,unit,epoch_ms[,quality], got {len(parts)} fields"
+        )
+    try:
+        value = float(parts[0])
+    except ValueError:
+        raise PayloadError(f"compact payload: value {parts[0][:40]!r} is not a number") from None
+    data: dict[str, object] = {"value": value}
+    if parts[1]:
+        data["unit"] = parts[1]
+    if parts[2]:
+        if not parts[2].isdigit():
+            raise PayloadError(f"compact payload: time {parts[2][:40]!r} is not epoch milliseconds")
+        data["ts"] = int(parts[2])
+    if len(parts) == 4 and parts[3]:
+        if parts[3] not in COMPACT_QUALITY:
+            raise PayloadError(f"compact payload: quality {parts[3][:10]!r} is not g/u/b or 0/1/2")
+        data["quality"] = COMPACT_QUALITY[parts[3]]
+    return data
+
+
 def _decode(payload: bytes) -> object:
     if len(payload) > MAX_PAYLOAD_BYTES:
-        raise PayloadError(f"payload is {len(payload)} bytes (limit {MAX_PAYLOAD_BYTES})",
-                           "too_large")
+        raise PayloadError(f"payload is {len(payload)} bytes (limit {MAX_PAYLOAD_BYTES})", "too_large")
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PayloadError(f"payload is not UTF-8 (byte {exc.start})") from None
+    stripped = text.strip()
+    if "," in stripped and not stripped.startswith(("{", "[")):
+        return _compact(stripped)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -80,7 +132,10 @@ def parse_reading(payload: bytes, sensor: Sensor, received_at: datetime) -> Read
     value = _value(data["value"])
     unit = data.get("unit", sensor.unit)
     if unit != sensor.unit:
-        raise PayloadError(f"unit: expected {sensor.unit!r} for {sensor.id}, got {unit!r}"[:200])
+        convert = UNIT_CONVERSIONS.get((str(unit), sensor.unit))
+        if convert is None:
+            raise PayloadError(f"unit: expected {sensor.unit!r} for {sensor.id}, got {unit!r}"[:200])
+        value = convert(value)
     quality = data.get("quality", "good")
     if quality not in QUALITIES:
         raise PayloadError(f"quality: expected one of {', '.join(QUALITIES)}, got {quality!r}"[:200])
@@ -96,6 +151,7 @@ def parse_reading(payload: bytes, sensor: Sensor, received_at: datetime) -> Read
     if rng is not None and not rng.min <= value <= rng.max:
         raise PayloadError(
             f"value: {value:g} {sensor.unit} outside the plausible range "
-            f"[{rng.min:g}, {rng.max:g}] of {sensor.id}", "implausible",
+            f"[{rng.min:g}, {rng.max:g}] of {sensor.id}",
+            "implausible",
         )
     return Reading(sensor.id, value, sensor.unit, ts, received_at, str(quality))
