@@ -70,6 +70,7 @@ kafka:
 mqtt:
   username: riskstream-edge
   client_id: cameras-{u}
+  subscriptions: ['c{u}/+']
 edge:
   heartbeat_s: 2
   camera_backoff_s: [0.5, 2]
@@ -97,9 +98,13 @@ def test_cameras_dead_and_dying_streams_do_not_stop_the_rest(
         started = time.monotonic()
         while time.monotonic() - started < RUN_S:
             value = 30.0 if readings % 2 == 0 else 10.0  # each reading changes level: one event
-            pub.publish(f"c{unique}/gas-1", json.dumps({"value": value}).encode(), qos=1).wait_for_publish(5)
+            # JSON and the compact vendor form, alternately, through a wildcard subscription.
+            body = json.dumps({"value": value}) if readings % 4 < 2 else f"{value},%LEL,,g"
+            pub.publish(f"c{unique}/gas-1", body.encode(), qos=1).wait_for_publish(5)
             readings += 1
             time.sleep(0.5)
+        pub.publish(f"c{unique}/gas-9", b"12.5", qos=1).wait_for_publish(5)  # nobody configured it
+        time.sleep(1.0)
         assert edge.alive(), edge.log.read_text()[-3000:]
     finally:
         pub.disconnect()
@@ -141,6 +146,12 @@ def test_cameras_dead_and_dying_streams_do_not_stop_the_rest(
             for cam in ("cam-rtsp", "cam-mjpeg")
             for evs in incidents[cam].values()
         ), "the scene model saw nothing on real Ped2 clips"
+
+    dead_letters = [
+        json.loads(v) for _, v in read_topic(cfg.kafka, cfg.kafka.topics.dlq, expect=1, timeout=20)
+    ]
+    assert [d["error_type"] for d in dead_letters] == ["unknown_topic"]
+    assert f"c{unique}/gas-9" in dead_letters[0]["reason"]
 
     beats: dict[str, list[Heartbeat]] = defaultdict(list)
     for _, v in read_topic(cfg.kafka, cfg.kafka.topics.health, expect=6, timeout=20, settle=2):
