@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import local_services, report, save, write_config
+from benchmarks.common import local_services, report, save_part, write_config
 from riskstream.edge.agent import EdgeAgent
 from riskstream.services import ServiceInfo
 
@@ -126,7 +126,7 @@ def main() -> None:
                "raw_paho_receive_per_s": round(raw, 1), "edge_handler_via_mqtt_per_s": round(ours, 1),
                "edge_handler_in_process_per_s": round(direct, 1),
                "ratio_edge_to_raw": round(ours / raw, 3), "outbox_records": depth}
-    out = save("edge", figures)
+    out = save_part("edge", "sensor", figures)
     report("Edge sensor path (readings/s, one core)", [
         ("raw paho-mqtt receive", f"{raw:,.0f}"),
         ("edge: parse + detect + outbox, via MQTT", f"{ours:,.0f}"),

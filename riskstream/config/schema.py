@@ -101,6 +101,10 @@ class Camera(Strict):
     detectors: list[CameraDetectorSpec] | None = Field(
         None, description="Video detectors; default: zone_motion (if zones are set) and tamper."
     )
+    password_env: str | None = Field(
+        None, description="Env variable with the stream password; it is put into the URL's "
+        "user part at connect time and never logged (logs and heartbeats show ***)."
+    )
     open_timeout_s: float = Field(10.0, gt=0, description="Give up opening the stream after this.")
     read_timeout_s: float = Field(5.0, gt=0, description="A stream silent this long is lost.")
     realtime: bool = Field(

@@ -93,3 +93,9 @@ def load_card(directory: Path) -> ModelCard:
 
 def write_card(directory: Path, card: ModelCard) -> None:
     (directory / "card.json").write_text(json.dumps(card.model_dump(mode="json"), indent=2) + "\n")
+
+
+def set_evaluation(directory: Path, figures: dict[str, Any]) -> None:
+    """Record evaluation figures (with the command that made them) in an existing card."""
+    card = load_card(directory)
+    write_card(directory, card.model_copy(update={"evaluation": figures}))

@@ -95,3 +95,12 @@ def test_analyzer_turns_a_walker_into_one_intrusion_incident(tmp_path: Path) -> 
 
 def test_working_copy_is_small() -> None:
     assert working_copy(np.zeros((720, 1280, 3), np.uint8)).shape == (180, 320)
+
+
+def test_camera_password_goes_into_the_url_only_at_connect_time() -> None:
+    from riskstream.edge.camera.capture import with_password
+
+    url = with_password("rtsp://viewer@10.0.0.5:554/ch1", "p@ss/word")
+    assert url == "rtsp://viewer:p%40ss%2Fword@10.0.0.5:554/ch1"
+    assert "p%40ss" not in redact(url)
+    assert with_password("rtsp://10.0.0.5/ch1", None) == "rtsp://10.0.0.5/ch1"

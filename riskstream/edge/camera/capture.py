@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from riskstream.edge.camera.frame_queue import Frame, LatestFrames
 from riskstream.edge.camera.timing import Backoff, FrameSampler
@@ -24,6 +24,18 @@ def redact(url: str) -> str:
     if parts.password is None:
         return url
     netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def with_password(url: str, password: str | None) -> str:
+    """``url`` with ``password`` in its user part (percent-encoded); unchanged without one."""
+    if not password:
+        return url
+    parts = urlsplit(url)
+    if parts.hostname is None:
+        raise ValueError(f"camera URL {redact(url)} has no host to authenticate against")
+    user = parts.username or ""
+    netloc = f"{user}:{quote(password, safe='')}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
 
 

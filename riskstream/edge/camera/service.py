@@ -10,10 +10,10 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from riskstream.config.schema import Camera, Config
+from riskstream.config.schema import Camera, Config, env_secret
 from riskstream.edge import metrics
 from riskstream.edge.camera.analyzer import CameraAnalyzer
-from riskstream.edge.camera.capture import CameraCapture, redact
+from riskstream.edge.camera.capture import CameraCapture, redact, with_password
 from riskstream.edge.camera.frame_queue import LatestFrames
 from riskstream.edge.camera.snapshots import SnapshotStore
 from riskstream.edge.camera.timing import Backoff
@@ -39,7 +39,7 @@ class CameraWorker:
         first, largest = cfg.edge.camera_backoff_s
         self.capture = CameraCapture(
             cam.id,
-            cam.url,
+            with_password(cam.url, env_secret(cam.password_env)),
             cam.fps,
             self.queue,
             Backoff(first, largest),
