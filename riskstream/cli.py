@@ -56,13 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
                           "env: print export lines for the RS_* variables")
     _add_state(svc)
 
-    edge = sub.add_parser("edge", help="run the edge agent (MQTT sensors -> events in Kafka)",
-                          description="Subscribe to the configured sensor topics, validate and "
-                          "threshold each reading, and send events (rs.events, keyed by site_id), "
-                          "1 s / 1 min reading summaries (rs.readings), heartbeats (rs.health) "
-                          "and bad payloads with their reason (rs.dlq) through a durable outbox "
-                          "in STATE_DIR/edge: nothing is lost while Kafka is away or across a "
-                          "crash. Stops on SIGTERM/Ctrl-C after flushing.")
+    edge = sub.add_parser("edge", help="run the edge agent (sensors and cameras -> events in Kafka)",
+                          description="Subscribe to the configured sensor topics, validate each "
+                          "reading and run its thresholds and detector chain; read each camera "
+                          "(RTSP, MJPEG, file) with reconnects, analyse sampled frames (zone "
+                          "motion, tamper, ONNX scene anomaly, person down) into incidents with "
+                          "JPEG snapshots. Events (rs.events, keyed by site_id), 1 s / 1 min "
+                          "reading summaries (rs.readings), device and camera heartbeats "
+                          "(rs.health) and bad payloads with their reason (rs.dlq) go through a "
+                          "durable outbox in STATE_DIR/edge: nothing is lost while Kafka is away "
+                          "or across a crash. Stops on SIGTERM/Ctrl-C after flushing.")
     _add_config(edge)
     _add_state(edge)
 
@@ -316,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level)
     from riskstream.config import ConfigError
+    from riskstream.evaluation.datapath import DataMissing
+    from riskstream.models.card import CardError
     from riskstream.services import ServiceError
 
     try:
@@ -361,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
             from riskstream.demo.runner import run_demo
 
             return run_demo(args.config, args.state_dir, args.duration, args.rate)
-    except (ConfigError, ServiceError) as exc:
+    except (ConfigError, ServiceError, DataMissing, CardError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

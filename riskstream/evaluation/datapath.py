@@ -13,6 +13,8 @@ class DataMissing(FileNotFoundError):
 
 
 def data_root(explicit: str | Path | None = None) -> Path:
+    if explicit is not None and not Path(explicit).is_dir():
+        raise DataMissing(f"--data {explicit}: no such folder")
     candidates = [explicit, os.environ.get("RISKSTREAM_DATA"), _REPO.parent / "shared" / "data"]
     for c in candidates:
         if c and Path(c).is_dir():
