@@ -48,7 +48,8 @@ def markdown(results: dict[str, Any]) -> str:
                 _row(
                     f"NAB realKnownCause, {p} (normalised over its {r['detector'][p]['windows']} windows)",
                     f"{r['detector'][p]['score']}",
-                    f"{r['baseline'][p]['score']} (windowed Gaussian)",
+                    f"{r['baseline'][p]['score']} (windowed Gaussian; NAB's own run of it: "
+                    f"{r.get('published_same_files', {}).get('windowedGaussian', {}).get(p)})",
                     _published(r, p),
                 )
             )
