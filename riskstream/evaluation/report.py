@@ -53,6 +53,28 @@ def markdown(results: dict[str, Any]) -> str:
                     _published(r, p),
                 )
             )
+        sw = r["detector"].get("swept_nab_protocol")
+        if sw:
+            pub = r.get("published_same_files", {})
+            lines.append(
+                _row(
+                    "NAB, NAB's protocol (threshold tuned per profile on the labels, as in NAB's table), "
+                    "standard / low FP / low FN",
+                    " / ".join(
+                        str(sw[p]["score"]) for p in ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
+                    ),
+                    "",
+                    "same files: "
+                    + "; ".join(
+                        f"{d} "
+                        + " / ".join(
+                            str(pub[d][p]) for p in ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
+                        )
+                        for d in ("numenta", "relativeEntropy", "knncad")
+                        if d in pub
+                    ),
+                )
+            )
     if "skab" in results:
         d, b = results["skab"]["detector"], results["skab"]["baseline"]
         lines.append(
