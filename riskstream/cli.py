@@ -163,7 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
                             "MODELS/<name>/<version>/model.onnx + card.json, or list the artifacts "
                             "with their cards. Recipes run on a 2-core CPU in seconds.")
     models.add_argument("action", choices=["train", "list"])
-    models.add_argument("name", nargs="?", help="recipe: sensor-skab, sensor-tep or scene-ped2")
+    models.add_argument("name", nargs="?", help="recipe: sensor-skab, sensor-tep, scene-ped2, or scene "
+                        "(a scene-anomaly model for one camera from --clip files of its normal footage)")
+    models.add_argument("--clip", type=Path, action="append", default=[],
+                        help="scene recipe: a video file or JPEG folder of normal footage (repeatable)")
+    models.add_argument("--model-name", default=None, help="scene recipe: artifact name, e.g. scene-cam-gate")
+    models.add_argument("--fps", type=float, default=5.0,
+                        help="scene recipe: the camera's analysis fps (default 5)")
     models.add_argument("--data", type=Path, default=None,
                         help="evaluation data root (default: $RISKSTREAM_DATA or ../shared/data)")
     models.add_argument("--models", type=Path, default=Path("models"), help="artifact root (default models/)")
@@ -193,8 +199,18 @@ def _models(args: argparse.Namespace) -> int:
             except CardError as exc:
                 print(f"{directory}: INVALID: {exc}")
         return 0
+    if args.name == "scene":
+        from riskstream.models.recipes import scene_from_clips
+
+        if not args.model_name:
+            print("error: the scene recipe needs --model-name (e.g. scene-cam-gate)", file=sys.stderr)
+            return 2
+        card = scene_from_clips(args.clip, args.model_name, args.fps, args.models)
+        print(f"wrote {args.models / card.name / card.version} ({card.model_ref}); use it with "
+              f"{{type: scene_model, model: {card.model_ref}}} in the camera's detectors")
+        return 0
     if args.name not in RECIPES:
-        print(f"error: name one recipe to train: {', '.join(sorted(RECIPES))}", file=sys.stderr)
+        print(f"error: name one recipe to train: {', '.join(sorted([*RECIPES, 'scene']))}", file=sys.stderr)
         return 2
     card = train(args.name, args.data, args.models)
     print(f"wrote {args.models / card.name / card.version} ({card.model_ref}: {card.task})")

@@ -102,8 +102,9 @@ class Camera(Strict):
         None, description="Video detectors; default: zone_motion (if zones are set) and tamper."
     )
     password_env: str | None = Field(
-        None, description="Env variable with the stream password; it is put into the URL's "
-        "user part at connect time and never logged (logs and heartbeats show ***)."
+        None,
+        description="Env variable with the stream password; it is put into the URL's "
+        "user part at connect time and never logged (logs and heartbeats show ***).",
     )
     open_timeout_s: float = Field(10.0, gt=0, description="Give up opening the stream after this.")
     read_timeout_s: float = Field(5.0, gt=0, description="A stream silent this long is lost.")
@@ -219,6 +220,11 @@ class EdgeSettings(Strict):
         gt=0,
         description="Disk budget of the durable outbox; when full, the oldest "
         "records of the lowest severity below critical are dropped (counted).",
+    )
+    models_dir: str | None = Field(
+        None,
+        description="Folder of ONNX artifacts (<name>/<version>/model.onnx + card.json) that "
+        "detectors reference as name@version; default: the models shipped with riskstream.",
     )
     snapshot_dir: str = Field(
         "snapshots",

@@ -6,8 +6,9 @@ Each recipe reads normal data only, trains on a 2-core CPU in seconds and writes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from riskstream.models.card import ModelCard, load_card
 
@@ -70,6 +71,43 @@ RECIPES: dict[str, Callable[[Path | None, Path], ModelCard]] = {
     "sensor-tep": sensor_tep,
     "scene-ped2": scene_ped2,
 }
+
+
+def sampled_frames(path: Path, fps: float) -> Iterator[Any]:
+    """Frames of a normal clip (a video file, or a folder of JPEGs taken at ``fps``) at the
+    camera's analysis rate: motion statistics depend on the time between analysed frames."""
+    from riskstream.edge.camera.timing import FrameSampler
+    from riskstream.evaluation.video_io import jpeg_folder, video_frames
+
+    if path.is_dir():
+        yield from jpeg_folder(path)
+        return
+    source_fps, frames = video_frames(path)
+    sampler = FrameSampler(fps)
+    for i, frame in enumerate(frames):
+        if sampler.take(i / source_fps):
+            yield frame
+
+
+def scene_from_clips(clips: list[Path], name: str, fps: float, models_root: Path) -> ModelCard:
+    """A scene-anomaly model for one camera, from clips of its normal footage."""
+    from riskstream.models.video.scene import train_scene_model
+
+    missing = [str(c) for c in clips if not c.exists()]
+    if not clips or missing:
+        raise KeyError(f"scene recipe needs --clip files or folders of normal footage; missing: {missing}")
+    return train_scene_model(
+        (sampled_frames(c, fps) for c in clips),
+        models_root / name / VERSION,
+        name=name,
+        version=VERSION,
+        training={
+            "data": [str(c) for c in clips],
+            "analysis_fps": fps,
+            "command": f"riskstream models train scene --model-name {name} --fps {fps:g} "
+            + " ".join(f"--clip {c}" for c in clips),
+        },
+    )
 
 
 def train(name: str, data: Path | None, models_root: Path) -> ModelCard:

@@ -104,3 +104,35 @@ def test_camera_password_goes_into_the_url_only_at_connect_time() -> None:
     assert url == "rtsp://viewer:p%40ss%2Fword@10.0.0.5:554/ch1"
     assert "p%40ss" not in redact(url)
     assert with_password("rtsp://10.0.0.5/ch1", None) == "rtsp://10.0.0.5/ch1"
+
+
+def test_scene_recipe_trains_a_camera_model_that_the_analyzer_loads(tmp_path: Path) -> None:
+    from riskstream.demo.clips import walker_clip
+    from riskstream.models.recipes import scene_from_clips
+
+    normal = walker_clip(tmp_path / "normal.mp4", seconds=8.0, fps=25.0)
+    card = scene_from_clips([normal], "scene-cam-1", 5.0, tmp_path / "models")
+    assert card.training["analysis_fps"] == 5.0 and card.training["frame_pairs"] >= 30
+    cam = Camera.model_validate(
+        {
+            "id": "cam-1",
+            "site": "s",
+            "url": "x.mp4",
+            "fps": 5,
+            "detectors": [{"type": "scene_model", "model": "scene-cam-1@1"}],
+        }
+    )
+    analyzer = CameraAnalyzer(cam, "d", None, update_s=5.0, end_s=1.0, models_root=tmp_path / "models")
+    rng = np.random.default_rng(0)
+    from riskstream.demo.clips import scene
+
+    base = scene(640, 360)
+    events = []
+    for i in range(15):  # a big dark object racing across: nothing like the slow walker
+        frame = base.copy()
+        frame[100:260, (40 * i) % 560 : (40 * i) % 560 + 80] = 10
+        noise = rng.integers(-3, 4, frame.shape, dtype=np.int16)
+        image = np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+        events += analyzer.analyse(Frame(image, i / 5, 2000.0 + i / 5))
+    assert [e.attrs["phase"] for e in events if e.kind == "video.anomaly"][:1] == ["start"]
+    assert events[0].model == "scene-cam-1@1"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,9 +60,16 @@ def working_copy(image: np.ndarray) -> np.ndarray:
 
 class CameraAnalyzer:
     def __init__(
-        self, camera: Camera, district: str, snapshots: SnapshotStore | None, update_s: float, end_s: float
+        self,
+        camera: Camera,
+        district: str,
+        snapshots: SnapshotStore | None,
+        update_s: float,
+        end_s: float,
+        models_root: Path | None = None,
     ) -> None:
         self.camera, self.district, self.snapshots = camera, district, snapshots
+        self._models_root = models_root
         self.incidents = IncidentTracker(update_s, end_s)
         self._watches = self._build(camera)
         self._gate_prev: np.ndarray | None = None
@@ -71,7 +79,9 @@ class CameraAnalyzer:
     def _build(self, cam: Camera) -> list[_Watch]:
         watches = []
         for spec in cam.detector_specs():
-            det = build(spec, fps=cam.fps, zones={z.name: z.polygon for z in cam.zones})
+            det = build(
+                spec, fps=cam.fps, zones={z.name: z.polygon for z in cam.zones}, models_root=self._models_root
+            )
             det.warmup()
             match spec:
                 case ZoneMotionSpec():

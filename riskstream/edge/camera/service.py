@@ -48,8 +48,9 @@ class CameraWorker:
             read_timeout_s=cam.read_timeout_s,
             realtime=cam.realtime,
         )
+        models = Path(cfg.edge.models_dir) if cfg.edge.models_dir else None
         self.analyzer = CameraAnalyzer(
-            cam, district, snapshots, cfg.edge.incident_update_s, cfg.edge.incident_end_s
+            cam, district, snapshots, cfg.edge.incident_update_s, cfg.edge.incident_end_s, models
         )
         self._thread = threading.Thread(target=self._analyse_loop, name=f"analyse-{cam.id}", daemon=True)
         self._reported = {"frames": 0, "sampled": 0, "dropped": 0, "reconnects": 0}
