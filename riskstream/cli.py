@@ -158,6 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
                           "RS_CLICKHOUSE_READER_PASSWORD)")
     _add_config(sql)
 
+    cam = sub.add_parser("camera", help="check that a camera URL can be read, and how fast",
+                         description="Open a camera URL (rtsp://, http(s):// MJPEG, or a file) the way "
+                         "the edge agent does, read frames for a few seconds and print the resolution "
+                         "and frame rate, or what went wrong. Exit 0 when frames arrived.")
+    cam.add_argument("action", choices=["probe"])
+    cam.add_argument("url", help="camera URL; a password may come from --password-env")
+    cam.add_argument("--seconds", type=float, default=5.0, help="how long to read (default 5)")
+    cam.add_argument("--password-env", default=None, help="env variable holding the stream password")
+
     models = sub.add_parser("models", help="train or list the ONNX detector artifacts",
                             description="Train a shipped detector from normal data only, writing "
                             "MODELS/<name>/<version>/model.onnx + card.json, or list the artifacts "
@@ -185,6 +194,21 @@ def build_parser() -> argparse.ArgumentParser:
                     help="results folder (default benchmarks/results)")
     ev.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     return parser
+
+
+def _camera(args: argparse.Namespace) -> int:
+    from riskstream.config.schema import env_secret
+    from riskstream.edge.camera.capture import with_password
+    from riskstream.edge.camera.probe import probe
+
+    r = probe(with_password(args.url, env_secret(args.password_env)), args.seconds)
+    if not r.opened:
+        print(f"FAILED {r.url}: {r.error}")
+        return 1
+    print(f"{r.url}: opened in {r.open_s:.1f} s; {r.frames} frames of {r.width}x{r.height} in "
+          f"{r.seconds:.1f} s = {r.measured_fps:.1f} fps (stream says {r.stream_fps:g})"
+          + (f"; {r.error}" if r.error else ""))
+    return 0 if r.frames else 1
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -350,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
             return _query(args)
         if args.command == "models":
             return _models(args)
+        if args.command == "camera":
+            return _camera(args)
         if args.command == "eval":
             return _eval(args)
         if args.command == "clickhouse":

@@ -136,3 +136,14 @@ def test_scene_recipe_trains_a_camera_model_that_the_analyzer_loads(tmp_path: Pa
         events += analyzer.analyse(Frame(image, i / 5, 2000.0 + i / 5))
     assert [e.attrs["phase"] for e in events if e.kind == "video.anomaly"][:1] == ["start"]
     assert events[0].model == "scene-cam-1@1"
+
+
+def test_camera_probe_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from riskstream.cli import main
+    from riskstream.demo.clips import walker_clip
+
+    clip = walker_clip(tmp_path / "c.mp4", seconds=2.0, fps=10.0)
+    assert main(["camera", "probe", str(clip), "--seconds", "2"]) == 0
+    assert "20 frames of 640x360" in capsys.readouterr().out
+    assert main(["camera", "probe", "rtsp://127.0.0.1:1/none", "--seconds", "1"]) == 1
+    assert "FAILED rtsp://127.0.0.1:1/none: cannot open" in capsys.readouterr().out
