@@ -107,8 +107,11 @@ class EventPrinter(threading.Thread):
         attrs = e.attrs
         head = f"  {e.ts:%H:%M:%S}  {e.severity.value.upper():<8} {e.site_id:<11} {e.source_id:<10} "
         if e.value is None:  # video: an incident's start, update or end, with its snapshot
-            print(f"{head}{e.kind} {e.zone or ''} {attrs.get('phase', '')} score {e.score:.2f}"
-                  + (f" snapshot {e.snapshot}" if e.snapshot else ""), flush=True)
+            print(
+                f"{head}{e.kind} {e.zone or ''} {attrs.get('phase', '')} score {e.score:.2f}"
+                + (f" snapshot {e.snapshot}" if e.snapshot else ""),
+                flush=True,
+            )
             return
         print(
             f"{head}{e.value:>8.2f} {e.unit or '':<5} "
@@ -116,6 +119,19 @@ class EventPrinter(threading.Thread):
             f"(threshold {attrs.get('threshold')})",
             flush=True,
         )
+
+
+def _settled_count(printer: EventPrinter, quiet_s: float = 2.0, timeout_s: float = 30.0) -> int:
+    """Events seen once nothing new has arrived for ``quiet_s`` (the edge's final flush)."""
+    deadline = time.monotonic() + timeout_s
+    count = len(printer.event_ids)
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = len(printer.event_ids)
+        if now == count:
+            break
+        count = now
+    return count
 
 
 def _publish(cfg: Config, env: dict[str, str], duration: float, rate: float) -> int:
@@ -184,10 +200,15 @@ def _summary(cfg: Config, since: datetime, kafka_ids: list[str]) -> bool:
     print("\nEvents stored in ClickHouse during this run:")
     print(format_table(list(result.column_names), result.result_rows))
     rows, distinct = client.query(
-        f"SELECT count(), uniqExact(event_id) FROM {db}.events WHERE {where}"
+        f"SELECT count(), uniqExact(event_id) FROM {db}.events WHERE event_id IN %(ids)s",
+        parameters={"ids": list(kafka_ids)},
     ).result_rows[0]
+    # By id, not by time: the edge may re-send an event a previous run left in its outbox.
     stored_ids = {
-        r[0] for r in client.query(f"SELECT event_id FROM {db}.events FINAL WHERE {where}").result_rows
+        r[0]
+        for r in client.query(
+            f"SELECT event_id FROM {db}.events WHERE event_id IN %(ids)s", parameters={"ids": list(kafka_ids)}
+        ).result_rows
     }
     missing = set(kafka_ids) - stored_ids
     alerts = client.query(
@@ -200,6 +221,7 @@ def _summary(cfg: Config, since: datetime, kafka_ids: list[str]) -> bool:
     print(
         f"\nKafka rs.events: {len(kafka_ids)} events; ClickHouse: {distinct} distinct "
         f"({rows} rows before de-duplication); missing in ClickHouse: {len(missing)}"
+        + (f" ({', '.join(sorted(missing)[:10])})" if missing else "")
     )
     return not missing
 
@@ -229,6 +251,7 @@ def run_demo(config_path: str, state_dir: Path, duration: float, rate: float) ->
             f"kafka {info.kafka_bootstrap}, mosquitto 127.0.0.1:{info.mqtt_port}, "
             f"clickhouse {info.clickhouse_dsn}"
         )
+        since = datetime.now(UTC)  # before the edge starts: its cameras report at once
         worker = start_process("worker", Path(config_path), services.state_dir, env, log_dir)
         procs.append(worker)
         edge = start_process("edge", edge_config, services.state_dir, env, log_dir)
@@ -237,7 +260,6 @@ def run_demo(config_path: str, state_dir: Path, duration: float, rate: float) ->
         printer = EventPrinter(cfg)
         printer.start()
         printer.assigned.wait(30)
-        since = datetime.now(UTC)
         print(
             f"\nSimulating {len(cfg.sensors)} sensors at {rate:g} readings/s for {duration:g} s;"
             " events as they reach Kafka:"
@@ -245,8 +267,8 @@ def run_demo(config_path: str, state_dir: Path, duration: float, rate: float) ->
         sent = _publish(cfg, env, duration, rate)
         _acknowledge_first_critical(cfg, printer)
         print(f"\npublished {sent} readings; waiting for the worker to store every event ...")
-        edge.stop()
-        produced = len(printer.event_ids)
+        edge.stop()  # its last records (e.g. the end of open video incidents) go out now
+        produced = _settled_count(printer)
         wait_for_metric(
             worker,
             "riskstream_worker_rows_stored_total",

@@ -44,7 +44,7 @@ def test_demo_config_loads() -> None:
     gas = [s for s in cfg.sensors if s.metric == "combustible_gas"]
     assert gas and all(s.unit == "%LEL" and s.thresholds is not None for s in gas)
     assert gas[0].thresholds is not None and (gas[0].thresholds.warning, gas[0].thresholds.alarm) == (25, 50)
-    assert {c.id for c in cfg.cameras} == {"cam-school-canteen", "cam-g15-k32"}
+    assert {c.id for c in cfg.cameras} == {"cam-tank-farm", "cam-school-canteen", "cam-g15-k32"}
     assert len({s.district for s in cfg.sites}) >= 2
 
 

@@ -72,7 +72,7 @@ def test_top_level_help_lists_subcommands(capsys: pytest.CaptureFixture[str]) ->
 def test_config_check_reports_errors_with_exit_code(tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config", "check", str(DEMO)]) == 0
-    assert "3 sites, 5 sensors, 2 cameras" in capsys.readouterr().out
+    assert "3 sites, 5 sensors, 3 cameras" in capsys.readouterr().out
     bad = tmp_path / "bad.yaml"
     bad.write_text(DEMO.read_text().replace("fps: 5", "fps: fast", 1))
     assert main(["config", "check", str(bad)]) == 2
