@@ -46,6 +46,11 @@ class LifecycleOptions(Strict):
         None, gt=0, description="Escalate (status escalated, severity +1) an alert still not "
         "acknowledged this long after it opened."
     )
+    update_interval_s: float = Field(
+        0.0, ge=0, description="Publish a live alert's updates (new contributing events) at most "
+        "this often, in event time; changes in between are held and go out with the next update, "
+        "operator action, escalation or timer tick. 0 publishes every change."
+    )
 
 
 class CoOccurrenceRule(LifecycleOptions):

@@ -6,6 +6,9 @@
   counted until it ends.
 * An alert not acknowledged ``escalate_after_s`` after it opened is escalated once: status
   ``escalated``, severity one step up.
+* With ``update_interval_s``, updates of a live alert are published at most that often (event
+  time): a change inside the interval is kept in the book ("held") and goes out with the next
+  published revision — a later update, an action, an escalation or a tick.
 * Alert ids are derived from site, rule, scope and first event, so replaying the same events
   after a crash yields the same alert, never a second one.
 
@@ -53,7 +56,11 @@ def _slot(rule: str, key: str) -> str:
 
 
 def on_finding(
-    book: Book, finding: Finding, options: LifecycleOptions, site_id: str, district: str,
+    book: Book,
+    finding: Finding,
+    options: LifecycleOptions,
+    site_id: str,
+    district: str,
     now_ms: int,
 ) -> tuple[Book, Alert | None]:
     """Apply a rule's finding; returns the new or changed alert (None: nothing to publish)."""
@@ -67,33 +74,62 @@ def on_finding(
         return {**book, "suppressed": suppressed}, None
     alert = Alert(
         alert_id=alert_id_for(site_id, finding.rule, finding.key, finding.event_ids[0]),
-        rule=finding.rule, site_id=site_id, district=district, severity=options.severity,
-        first_ts=_dt(finding.first_ms), last_ts=_dt(max(finding.last_ms, finding.first_ms)),
-        event_ids=finding.event_ids[-MAX_EVENT_IDS:], explanation=finding.explanation,
-        status=AlertStatus.OPEN, revision=1, updated_at=_dt(now_ms),
-        attrs={**finding.attrs, "key": finding.key, "opened_ms": now_ms, "history": [],
-               "description": options.description},
+        rule=finding.rule,
+        site_id=site_id,
+        district=district,
+        severity=options.severity,
+        first_ts=_dt(finding.first_ms),
+        last_ts=_dt(max(finding.last_ms, finding.first_ms)),
+        event_ids=finding.event_ids[-MAX_EVENT_IDS:],
+        explanation=finding.explanation,
+        status=AlertStatus.OPEN,
+        revision=1,
+        updated_at=_dt(now_ms),
+        attrs={
+            **finding.attrs,
+            "key": finding.key,
+            "opened_ms": now_ms,
+            "history": [],
+            "description": options.description,
+            "published_ms": finding.last_ms,
+        },
     )
     return _store(book, slot, alert), alert
 
 
 def _update(
-    book: Book, slot: str, live: dict[str, Any], finding: Finding, options: LifecycleOptions,
+    book: Book,
+    slot: str,
+    live: dict[str, Any],
+    finding: Finding,
+    options: LifecycleOptions,
     now_ms: int,
 ) -> tuple[Book, Alert | None]:
     alert = Alert.from_json(live)
     new_ids = [e for e in finding.event_ids if e not in alert.event_ids]
     if not new_ids:
         return book, None
-    updated = replace(
+    merged = replace(
         alert,
         event_ids=(*alert.event_ids, *new_ids)[-MAX_EVENT_IDS:],
         last_ts=max(alert.last_ts, _dt(finding.last_ms)),
         explanation=finding.explanation,
-        revision=alert.revision + 1, updated_at=_dt(now_ms),
         attrs={**alert.attrs, **finding.attrs},
     )
+    since = finding.last_ms - int(alert.attrs.get("published_ms", 0))
+    if options.update_interval_s and since < options.update_interval_s * 1000:
+        held = replace(merged, attrs={**merged.attrs, "held": int(alert.attrs.get("held", 0)) + 1})
+        return _store(book, slot, held), None
+    updated = _published(merged, now_ms, finding.last_ms)
     return _store(book, slot, updated), updated
+
+
+def _published(alert: Alert, now_ms: int, event_ms: int | None = None, **changes: Any) -> Alert:
+    """The next revision of ``alert``; anything held so far goes out with it."""
+    attrs = {k: v for k, v in alert.attrs.items() if k != "held"}
+    if event_ms is not None:
+        attrs["published_ms"] = event_ms
+    return replace(alert, revision=alert.revision + 1, updated_at=_dt(now_ms), attrs=attrs, **changes)
 
 
 def _store(book: Book, slot: str, alert: Alert) -> Book:
@@ -112,8 +148,13 @@ def on_action(
 ) -> tuple[Book, Alert]:
     """Apply an operator's action; raises :class:`ActionRejected` when it does not fit."""
     slot, alert = _find(book, action.alert_id)
-    entry = {"action": action.action.value, "by": action.by, "at": action.at.isoformat(),
-             "comment": action.comment, "action_id": action.action_id}
+    entry = {
+        "action": action.action.value,
+        "by": action.by,
+        "at": action.at.isoformat(),
+        "comment": action.comment,
+        "action_id": action.action_id,
+    }
     history = alert.attrs.get("history", [])
     if any(h.get("action_id") == action.action_id for h in history):
         raise ActionRejected(f"action {action.action_id} was already applied")
@@ -124,12 +165,14 @@ def on_action(
         status = AlertStatus.ACKNOWLEDGED
     elif action.action is ActionKind.RESOLVE:
         status = AlertStatus.RESOLVED
-    attrs = {**alert.attrs, "history": [*history, entry][-MAX_HISTORY:],
-             "last_action": {**entry, "revision": alert.revision + 1}}
+    attrs = {
+        **alert.attrs,
+        "history": [*history, entry][-MAX_HISTORY:],
+        "last_action": {**entry, "revision": alert.revision + 1},
+    }
     if action.action is ActionKind.ACKNOWLEDGE:
         attrs["acknowledged_ms"] = int(action.at.timestamp() * 1000)
-    updated = replace(alert, status=status, revision=alert.revision + 1, updated_at=_dt(now_ms),
-                      attrs=attrs)
+    updated = _published(replace(alert, attrs=attrs), now_ms, status=status)
     if status is AlertStatus.RESOLVED:
         live = {k: v for k, v in book["live"].items() if k != slot}
         until = now_ms + int(cooldowns.get(alert.rule, 0.0) * 1000)
@@ -138,22 +181,41 @@ def on_action(
 
 
 def on_tick(
-    book: Book, escalate_after: Mapping[str, float | None], now_ms: int
+    book: Book,
+    escalate_after: Mapping[str, float | None],
+    now_ms: int,
+    update_interval: Mapping[str, float] | None = None,
+    site_now_ms: int | None = None,
 ) -> tuple[Book, list[Alert]]:
-    """Escalate overdue unacknowledged alerts and forget ended cooldowns."""
+    """Escalate overdue unacknowledged alerts, publish held updates whose interval has passed
+    (by the site's event-time clock ``site_now_ms``) and forget ended cooldowns."""
     changed: list[Alert] = []
     for data in book["live"].values():
         limit = escalate_after.get(data["rule"])
-        if limit is None or data["status"] != AlertStatus.OPEN.value:
+        overdue = (
+            limit is not None
+            and data["status"] == AlertStatus.OPEN.value
+            and now_ms - data["attrs"]["opened_ms"] >= limit * 1000
+        )
+        if overdue:
+            assert limit is not None
+            alert = Alert.from_json(data)
+            severity = _ORDER[min(alert.severity.rank + 1, len(_ORDER) - 1)]
+            reason = f" Escalated: not acknowledged within {limit:g} s."
+            changed.append(
+                _published(
+                    alert,
+                    now_ms,
+                    status=AlertStatus.ESCALATED,
+                    severity=severity,
+                    explanation=alert.explanation + reason,
+                )
+            )
             continue
-        if now_ms - data["attrs"]["opened_ms"] < limit * 1000:
-            continue
-        alert = Alert.from_json(data)
-        severity = _ORDER[min(alert.severity.rank + 1, len(_ORDER) - 1)]
-        reason = f" Escalated: not acknowledged within {limit:g} s."
-        changed.append(replace(alert, status=AlertStatus.ESCALATED, severity=severity,
-                               revision=alert.revision + 1, updated_at=_dt(now_ms),
-                               explanation=alert.explanation + reason))
+        interval = (update_interval or {}).get(data["rule"], 0.0)
+        clock = site_now_ms if site_now_ms is not None else now_ms
+        if data["attrs"].get("held") and clock - int(data["attrs"].get("published_ms", 0)) >= interval * 1000:
+            changed.append(_published(Alert.from_json(data), now_ms, clock))
     for alert in changed:
         book = _store(book, _slot(alert.rule, alert.attrs["key"]), alert)
     cooldown = {k: v for k, v in book["cooldown"].items() if v > now_ms}

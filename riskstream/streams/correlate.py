@@ -41,12 +41,12 @@ class SiteProcessor:
         self._dedup_ms = int(cfg.correlation.dedup_window_s * 1000)
         self._cooldowns = {r.name: r.options.cooldown_s for r in self.rules}
         self._escalate = {r.name: r.options.escalate_after_s for r in self.rules}
+        self._update_interval = {r.name: r.options.update_interval_s for r in self.rules}
         self._options = {r.name: r.options for r in self.rules}
 
     @staticmethod
     def new_state(site_id: str) -> SiteState:
-        return {"site": site_id, "seen": {}, "rules": {}, "book": book_ops.new_book(),
-                "clock": None}
+        return {"site": site_id, "seen": {}, "rules": {}, "book": book_ops.new_book(), "clock": None}
 
     @staticmethod
     def _advance(state: SiteState, event_ms: int, now_ms: int) -> SiteState:
@@ -89,8 +89,14 @@ class SiteProcessor:
 
     def on_heartbeat(self, state: SiteState | None, beat: Heartbeat, now_ms: int) -> SiteState:
         """Heartbeats only feed silence detection; they never raise alerts by themselves."""
-        event = Event(kind="device.heartbeat", site_id=beat.site_id, source_id=beat.source_id,
-                      ts=beat.ts, severity=Severity.INFO, score=0.0)
+        event = Event(
+            kind="device.heartbeat",
+            site_id=beat.site_id,
+            source_id=beat.source_id,
+            ts=beat.ts,
+            severity=Severity.INFO,
+            score=0.0,
+        )
         state = state or self.new_state(beat.site_id)
         rule_states, _ = self._run_rules(state, event)  # no rule matches a heartbeat's severity
         return self._advance({**state, "rules": rule_states}, ts_ms(event), now_ms)
@@ -120,7 +126,9 @@ class SiteProcessor:
         seen = _expire(state["seen"], now_ms, self._dedup_ms)
         state = {**state, "rules": rule_states, "seen": seen}
         state, result = self._apply_findings(state, findings, now_ms)
-        book, escalated = book_ops.on_tick(state["book"], self._escalate, now_ms)
+        book, escalated = book_ops.on_tick(
+            state["book"], self._escalate, now_ms, self._update_interval, site_now
+        )
         state = {**state, "book": book}
         result.alerts += escalated
         empty = not (state["seen"] or state["rules"] or book["live"] or book["cooldown"])
@@ -139,8 +147,9 @@ class SiteProcessor:
         site = self.registry.site(state["site"])
         district = site.district if site else ""
         for finding in findings:
-            book, alert = book_ops.on_finding(book, finding, self._options[finding.rule],
-                                              state["site"], district, now_ms)
+            book, alert = book_ops.on_finding(
+                book, finding, self._options[finding.rule], state["site"], district, now_ms
+            )
             if alert is not None:
                 result.alerts.append(alert)
         return {**state, "book": book}, result

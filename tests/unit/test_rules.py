@@ -394,3 +394,17 @@ def test_video_incident_counts_once_and_its_end_is_no_sighting() -> None:
     second = make_event(kind="video.intrusion", zone="gate", attrs={"incident_id": "i2", "phase": "start"})
     state, found = rule.on_event(state, second)
     assert len(found) == 1 and found[0].attrs["count"] == 2
+
+
+def test_alert_updates_are_coalesced_when_an_interval_is_set() -> None:
+    p = SiteProcessor(parse(RULES_CONFIG.replace("      escalate_after_s: 120\n", "      update_interval_s: 30\n")))
+    state, alerts = feed(p, None, [gas(0), motion(10), motion(20), motion(25)])
+    assert [a.revision for a in alerts] == [1]  # two updates within 30 s of event time: held
+    state, later = feed(p, state, [motion(45)])  # 35 s after the published revision
+    assert [(a.revision, len(a.event_ids)) for a in later] == [(2, 5)]  # everything held goes out
+    state, alerts = feed(p, state, [motion(50)])
+    assert alerts == []
+    state, res = p.on_tick(state, ms(100))  # the site's clock passes the interval: flushed
+    assert [(a.revision, len(a.event_ids)) for a in res.alerts] == [(3, 6)]
+    _, res = p.on_tick(state, ms(200))
+    assert res.alerts == []  # nothing held any more
