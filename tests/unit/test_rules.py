@@ -397,7 +397,8 @@ def test_video_incident_counts_once_and_its_end_is_no_sighting() -> None:
 
 
 def test_alert_updates_are_coalesced_when_an_interval_is_set() -> None:
-    p = SiteProcessor(parse(RULES_CONFIG.replace("      escalate_after_s: 120\n", "      update_interval_s: 30\n")))
+    config = RULES_CONFIG.replace("      escalate_after_s: 120\n", "      update_interval_s: 30\n")
+    p = SiteProcessor(parse(config))
     state, alerts = feed(p, None, [gas(0), motion(10), motion(20), motion(25)])
     assert [a.revision for a in alerts] == [1]  # two updates within 30 s of event time: held
     state, later = feed(p, state, [motion(45)])  # 35 s after the published revision
