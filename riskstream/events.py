@@ -498,6 +498,17 @@ def encode_event_batch(events: Sequence[Event]) -> bytes:
     return _encode({"schema": SCHEMA_VERSION, "events": [e.to_dict() for e in events]})
 
 
+try:  # the workers have orjson (5x faster here); the edge does not need it
+    import orjson
+
+    def _compact_json(item: Any) -> bytes:
+        return orjson.dumps(item)
+except ImportError:  # pragma: no cover - edge-only installs
+
+    def _compact_json(item: Any) -> bytes:
+        return json.dumps(item, separators=(",", ":")).encode()
+
+
 def decode_event_record(payload: bytes | None) -> list[tuple[bytes, Event | EventError]]:
     """Every event of one record, each with its own bytes and either the event or its error.
 
@@ -520,7 +531,7 @@ def decode_event_record(payload: bytes | None) -> list[tuple[bytes, Event | Even
         return [(payload, exc)]
     out: list[tuple[bytes, Event | EventError]] = []
     for item in items:
-        raw = json.dumps(item, separators=(",", ":")).encode()
+        raw = _compact_json(item)
         if not isinstance(item, dict):
             out.append((raw, EventError("payload", "batch item is not a JSON object")))
         else:

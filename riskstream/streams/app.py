@@ -26,6 +26,7 @@ from riskstream.config.schema import Config
 from riskstream.kafka_settings import aiokafka_config
 from riskstream.streams.agents.correlator import register_correlator
 from riskstream.streams.agents.store import register_store
+from riskstream.streams.decode import SharedDecoder
 
 log = logging.getLogger(__name__)
 ROLES = ("all", "correlate", "store")
@@ -97,10 +98,12 @@ def create_app(
         autodiscover=False,
         Monitor=LeanMonitor,
     )
+    # In one process both roles read every rs.events record: decode each once.
+    decoder = SharedDecoder(readers=2 if role == "all" else 1)
     if role in ("all", "correlate"):
-        register_correlator(app, cfg, dlq_decode_errors=(role == "correlate"))
+        register_correlator(app, cfg, dlq_decode_errors=(role == "correlate"), decoder=decoder)
     if role in ("all", "store"):
         if clickhouse is None:
             raise ValueError("the store role needs a ClickHouse client")
-        register_store(app, cfg, clickhouse)
+        register_store(app, cfg, clickhouse, decoder)
     return app

@@ -40,3 +40,21 @@ def test_a_batch_record_yields_each_event_and_a_bad_one_costs_only_itself() -> N
     assert json.loads(bad.payload)["score"] == 7  # the bad event's own bytes, not the batch
     events, dead = decode_events([RawRecord(b'{"schema": 1, "events": 5}', None, "t/0@10")])
     assert events == [] and dead[0].reason.startswith("events:")
+
+
+def test_shared_decoder_decodes_each_record_once_for_two_readers() -> None:
+    from riskstream.events import encode_event_batch
+    from riskstream.streams.decode import SharedDecoder
+    from riskstream.testing import make_event
+
+    payload = encode_event_batch([make_event(), make_event()])
+    shared = SharedDecoder(readers=2, max_events=4)
+    first = shared.decode("rs.events/0@1", payload)
+    assert shared.decode("rs.events/0@1", payload) is first and shared.hits == 1
+    again = shared.decode("rs.events/0@1", payload)  # a third read (a re-delivery): decoded anew
+    assert again is not first and [i[1] for i in again] == [i[1] for i in first]
+    for offset in range(2, 6):  # a lagging reader: old entries are evicted, never unbounded
+        shared.decode(f"rs.events/0@{offset}", payload)
+    assert shared._events <= 4
+    single = SharedDecoder(readers=1)
+    assert single.decode("rs.events/0@1", payload) is not single.decode("rs.events/0@1", payload)

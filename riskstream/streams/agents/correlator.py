@@ -36,6 +36,7 @@ from riskstream.events import (
 from riskstream.streams import metrics
 from riskstream.streams.agents.common import dead_letter, source_of
 from riskstream.streams.correlate import Result, SiteProcessor, SiteState
+from riskstream.streams.decode import SharedDecoder
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,8 @@ def _dump(state: SiteState) -> bytes:
     return orjson.dumps(state)
 
 
-def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool) -> None:
+def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
+                        decoder: SharedDecoder | None = None) -> None:
     topics = cfg.kafka.topics
     processor = SiteProcessor(cfg)
     partitions = cfg.kafka.partitions
@@ -91,6 +93,7 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool) ->
     source = app.topic(topics.events, topics.alert_actions, topics.health, partitions=partitions)
     alerts_topic = app.topic(topics.alerts, partitions=partitions)
     dlq = app.topic(topics.dlq, partitions=partitions)
+    decode = decoder.decode if decoder else (lambda _source, value: decode_event_record(value))
     lock = asyncio.Lock()  # the timer and the agent must not interleave on one site's state
 
     async def publish(site: str, alerts: list[Alert]) -> None:
@@ -127,7 +130,7 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool) ->
         for ev in records:
             is_event = ev.message.topic == topics.events
             # one record may carry a batch of the site's events: each in its own boundary
-            items: list[tuple[bytes, Any]] = (decode_event_record(ev.value) if is_event
+            items: list[tuple[bytes, Any]] = (decode(source_of(ev), ev.value) if is_event
                                               else [(ev.value or b"", None)])
             for raw, item in items:
                 try:

@@ -19,7 +19,7 @@ from riskstream.events import Alert, EventError, ReadingSummary
 from riskstream.storage import rows
 from riskstream.streams import metrics
 from riskstream.streams.agents.common import dead_letter, source_of, store_until_done
-from riskstream.streams.decode import RawRecord, decode_events
+from riskstream.streams.decode import RawRecord, SharedDecoder, decode_events
 from riskstream.streams.registry import SiteRegistry
 from riskstream.streams.sinks.clickhouse import TableSink
 
@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def register_store(app: faust.App, cfg: Config, new_client: Callable[[], Any]) -> None:
+def register_store(app: faust.App, cfg: Config, new_client: Callable[[], Any],
+                   decoder: SharedDecoder | None = None) -> None:
     """``new_client`` makes a ClickHouse client; each sink gets its own (they run in threads)."""
     topics = cfg.kafka.topics
     db = cfg.clickhouse.database
@@ -55,7 +56,8 @@ def register_store(app: faust.App, cfg: Config, new_client: Callable[[], Any]) -
     readings_sink = TableSink(new_client(), db, rows.READINGS)
 
     async def decode_event_batch(batch: list[Any]) -> list[Any]:
-        events, dead = decode_events(RawRecord(ev.value, ev.key, source_of(ev)) for ev in batch)
+        events, dead = decode_events((RawRecord(ev.value, ev.key, source_of(ev)) for ev in batch),
+                                     decode=decoder.decode if decoder else None)
         for dl in dead:
             await dead_letter(dlq, dl)
         return [registry.enrich(e) for e in events]
