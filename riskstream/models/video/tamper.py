@@ -26,6 +26,7 @@ class TamperDetector:
         self.learn_frames, self._frozen_limit = learn_frames, max(2, round(frozen_s * fps))
         self._ref_sharp: list[float] = []
         self._ref_edges: np.ndarray | None = None
+        self._ref_core: np.ndarray | None = None  # thinned reference edges, computed once
         self._prev: np.ndarray | None = None
         self._same = 0
         self._n = 0
@@ -53,8 +54,9 @@ class TamperDetector:
             self._ref_edges = edges if self._ref_edges is None else (self._ref_edges | edges)
             return 0.0
         ref_sharp = float(np.median(self._ref_sharp)) or 1.0
-        ref_edges = self._ref_edges if self._ref_edges is not None else edges
-        strong = cv2_edges_core(ref_edges)
+        if self._ref_core is None:
+            self._ref_core = cv2_edges_core(self._ref_edges if self._ref_edges is not None else edges)
+        strong = self._ref_core
         moved = 1.0 - float((edges & strong).sum()) / max(float(strong.sum()), 1.0)
         self.last = {
             "covered": clip_score(1.0 - contrast / 12.0) if float(small.mean()) < 40 or contrast < 6 else 0.0,
