@@ -167,11 +167,34 @@ def cameras_per_box(clip: Path, n: int, seconds: float, snapshots: Path) -> dict
     }
 
 
+def plot_per_box(per_box: list[dict[str, Any]], path: Path) -> None:
+    """Cameras vs CPU cores used and the slowest camera's input rate (25 = keeping up)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = [r["cameras"] for r in per_box]
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.plot(n, [r["cpu_cores_used"] for r in per_box], "o-", label="CPU cores used")
+    ax.axhline(2.0, color="grey", lw=0.5)
+    ax.set_xlabel("720p 25 fps cameras (analysed at 5 fps)")
+    ax.set_ylabel("cores")
+    ax2 = ax.twinx()
+    ax2.plot(n, [r["min_fps_in"] for r in per_box], "s--", color="tab:orange", label="slowest camera fps in")
+    ax2.set_ylabel("fps in (stream: 25)")
+    ax2.set_ylim(0, 27)
+    fig.legend(loc="lower right", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--cameras", default="10,15,20", help="camera counts to try (comma-separated)")
+    parser.add_argument("--cameras", default="10,15,20,25,30", help="camera counts to try (comma-separated)")
     parser.add_argument("--seconds", type=float, default=20.0, help="run time per camera count")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rs-cam-bench-") as tmp:
@@ -205,6 +228,7 @@ def main() -> None:
         "cameras_supported": supported,
     }
     out = save_part("edge", "camera", figures)
+    plot_per_box(per_box, out.parent / "cameras_per_box.png")
     report(
         "Edge camera path (720p 25 fps, analysed at 5 fps)",
         [
