@@ -247,16 +247,24 @@ class Event:
         object.__setattr__(self, "ts", to_utc(self.ts, "ts"))
         object.__setattr__(self, "detected_at", to_utc(self.detected_at, "detected_at"))
         object.__setattr__(self, "severity", Severity(self.severity))
-        if not 0.0 <= self.score <= 1.0 or math.isnan(self.score):
-            raise EventError("score", f"must be within [0, 1], got {self.score}")
-        if "." not in self.kind:
-            raise EventError("kind", f"expected '<family>.<name>' (sensor.threshold ...), got {self.kind!r}")
+        _check_score_and_kind(self.score, self.kind)
 
     def to_dict(self) -> dict[str, Any]:
         return _wire_dict(self)
 
     def to_json(self) -> bytes:
         return _encode(self.to_dict())
+
+    def enriched(self, district: str, attrs: dict[str, Any]) -> Event:
+        """A copy with ``district`` and ``attrs`` replaced. Cheaper than ``dataclasses.replace``,
+        which would validate every other (already valid) field again: the workers call this for
+        every event."""
+        new = object.__new__(Event)
+        for name in _EVENT_FIELDS:
+            object.__setattr__(new, name, getattr(self, name))
+        object.__setattr__(new, "district", district)
+        object.__setattr__(new, "attrs", attrs)
+        return new
 
     @classmethod
     def from_json(cls, payload: bytes | str | dict[str, Any]) -> Event:
@@ -268,7 +276,9 @@ class Event:
             raise EventError("attrs", f"expected an object, got {type(attrs).__name__}")
         score = _number(data, "score", required=True)
         assert score is not None
-        return cls(
+        # The validators below already give UTC millisecond times and a Severity, so the
+        # object is assembled directly: __post_init__ would only normalise them again.
+        return cls._assemble(
             event_id=_text(data, "event_id", max_len=64),
             kind=_text(data, "kind", max_len=64),
             site_id=_text(data, "site_id", max_len=64),
@@ -285,7 +295,26 @@ class Event:
             model=_text(data, "model", required=False),
             attrs=attrs,
             snapshot=_text(data, "snapshot", required=False, max_len=1024),
+            schema=SCHEMA_VERSION,
         )
+
+    @classmethod
+    def _assemble(cls, **values: Any) -> Event:
+        _check_score_and_kind(values["score"], values["kind"])
+        new = object.__new__(cls)
+        for name in _EVENT_FIELDS:
+            object.__setattr__(new, name, values[name])
+        return new
+
+
+def _check_score_and_kind(score: float, kind: str) -> None:
+    if not 0.0 <= score <= 1.0 or math.isnan(score):
+        raise EventError("score", f"must be within [0, 1], got {score}")
+    if "." not in kind:
+        raise EventError("kind", f"expected '<family>.<name>' (sensor.threshold ...), got {kind!r}")
+
+
+_EVENT_FIELDS = tuple(f.name for f in fields(Event))
 
 
 # -- Alert ----------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from riskstream.config.schema import Config, Site
 from riskstream.events import Event
 
@@ -25,4 +23,4 @@ class SiteRegistry:
         point = self._points.get((site.id, event.point_id or ""))
         if point:
             attrs["point_name"] = point
-        return replace(event, district=event.district or site.district, attrs=attrs)
+        return event.enriched(event.district or site.district, attrs)
