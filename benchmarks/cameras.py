@@ -19,23 +19,25 @@ Run: .venv/bin/python -m benchmarks.cameras [--cameras 10,15,20] [--seconds 20]
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from benchmarks.common import report, save_part
 from riskstream.config.schema import Camera, Config
-from riskstream.demo.clips import walker_clip
+from riskstream.demo.clips import walker_clip, write_h264
 from riskstream.edge.camera.analyzer import CameraAnalyzer
 from riskstream.edge.camera.frame_queue import Frame
 from riskstream.edge.camera.service import CameraWorker
 from riskstream.edge.camera.snapshots import SnapshotStore
 from riskstream.edge.camera.timing import FrameSampler
 from riskstream.evaluation.datapath import DataMissing, dataset_dir
+from riskstream.evaluation.video_io import jpeg_folder
 
 DETECTORS = [{"type": "zone_motion"}, {"type": "tamper"}, {"type": "scene_model", "model": "scene-ped2@1"}]
 ZONES = [{"name": "walkway", "polygon": [[0, 0.3], [1, 0.3], [1, 1], [0, 1]], "restricted": True}]
@@ -46,40 +48,14 @@ def make_clip(folder: Path) -> tuple[Path, str]:
         frames = dataset_dir("video/ucsd_ped2") / "testing" / "frames"
     except DataMissing:
         return walker_clip(folder / "walker720.mp4", 1280, 720, 25.0, 20.0), "generated walker scene"
-    listing = folder / "frames.txt"
-    listing.write_text(
-        "".join(f"file '{p}'\n" for clip in sorted(frames.iterdir()) for p in sorted(clip.glob("*.jpg")))
-    )
-    out = folder / "ped2_720p25.mp4"
-    ffmpeg = shutil.which("ffmpeg") or "ffmpeg"
-    subprocess.run(
-        [
-            ffmpeg,
-            "-y",
-            "-loglevel",
-            "error",
-            "-r",
-            "25",
-            "-f",
-            "concat",
-            "-safe",
-            "0",
-            "-i",
-            str(listing),
-            "-vf",
-            "scale=1280:720",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-pix_fmt",
-            "yuv420p",
-            "-g",
-            "25",
-            str(out),
-        ],
-        check=True,
-    )
+    import cv2
+
+    def upscaled() -> Iterator[np.ndarray]:
+        for clip in sorted(frames.iterdir()):
+            for frame in jpeg_folder(clip):
+                yield cv2.resize(frame, (1280, 720), interpolation=cv2.INTER_LINEAR)
+
+    out = write_h264(upscaled(), folder / "ped2_720p25.mp4", 25.0, 1280, 720)
     return out, "UCSD Ped2 test clips 01, 02, 04 upscaled to 1280x720, 25 fps"
 
 

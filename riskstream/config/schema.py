@@ -112,6 +112,12 @@ class Camera(Strict):
         False, description="Pace a file source at its own frame rate, as a live camera would."
     )
 
+    @model_validator(mode="after")
+    def _zones_for_zone_motion(self) -> Camera:
+        if self.detectors and not self.zones and any(isinstance(d, ZoneMotionSpec) for d in self.detectors):
+            raise ValueError("detector zone_motion needs zones")
+        return self
+
     def detector_specs(self) -> list[CameraDetectorSpec]:
         if self.detectors is not None:
             return list(self.detectors)

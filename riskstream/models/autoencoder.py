@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskstream.models.base import FloatArray
+from riskstream.models.onnx_export import serialize
 
 
 @dataclass(slots=True)
@@ -77,7 +78,6 @@ def fit(
 
 def to_onnx(w: AutoencoderWeights, input_name: str = "window", output_name: str = "error") -> bytes:
     """The network plus its reconstruction error as one ONNX graph (opset 18)."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     inits, nodes = [], []
@@ -103,7 +103,4 @@ def to_onnx(w: AutoencoderWeights, input_name: str = "window", output_name: str 
         [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch"])],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], producer_name="riskstream")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return bytes(model.SerializeToString())
+    return serialize(graph)

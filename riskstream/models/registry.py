@@ -47,9 +47,11 @@ def build(
     fps: float = 5.0,
     started_at: float | None = None,
     zones: dict[str, Any] | None = None,
+    exclude: list[list[tuple[float, float]]] | None = None,
     models_root: Path | None = None,
 ) -> Any:
-    """A fresh detector for ``spec`` (video detectors need the analysis ``fps``; zone motion the zones)."""
+    """A fresh detector for ``spec`` (video detectors need the analysis ``fps``; zone motion the
+    zones and exclusion masks)."""
     from riskstream.models import sensor_rules, streaming, window_model
     from riskstream.models.video import fall, motion, scene, tamper
 
@@ -71,7 +73,9 @@ def build(
         case SceneModelSpec():
             return scene.SceneAnomalyDetector(OnnxModel(resolve_model(spec.model, models_root)))
         case ZoneMotionSpec():
-            return motion.ZoneMotion(zones or {"frame": [(0, 0), (1, 0), (1, 1), (0, 1)]}, spec.reference)
+            return motion.ZoneMotion(
+                zones or {"frame": [(0, 0), (1, 0), (1, 1), (0, 1)]}, spec.reference, exclude
+            )
         case TamperSpec():
             return tamper.TamperDetector(fps=fps, frozen_s=spec.frozen_s)
         case FallSpec():

@@ -24,6 +24,11 @@ class ThresholdFilter:
         self._active = False
         self._quiet = 0
 
+    @property
+    def active(self) -> bool:
+        """Whether the stream is currently in a detection (persistence and hysteresis applied)."""
+        return self._active
+
     def above(self, score: float) -> bool:
         """Whether ``score`` counts as anomalous (ignores persistence and cooldown)."""
         limit = self.cfg.threshold - (self.cfg.hysteresis if self._active else 0.0)
@@ -56,5 +61,5 @@ def flags(scores: Iterable[float], cfg: ThresholdConfig) -> list[int]:
     out = []
     for s in scores:
         f.update(s)
-        out.append(int(f._active))
+        out.append(int(f.active))
     return out

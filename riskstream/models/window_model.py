@@ -22,9 +22,8 @@ from riskstream.models.card import (
     ModelCard,
     Preprocessing,
     TensorSpec,
-    file_sha256,
-    write_card,
 )
+from riskstream.models.onnx_export import save_artifact
 from riskstream.models.onnx_model import OnnxModel
 from riskstream.models.windows import fit_scaling, sliding, standardize
 
@@ -61,9 +60,9 @@ def train_window_model(
     x = sliding(scaled[:split], window)
     weights = autoencoder.fit(x, epochs=epochs, seed=seed)
     errors = autoencoder.reconstruction_error(weights, sliding(scaled[split:], window))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "model.onnx").write_bytes(autoencoder.to_onnx(weights))
-    card = ModelCard(
+    return save_artifact(
+        out_dir,
+        autoencoder.to_onnx(weights),
         name=name,
         version=version,
         task="multivariate sensor anomaly (window autoencoder)",
@@ -95,10 +94,7 @@ def train_window_model(
             "seed": seed,
             **(training or {}),
         },
-        sha256=file_sha256(out_dir / "model.onnx"),
     )
-    write_card(out_dir, card)
-    return card
 
 
 class WindowModelDetector:

@@ -147,3 +147,36 @@ def test_camera_probe_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "20 frames of 640x360" in capsys.readouterr().out
     assert main(["camera", "probe", "rtsp://127.0.0.1:1/none", "--seconds", "1"]) == 1
     assert "FAILED rtsp://127.0.0.1:1/none: cannot open" in capsys.readouterr().out
+
+
+def test_zone_motion_without_zones_is_a_config_error() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="zone_motion needs zones"):
+        Camera.model_validate({"id": "c", "site": "s", "url": "x", "detectors": [{"type": "zone_motion"}]})
+
+
+def test_exclusion_mask_hides_motion_inside_a_zone(tmp_path: Path) -> None:
+    zone = {"name": "yard", "polygon": [[0, 0.3], [1, 0.3], [1, 1], [0, 1]], "restricted": True}
+    masked = Camera.model_validate(
+        {
+            "id": "c",
+            "site": "s",
+            "url": "x",
+            "fps": 10,
+            "zones": [zone],
+            "exclude": [[[0, 0.3], [1, 0.3], [1, 1], [0, 1]]],
+        }
+    )
+    open_cam = masked.model_copy(update={"exclude": []})
+    kinds = {}
+    for cam in (masked, open_cam):
+        analyzer = CameraAnalyzer(cam, "d", None, update_s=2.0, end_s=0.5)
+        events = [
+            e
+            for i, img in enumerate(walker_frames(640, 360, fps=10, seconds=6))
+            for e in analyzer.analyse(Frame(img, i / 10, 3000.0 + i / 10))
+        ]
+        kinds[bool(cam.exclude)] = [e.kind for e in events]
+    assert "video.intrusion" in kinds[False]  # the walker crosses the zone at mid-height and below
+    assert "video.intrusion" not in kinds[True]  # ... which the mask excludes

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from riskstream.config.detectors import FallSpec, SceneModelSpec, TamperSpec, ThresholdConfig, ZoneMotionSpec
+from riskstream.config.detectors import FallSpec, SceneModelSpec, TamperSpec, ZoneMotionSpec
 from riskstream.config.schema import Camera
 from riskstream.edge.camera.frame_queue import Frame
 from riskstream.edge.camera.incidents import Change, IncidentTracker
@@ -43,6 +43,14 @@ class _Watch:
     zone: str
     flt: ThresholdFilter
     gated: bool
+
+
+# Whole-frame detectors: their event kind, severity, and whether they wait for the motion gate.
+_WHOLE_FRAME: dict[type, tuple[str, Severity, bool]] = {
+    SceneModelSpec: ("video.anomaly", Severity.WARNING, True),
+    TamperSpec: ("video.tamper", Severity.MAJOR, False),
+    FallSpec: ("video.person_down", Severity.CRITICAL, True),
+}
 
 
 def working_copy(image: np.ndarray) -> np.ndarray:
@@ -78,61 +86,24 @@ class CameraAnalyzer:
 
     def _build(self, cam: Camera) -> list[_Watch]:
         watches = []
+        zones = {z.name: z.polygon for z in cam.zones}
         for spec in cam.detector_specs():
-            det = build(
-                spec, fps=cam.fps, zones={z.name: z.polygon for z in cam.zones}, models_root=self._models_root
-            )
+            det = build(spec, fps=cam.fps, zones=zones, exclude=cam.exclude, models_root=self._models_root)
             det.warmup()
-            match spec:
-                case ZoneMotionSpec():
-                    if not cam.zones:
-                        raise ValueError(f"camera {cam.id}: zone_motion needs zones")
-                    if cam.exclude:
-                        det.exclude = list(cam.exclude)
-                    for z in cam.zones:
-                        kind, sev = (
-                            ("video.intrusion", Severity.MAJOR)
-                            if z.restricted
-                            else ("video.motion", Severity.INFO)
-                        )
-                        watches.append(
-                            _Watch(det, spec, kind, sev, z.name, self._filter(spec.threshold), False)
-                        )
-                case SceneModelSpec():
-                    watches.append(
-                        _Watch(
-                            det,
-                            spec,
-                            "video.anomaly",
-                            Severity.WARNING,
-                            "",
-                            self._filter(spec.threshold),
-                            True,
-                        )
+            if isinstance(spec, ZoneMotionSpec):  # one watch per zone: each zone is its own incident
+                for z in cam.zones:
+                    kind, sev = (
+                        ("video.intrusion", Severity.MAJOR)
+                        if z.restricted
+                        else ("video.motion", Severity.INFO)
                     )
-                case TamperSpec():
                     watches.append(
-                        _Watch(
-                            det, spec, "video.tamper", Severity.MAJOR, "", self._filter(spec.threshold), False
-                        )
+                        _Watch(det, spec, kind, sev, z.name, ThresholdFilter(spec.threshold), False)
                     )
-                case FallSpec():
-                    watches.append(
-                        _Watch(
-                            det,
-                            spec,
-                            "video.person_down",
-                            Severity.CRITICAL,
-                            "",
-                            self._filter(spec.threshold),
-                            True,
-                        )
-                    )
+            else:
+                kind, sev, gated = _WHOLE_FRAME[type(spec)]
+                watches.append(_Watch(det, spec, kind, sev, "", ThresholdFilter(spec.threshold), gated))
         return watches
-
-    @staticmethod
-    def _filter(cfg: ThresholdConfig) -> ThresholdFilter:
-        return ThresholdFilter(cfg)
 
     def _moving(self, work: np.ndarray) -> bool:
         import cv2

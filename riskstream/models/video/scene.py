@@ -24,9 +24,8 @@ from riskstream.models.card import (
     ModelCard,
     Preprocessing,
     TensorSpec,
-    file_sha256,
-    write_card,
 )
+from riskstream.models.onnx_export import save_artifact, serialize
 from riskstream.models.onnx_model import OnnxModel
 from riskstream.models.video.frames import as_gray
 from riskstream.models.window_model import error_to_score
@@ -50,7 +49,6 @@ def cell_motion(prev: FloatArray, cur: FloatArray, cell: int) -> FloatArray:
 
 
 def to_onnx(mean: FloatArray, std: FloatArray, height: int, width: int, cell: int, top_k: int) -> bytes:
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     gh, gw = mean.shape
@@ -85,10 +83,7 @@ def to_onnx(mean: FloatArray, std: FloatArray, height: int, width: int, cell: in
         [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, [1])],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], producer_name="riskstream")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return bytes(model.SerializeToString())
+    return serialize(graph)
 
 
 def train_scene_model(
@@ -123,9 +118,9 @@ def train_scene_model(
     z = ((stack - mean) / std).reshape(len(stack), -1)
     surprise = np.sort(z, axis=1)[:, -top_k:].mean(axis=1)
     reference = float(np.quantile(surprise, quantile))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "model.onnx").write_bytes(to_onnx(mean, std, height, width, cell, top_k))
-    card = ModelCard(
+    return save_artifact(
+        out_dir,
+        to_onnx(mean, std, height, width, cell, top_k),
         name=name,
         version=version,
         task="video scene anomaly (per-cell motion statistics of normal footage)",
@@ -144,10 +139,7 @@ def train_scene_model(
             "top_k": top_k,
             **(training or {}),
         },
-        sha256=file_sha256(out_dir / "model.onnx"),
     )
-    write_card(out_dir, card)
-    return card
 
 
 class SceneAnomalyDetector:
