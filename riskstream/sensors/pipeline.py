@@ -53,20 +53,45 @@ class SensorPipeline:
     def process(self, topic: str, payload: bytes, received_at: datetime) -> Outcome:
         sensor = self._by_topic.get(topic)
         if sensor is None:
-            return Outcome(dead_letter=DeadLetter(
-                stage="edge.parse", reason=f"topic: no sensor is configured for {topic[:200]!r}",
-                source=f"mqtt:{topic[:200]}", payload=payload, error_type="unknown_topic",
-            ))
+            return Outcome(
+                dead_letter=DeadLetter(
+                    stage="edge.parse",
+                    reason=f"topic: no sensor is configured for {topic[:200]!r}",
+                    source=f"mqtt:{topic[:200]}",
+                    payload=payload,
+                    error_type="unknown_topic",
+                )
+            )
         try:
             reading = parse_reading(payload, sensor, received_at)
         except PayloadError as exc:
-            return Outcome(dead_letter=DeadLetter(
-                stage="edge.parse", reason=f"{sensor.id}: {exc.reason}", source=f"mqtt:{topic}",
-                payload=payload, error_type=exc.kind, site_id=sensor.site,
-            ))
-        events = self._threshold_events(sensor, reading)
-        if reading.quality != "bad":
-            events += self.chain.observe(reading)
+            return Outcome(
+                dead_letter=DeadLetter(
+                    stage="edge.parse",
+                    reason=f"{sensor.id}: {exc.reason}",
+                    source=f"mqtt:{topic}",
+                    payload=payload,
+                    error_type=exc.kind,
+                    site_id=sensor.site,
+                )
+            )
+        try:
+            events = self._threshold_events(sensor, reading)
+            if reading.quality != "bad":
+                events += self.chain.observe(reading)
+        except Exception as exc:  # a detector bug costs this reading's detection, not the agent
+            # The reading itself is valid and is still summarised; the payload goes to the DLQ.
+            return Outcome(
+                reading=reading,
+                dead_letter=DeadLetter(
+                    stage="edge.detect",
+                    reason=f"{sensor.id}: internal error in detection: {exc!r}"[:500],
+                    source=f"mqtt:{topic}",
+                    payload=payload,
+                    error_type="crash",
+                    site_id=sensor.site,
+                ),
+            )
         return Outcome(reading=reading, events=events)
 
     def silence_events(self, now: datetime) -> list[Event]:
@@ -84,27 +109,29 @@ class SensorPipeline:
             return []
         limit = limit_for(th, max(before, after) if after < before else after)
         state = "raised" if after > before else ("cleared" if after == NORMAL else "lowered")
-        return [Event(
-            kind="sensor.threshold",
-            site_id=sensor.site,
-            district=self._district.get(sensor.site, ""),
-            source_id=sensor.id,
-            point_id=sensor.point,
-            ts=reading.ts,
-            detected_at=reading.received_at,
-            score=_SCORE[after],
-            severity=_SEVERITY[after],
-            value=reading.value,
-            unit=reading.unit,
-            model=THRESHOLD_MODEL,
-            attrs={
-                "metric": sensor.metric,
-                "state": state,
-                "level": LEVEL_NAMES[after],
-                "previous_level": LEVEL_NAMES[before],
-                "threshold": limit,
-                "direction": th.direction.value,
-                "deadband": th.deadband,
-                "quality": reading.quality,
-            },
-        )]
+        return [
+            Event(
+                kind="sensor.threshold",
+                site_id=sensor.site,
+                district=self._district.get(sensor.site, ""),
+                source_id=sensor.id,
+                point_id=sensor.point,
+                ts=reading.ts,
+                detected_at=reading.received_at,
+                score=_SCORE[after],
+                severity=_SEVERITY[after],
+                value=reading.value,
+                unit=reading.unit,
+                model=THRESHOLD_MODEL,
+                attrs={
+                    "metric": sensor.metric,
+                    "state": state,
+                    "level": LEVEL_NAMES[after],
+                    "previous_level": LEVEL_NAMES[before],
+                    "threshold": limit,
+                    "direction": th.direction.value,
+                    "deadband": th.deadband,
+                    "quality": reading.quality,
+                },
+            )
+        ]

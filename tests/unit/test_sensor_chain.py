@@ -83,18 +83,9 @@ def test_topic_filters() -> None:
     assert valid_filter("a/#/b") and valid_filter("a/b+") and valid_filter("a/+/#") is None
 
 
-def _config(extra: str) -> str:
-    return MINIMAL + extra
-
-
 def test_sensor_not_covered_by_subscriptions_is_a_config_error() -> None:
-    text = (
-        MINIMAL.replace("mqtt:", "mqtt:\n  subscriptions: ['nothing/+']")
-        if "mqtt:" in MINIMAL
-        else (MINIMAL + "mqtt:\n  subscriptions: ['nothing/+']\n")
-    )
     with pytest.raises(ConfigError, match="not covered"):
-        parse(text)
+        parse(MINIMAL + "mqtt:\n  subscriptions: ['nothing/+']\n")
 
 
 CHAIN = """sites:
@@ -153,3 +144,18 @@ def test_silence_becomes_one_offline_event() -> None:
     offline = pipe.silence_events(NOW + timedelta(seconds=61))
     assert [e.kind for e in offline] == ["sensor.offline"] and offline[0].severity.value == "major"
     assert pipe.silence_events(NOW + timedelta(seconds=120)) == []  # one event per silence
+
+
+def test_a_detector_crash_is_a_dead_letter_and_the_reading_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    pipe = SensorPipeline(parse(CHAIN))
+
+    def broken(_reading: object) -> list[object]:
+        raise ZeroDivisionError("bug in a detector")
+
+    monkeypatch.setattr(pipe.chain, "observe", broken)
+    out = pipe.process("p/p-1", b'{"value": 101.5}', NOW)
+    assert out.reading is not None and out.reading.value == 101.5 and out.events == []
+    dl = out.dead_letter
+    assert dl is not None and dl.stage == "edge.detect" and dl.error_type == "crash"
+    assert "ZeroDivisionError" in dl.reason and dl.payload == b'{"value": 101.5}'
+    assert pipe.process("p/p-1", b'{"value": 101.6}', NOW).dead_letter is not None  # and it keeps going
