@@ -26,6 +26,7 @@ import orjson
 
 from benchmarks.common import RESULTS, local_services, report, save, wait_until, write_config
 from riskstream.config.schema import Config
+from riskstream.events import _CROCKFORD as CROCKFORD
 from riskstream.events import Event, Severity, encode_event_batch
 from riskstream.launch import RiskstreamProcess, start_process
 from riskstream.services import ServiceInfo
@@ -268,6 +269,7 @@ def bench_latency(info: ServiceInfo, scratch: Path, rate: int, seconds: float) -
                            ["--role", "correlate"])
     edge = start_process("edge", path, scratch / "lat-e", env, scratch / "logs")
     latencies: list[float] = []
+    stages: list[tuple[float, float, float]] = []  # publish->edge, edge->worker, worker->listener
     stop = threading.Event()
 
     def listen() -> None:
@@ -276,7 +278,12 @@ def bench_latency(info: ServiceInfo, scratch: Path, rate: int, seconds: float) -
         for alert in follow_alerts(cfg.kafka, AlertFilter(), from_beginning=True,
                                    stop=stop.is_set):
             if alert.rule == "gas-spread" and alert.revision == 1:
-                latencies.append(time.time() - alert.last_ts.timestamp())
+                received = time.time()
+                published = alert.last_ts.timestamp()
+                latencies.append(received - published)
+                at_edge = max(id_time(i) for i in alert.event_ids)
+                at_worker = alert.updated_at.timestamp()
+                stages.append((at_edge - published, at_worker - at_edge, received - at_worker))
 
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
@@ -310,6 +317,11 @@ def bench_latency(info: ServiceInfo, scratch: Path, rate: int, seconds: float) -
         stop.set()
         pub.disconnect()
         edge_events = edge.metric("riskstream_edge_events_total")
+        per_record = (worker.metric("riskstream_worker_events_correlated_total")
+                      / max(1.0, worker.metric("riskstream_worker_records_consumed_total",
+                                               agent="correlate")))
+        ages = (worker.metric("riskstream_worker_record_age_seconds_sum"),
+                worker.metric("riskstream_worker_record_age_seconds_count"))
         edge.stop()
         worker.stop()
     lat = sorted(latencies)
@@ -317,11 +329,28 @@ def bench_latency(info: ServiceInfo, scratch: Path, rate: int, seconds: float) -
     def pct(q: float) -> float:
         return round(lat[min(len(lat) - 1, int(q * len(lat)))] * 1000, 1) if lat else -1.0
 
+    def stage(i: int) -> float:
+        return round(statistics.median(s[i] for s in stages) * 1000, 1) if stages else -1.0
+
     return {"target_events_per_s": rate, "achieved_readings_per_s": round(achieved, 1),
+            "median_ms_publish_to_edge_event": stage(0),
+            "median_ms_edge_event_to_worker_alert": stage(1),
+            "median_ms_worker_alert_to_listener": stage(2),
+            "events_per_kafka_record": round(per_record, 2),
+            "mean_ms_kafka_record_to_correlator": round(ages[0] / ages[1] * 1000, 1)
+            if ages[1] else -1.0,
             "edge_events": edge_events, "probe_alerts_sent": probes_sent,
             "probe_alerts_received": len(lat), "latency_ms_p50": pct(0.5),
             "latency_ms_p99": pct(0.99), "latency_ms_max": round(lat[-1] * 1000, 1) if lat else -1,
             "latency_ms_mean": round(statistics.fmean(lat) * 1000, 1) if lat else -1}
+
+
+def id_time(event_id: str) -> float:
+    """Creation time (s) of a ULID event id: the edge's wall clock when it made the event."""
+    value = 0
+    for ch in event_id:
+        value = value * 32 + CROCKFORD.index(ch)
+    return (value >> 80) / 1000
 
 
 def _now_iso() -> str:

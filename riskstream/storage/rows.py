@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -31,13 +31,29 @@ def _ms(value: Any) -> datetime | None:
     return datetime.fromtimestamp(value / 1000, tz=UTC) if isinstance(value, int | float) else None
 
 
+# (site_id, point_id) -> (district, attrs to add): what the site registry knows
+EventContext = Callable[[str, str | None], tuple[str, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
 class EventRows(TableMapping[Event]):
+    context: EventContext | None = None  # enrichment applied while building the rows
+
     def rows(self, items: Sequence[Event]) -> list[list[Any]]:
-        return [[
-            e.event_id, e.schema, e.kind, e.site_id, e.district, e.source_id, e.point_id or "",
-            e.zone or "", e.ts, e.detected_at, e.score, e.severity.value, e.value, e.unit or "",
-            e.model or "", _json(e.attrs), e.snapshot or "",
-        ] for e in items]
+        out = []
+        context = self.context
+        for e in items:
+            district, attrs = e.district, e.attrs
+            if context is not None:  # no enriched copy of each event: the row is the copy
+                known, extra = context(e.site_id, e.point_id)
+                district = district or known
+                attrs = {**attrs, **extra} if extra else attrs
+            out.append([
+                e.event_id, e.schema, e.kind, e.site_id, district, e.source_id, e.point_id or "",
+                e.zone or "", e.ts, e.detected_at, e.score, e.severity.value, e.value,
+                e.unit or "", e.model or "", _json(attrs), e.snapshot or "",
+            ])
+        return out
 
 
 class AlertRows(TableMapping[Alert]):

@@ -1,9 +1,10 @@
 """Everything the correlator does for one site, as pure functions on the site's state.
 
-Per event: drop re-deliveries (event_id seen within the dedup window), enrich from the site
-registry, run every rule, and turn findings into alert changes. Per operator action: apply it
-to the alert book. Per tick: expire windows, detect silence, escalate. The Faust agent only
-loads the state, calls these, stores the state and publishes the alerts.
+Per event: drop re-sent events (event_id seen within the dedup window, see
+:mod:`riskstream.streams.dedup`; the ids live in :attr:`SiteProcessor.recent`, not in the site
+state), run every rule, and turn findings into alert changes (district from the registry).
+Per operator action: apply it to the alert book. Per tick: expire windows, detect silence,
+escalate. The Faust agent only loads the state, calls these, stores the state and publishes the alerts.
 
 Time: rule windows run on event time. Between events a site's clock is its newest event time
 plus the wall time since that event arrived, so windows expire and silence is noticed in real
@@ -19,12 +20,12 @@ from typing import Any
 from riskstream.config.schema import Config
 from riskstream.events import Alert, AlertAction, Event, Heartbeat, Severity
 from riskstream.streams import alerts as book_ops
+from riskstream.streams.dedup import RecentIds
 from riskstream.streams.registry import SiteRegistry
 from riskstream.streams.rules import Rule, compile_rules
 from riskstream.streams.rules.base import Finding, ts_ms
 
 SiteState = dict[str, Any]
-MAX_SEEN = 50_000
 
 
 @dataclass
@@ -38,7 +39,7 @@ class SiteProcessor:
     def __init__(self, cfg: Config) -> None:
         self.rules: list[Rule] = compile_rules(cfg)
         self.registry = SiteRegistry(cfg)
-        self._dedup_ms = int(cfg.correlation.dedup_window_s * 1000)
+        self.recent = RecentIds(int(cfg.correlation.dedup_window_s * 1000))
         self._cooldowns = {r.name: r.options.cooldown_s for r in self.rules}
         self._escalate = {r.name: r.options.escalate_after_s for r in self.rules}
         self._update_interval = {r.name: r.options.update_interval_s for r in self.rules}
@@ -46,7 +47,7 @@ class SiteProcessor:
 
     @staticmethod
     def new_state(site_id: str) -> SiteState:
-        return {"site": site_id, "seen": {}, "rules": {}, "book": book_ops.new_book(), "clock": None}
+        return {"site": site_id, "rules": {}, "book": book_ops.new_book(), "clock": None}
 
     @staticmethod
     def _advance(state: SiteState, event_ms: int, now_ms: int) -> SiteState:
@@ -63,13 +64,13 @@ class SiteProcessor:
 
     def on_event(self, state: SiteState | None, event: Event, now_ms: int) -> tuple[SiteState, Result]:
         state = state or self.new_state(event.site_id)
-        seen = state["seen"]
-        if event.event_id in seen:
+        if self.recent.seen(event.site_id, event.event_id):
             return state, Result(duplicate=True)
-        seen = _remember(seen, event.event_id, now_ms, self._dedup_ms)
-        event = self.registry.enrich(event)
+        self.recent.remember(event.site_id, event.event_id, now_ms)
+        # No enriched copy here: rules read the registry (site kind, district) directly, and
+        # the store adds the registry's facts to the stored rows.
         rule_states, findings = self._run_rules(state, event)
-        state = self._advance({**state, "seen": seen, "rules": rule_states}, ts_ms(event), now_ms)
+        state = self._advance({**state, "rules": rule_states}, ts_ms(event), now_ms)
         return self._apply_findings(state, findings, now_ms)
 
     def _run_rules(self, state: SiteState, event: Event) -> tuple[dict[str, Any], list[Finding]]:
@@ -123,15 +124,14 @@ class SiteProcessor:
                 findings += found
             if per_key:
                 rule_states[rule.name] = per_key
-        seen = _expire(state["seen"], now_ms, self._dedup_ms)
-        state = {**state, "rules": rule_states, "seen": seen}
+        state = {**state, "rules": rule_states}
         state, result = self._apply_findings(state, findings, now_ms)
         book, escalated = book_ops.on_tick(
             state["book"], self._escalate, now_ms, self._update_interval, site_now
         )
         state = {**state, "book": book}
         result.alerts += escalated
-        empty = not (state["seen"] or state["rules"] or book["live"] or book["cooldown"])
+        empty = not (state["rules"] or book["live"] or book["cooldown"])
         return (None if empty else state), result
 
     def _applicable(self, site_id: str) -> list[Rule]:
@@ -160,25 +160,3 @@ def _put(per_key: dict[str, Any], key: str, value: Any) -> None:
         per_key.pop(key, None)
     else:
         per_key[key] = value
-
-
-def _remember(seen: dict[str, int], event_id: str, now_ms: int, window_ms: int) -> dict[str, int]:
-    # Updated in place: the dedup set is the largest part of the state and the caller owns it.
-    seen = _expire(seen, now_ms, window_ms)
-    seen[event_id] = now_ms
-    while len(seen) > MAX_SEEN:
-        del seen[next(iter(seen))]
-    return seen
-
-
-def _expire(seen: dict[str, int], now_ms: int, window_ms: int) -> dict[str, int]:
-    """Drop ids older than the window; insertion order is arrival order, so stop early."""
-    oldest = now_ms - window_ms
-    stale = 0
-    for ts in seen.values():
-        if ts >= oldest:
-            break
-        stale += 1
-    if not stale:
-        return seen
-    return dict(list(seen.items())[stale:])

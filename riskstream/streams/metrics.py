@@ -14,10 +14,15 @@ SINK_UP = Gauge("riskstream_worker_sink_up", "1 while the last ClickHouse write 
 EVENTS_CORRELATED = Counter("riskstream_worker_events_correlated_total",
                             "Events through the correlator (a record may carry many)")
 DUPLICATES = Counter("riskstream_worker_duplicate_events_total",
-                     "Re-delivered events dropped by the correlator")
+                     "Re-sent events (an event id seen before) dropped by the correlator")
+REPLAYED = Counter("riskstream_worker_replayed_records_total",
+                   "Records read again after a restart or rebalance, already in the state")
 ALERTS = Counter("riskstream_worker_alerts_published_total", "Alert revisions sent to rs.alerts",
                  ["status"])
 SKIPPED = Counter("riskstream_worker_skipped_total", "Records skipped without a DLQ entry",
                   ["reason"])
 BATCH_SECONDS = Histogram("riskstream_worker_correlate_batch_seconds",
                           "Time to correlate one batch", buckets=(.001, .005, .02, .1, .5, 2, 10))
+RECORD_AGE = Histogram("riskstream_worker_record_age_seconds",
+                       "Wall time from a record's Kafka timestamp to the correlator taking it",
+                       buckets=(.01, .05, .1, .25, .5, 1, 2, 5, 30))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from riskstream.config.schema import Config, Site
 from riskstream.events import Event
 
@@ -10,17 +12,31 @@ class SiteRegistry:
     def __init__(self, cfg: Config) -> None:
         self._sites = {s.id: s for s in cfg.sites}
         self._points = {(s.id, p.id): p.name for s in cfg.sites for p in s.risk_points}
+        self._context: dict[tuple[str, str | None], tuple[str, dict[str, Any]]] = {}
 
     def site(self, site_id: str) -> Site | None:
         return self._sites.get(site_id)
 
+    def context(self, site_id: str, point_id: str | None) -> tuple[str, dict[str, Any]]:
+        """The district and the attrs (site kind, risk-point name) the registry adds to an
+        event of this site and point; ``("", {})`` for a site it does not know. Cached: the
+        store asks for every event."""
+        key = (site_id, point_id)
+        found = self._context.get(key)
+        if found is None:
+            site = self._sites.get(site_id)
+            extra: dict[str, Any] = {}
+            if site is not None:
+                extra["site_kind"] = site.kind.value
+                point = self._points.get((site_id, point_id or ""))
+                if point:
+                    extra["point_name"] = point
+            found = self._context[key] = (site.district if site else "", extra)
+        return found
+
     def enrich(self, event: Event) -> Event:
         """Fill the district and add site kind and risk-point name to ``attrs``."""
-        site = self._sites.get(event.site_id)
-        if site is None:
+        district, extra = self.context(event.site_id, event.point_id)
+        if not extra:
             return event
-        attrs = {**event.attrs, "site_kind": site.kind.value}
-        point = self._points.get((site.id, event.point_id or ""))
-        if point:
-            attrs["point_name"] = point
-        return event.enriched(event.district or site.district, attrs)
+        return event.enriched(event.district or district, {**event.attrs, **extra})

@@ -170,8 +170,12 @@ def test_rule_state_is_bounded_and_expires_on_tick() -> None:
     rule = rule_of(
         {"name": "repeat", "type": "count", "threshold": 1000, "window_s": 60, "scope": "site", "match": GAS}
     )
-    states, _ = run(rule, [gas(i * 0.1) for i in range(1000)])
-    assert len(states["site"]["hits"]) <= 200
+    states, found = run(rule, [gas(i * 0.05) for i in range(999)])
+    assert found == [] and len(states["site"]["ids"]) <= 100
+    states, found = run(rule, [gas(i * 0.05) for i in range(1200)])
+    # exact beyond any sighting cap: the 1000th match within 60 s fires
+    assert found and found[0].attrs["count"] == 1000 and len(found[0].event_ids) == 100
+    assert len(states["site"]["times"]) <= 1000
     later = int((T0 + timedelta(seconds=500)).timestamp() * 1000)
     assert rule.on_tick(states["site"], later) == (None, [])
 

@@ -3,9 +3,11 @@
 Records of one batch are grouped by site; each site's state is read once, every record is
 applied inside its own error boundary, the resulting alerts are published and their delivery
 awaited, and only then is the state written back (one changelog record per site and batch).
-The de-duplication set lives in the same state record, so state and "already applied" can
-never disagree after a crash: a replayed event is recognised and skipped, and alert ids are
-derived from their first event, so a replay cannot open a second alert.
+The replay watermark (highest offset applied per topic) lives in the same state record, so
+state and "already applied" can never disagree after a crash: a replayed record is recognised
+and skipped, and alert ids are derived from their first event, so a replay cannot open a
+second alert. Event ids re-sent by the edge are caught by the processor's recent-id index,
+persisted per batch as small segments in a second table (see :mod:`riskstream.streams.dedup`).
 """
 
 from __future__ import annotations
@@ -32,11 +34,13 @@ from riskstream.events import (
     EventError,
     Heartbeat,
     decode_event_record,
+    payload_of,
 )
 from riskstream.streams import metrics
 from riskstream.streams.agents.common import dead_letter, source_of
 from riskstream.streams.correlate import Result, SiteProcessor, SiteState
 from riskstream.streams.decode import SharedDecoder
+from riskstream.streams.dedup import mark_applied, replayed, site_of
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +93,14 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
     # then lands where Kafka's murmur2 puts the site in rs.events. Values are JSON bytes.
     state_table = app.Table("site-state", default=None, partitions=partitions, key_type=bytes,
                             value_type=bytes, use_partitioner=True,
-                            help="Correlation state per site: dedup set, rule windows, alerts")
+                            help="Correlation state per site: rule windows, alerts, replay "
+                                 "watermark")
+    dedup_table = app.Table("recent-event-ids", default=None, partitions=partitions,
+                            key_type=bytes, value_type=bytes, use_partitioner=True,
+                            help="Event ids seen within the dedup window, one segment per "
+                                 "site and batch")
+    recent = processor.recent
+    loaded_for: set[int] | None = None  # the active partitions the recent ids were loaded for
     source = app.topic(topics.events, topics.alert_actions, topics.health, partitions=partitions)
     alerts_topic = app.topic(topics.alerts, partitions=partitions)
     dlq = app.topic(topics.dlq, partitions=partitions)
@@ -122,17 +133,40 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
         _check_key(site, beat.site_id)
         return processor.on_heartbeat(state, beat, now_ms), Result()
 
+    def active_partitions() -> set[int]:
+        return {tp.partition for tp in app.assignor.assigned_actives()
+                if tp.topic == topics.events}
+
+    def sync_recent(actives: set[int]) -> None:
+        """After a (re)start or rebalance, rebuild the recent ids of the sites now owned."""
+        nonlocal loaded_for
+        if actives != loaded_for:
+            recent.load((k, v) for k, v in dedup_table.items()
+                        if v and partition_of(site_of(k), partitions) in actives)
+            loaded_for = actives
+
+    def write(table: Any, site: str, key: bytes, value: bytes | None) -> None:
+        with _PartitionContext(topics.events, partition_of(site, partitions)).active():
+            if value is None:
+                table.pop(key, None)
+            else:
+                table[key] = value
+
     async def handle_site(site: str, records: list[Any]) -> None:
         raw = state_table.get(site.encode())
         state = _load(raw)
         alerts: list[Alert] = []
         now_ms = int(time.time() * 1000)
         for ev in records:
-            is_event = ev.message.topic == topics.events
+            msg = ev.message
+            if replayed(state, msg.topic, msg.offset):
+                metrics.REPLAYED.inc()
+                continue
+            is_event = msg.topic == topics.events
             # one record may carry a batch of the site's events: each in its own boundary
             items: list[tuple[bytes, Any]] = (decode(source_of(ev), ev.value) if is_event
                                               else [(ev.value or b"", None)])
-            for raw, item in items:
+            for payload, item in items:
                 try:
                     if isinstance(item, EventError):
                         raise item
@@ -145,24 +179,28 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
                         metrics.SKIPPED.labels("undecodable event").inc()  # the store DLQs it
                         continue
                     await dead_letter(dlq, DeadLetter("worker.correlate", str(exc),
-                                                      source_of(ev), raw, site_id=site))
+                                                      source_of(ev), payload, site_id=site))
                     continue
                 except Exception as exc:  # a bug must cost one record, not the worker
                     log.exception("correlating %s failed", source_of(ev))
                     await dead_letter(dlq, DeadLetter("worker.correlate",
                                                       f"internal error: {exc!r}",
-                                                      source_of(ev), raw, "crash", site))
+                                                      source_of(ev), payload_of(payload, item),
+                                                      "crash", site))
                     continue
                 if result.rejected:
                     await dead_letter(dlq, DeadLetter("worker.action", result.rejected,
-                                                      source_of(ev), raw, "rejected", site))
+                                                      source_of(ev), payload, "rejected", site))
                 alerts += result.alerts
+            state = mark_applied(state or processor.new_state(site), msg.topic, msg.offset)
         await publish(site, alerts)
+        segment = recent.seal(site)
+        if segment is not None:
+            write(dedup_table, site, *segment)
         if state is not None:
             new = _dump(state)
             if new != raw:
-                with _PartitionContext(topics.events, partition_of(site, partitions)).active():
-                    state_table[site.encode()] = new
+                write(state_table, site, site.encode(), new)
 
     @app.agent(source, name="correlate")
     async def correlate(stream: Any) -> None:
@@ -170,6 +208,8 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
         async for batch in stream.take_events(cfg.worker.correlate_batch, within=0.1):
             started = time.perf_counter()
             metrics.CONSUMED.labels("correlate").inc(len(batch))
+            metrics.RECORD_AGE.observe(max(0.0, time.time() - batch[0].message.timestamp))
+            sync_recent(active_partitions())
             by_site: dict[str, list[Any]] = {}
             for ev in batch:
                 site = ev.key.decode("utf-8", "replace") if ev.key else ""
@@ -181,12 +221,14 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
 
     @app.timer(interval=cfg.worker.tick_interval_s, name="correlate-tick")  # type: ignore[untyped-decorator]
     async def tick() -> None:
-        actives = {tp.partition for tp in app.assignor.assigned_actives()
-                   if tp.topic == topics.events}
+        actives = active_partitions()
         if not actives:
             return
         now_ms = int(time.time() * 1000)
         async with lock:
+            sync_recent(actives)
+            for key in recent.expire(now_ms):
+                write(dedup_table, site_of(key), key, None)
             for key in list(state_table.keys()):
                 site = key.decode()
                 if partition_of(site, partitions) not in actives:
@@ -197,11 +239,8 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
                     continue
                 new, result = processor.on_tick(state, now_ms)
                 await publish(site, result.alerts)
-                with _PartitionContext(topics.events, partition_of(site, partitions)).active():
-                    if new is None:
-                        del state_table[key]
-                    elif _dump(new) != raw:
-                        state_table[key] = _dump(new)
+                if new is None or _dump(new) != raw:
+                    write(state_table, site, key, None if new is None else _dump(new))
 
 
 def _check_key(key: str, site_id: str) -> None:

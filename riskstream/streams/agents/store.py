@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import faust
@@ -50,7 +51,8 @@ def register_store(app: faust.App, cfg: Config, new_client: Callable[[], Any],
                                                   site_id=site))
         return good
 
-    events_sink = TableSink(new_client(), db, rows.EVENTS)
+    # Enrichment from the site registry happens while the rows are built.
+    events_sink = TableSink(new_client(), db, replace(rows.EVENTS, context=registry.context))
     alerts_sink = TableSink(new_client(), db, rows.ALERTS)
     transitions_sink = TableSink(new_client(), db, rows.TRANSITIONS)
     readings_sink = TableSink(new_client(), db, rows.READINGS)
@@ -60,7 +62,7 @@ def register_store(app: faust.App, cfg: Config, new_client: Callable[[], Any],
                                      decode=decoder.decode if decoder else None)
         for dl in dead:
             await dead_letter(dlq, dl)
-        return [registry.enrich(e) for e in events]
+        return events
 
     def store_agent(topic: str, name: str, decode: Callable[[list[Any]], Awaitable[list[Any]]],
                     sinks: list[TableSink[Any]]) -> None:

@@ -1,19 +1,28 @@
-"""Count and spread: how many matching events, or from how many places, within a window."""
+"""Count and spread: how many matching events, or from how many places, within a window.
+
+Both run on every matching event, often thousands a second at a busy site, and their state is
+written back once per site and batch, so it is kept small and exact:
+
+* count keeps the times of the newest ``threshold`` matches only (``threshold`` matches lie
+  within the window exactly when the oldest of the newest ``threshold`` does) and the ids of
+  the newest :data:`MAX_IDS` as evidence;
+* spread keeps the newest sighting per distinct place.
+"""
 
 from __future__ import annotations
+
+from bisect import bisect_left, insort
+from typing import Any
 
 from riskstream.config.rules import CountRule, SpreadRule
 from riskstream.events import Event
 from riskstream.streams.rules.base import (
     Finding,
-    Sighting,
     State,
-    insert_sorted,
+    describe,
     label,
     matches,
-    prune,
     scope_key,
-    sighting,
     ts_ms,
     window_text,
 )
@@ -22,8 +31,6 @@ MAX_IDS = 100
 
 
 class _Windowed:
-    """Keeps the matching sightings of one scope within a sliding window."""
-
     def __init__(self, options: CountRule | SpreadRule) -> None:
         self.name = options.name
         self.options = options
@@ -34,16 +41,6 @@ class _Windowed:
             return None
         return scope_key(self.options.scope, event)
 
-    def _hits(self, state: State | None, event: Event) -> list[Sighting]:
-        hits = insert_sorted((state or {}).get("hits", []), sighting(event))
-        return prune(hits, ts_ms(event) - self._window_ms)
-
-    def on_tick(self, state: State | None, now_ms: int) -> tuple[State | None, list[Finding]]:
-        if not state:
-            return None, []
-        hits = prune(state["hits"], now_ms - self._window_ms)
-        return ({"hits": hits} if hits else None), []
-
 
 class Count(_Windowed):
     options: CountRule
@@ -51,39 +48,75 @@ class Count(_Windowed):
     def on_event(self, state: State | None, event: Event) -> tuple[State | None, list[Finding]]:
         if event.attrs.get("phase") == "update":  # the incident's start was counted already
             return state, []
-        hits = self._hits(state, event)
         o = self.options
-        if len(hits) < o.threshold:
-            return {"hits": hits}, []
+        at = ts_ms(event)
+        times = _newest(state, "times", at, o.threshold)
+        ids = _newest(state, "ids", [at, event.event_id], MAX_IDS)
+        start = bisect_left(times, times[-1] - self._window_ms)
+        times = times[start:]
+        new = {"times": times, "ids": _since(ids, times[0])}
+        if len(times) < o.threshold:
+            return new, []
         key = scope_key(o.scope, event) or "site"
-        text = (f"{o.name}: {len(hits)} x {label(o.match)} within {window_text(o.window_s)} at "
-                f"{event.site_id} {o.scope} {key} (threshold {o.threshold}); latest: {hits[-1][4]}")
-        finding = Finding(o.name, key, tuple(str(h[1]) for h in hits[-MAX_IDS:]), int(hits[0][0]),
-                          int(hits[-1][0]), text,
-                          {"count": len(hits), "threshold": o.threshold, "window_s": o.window_s})
-        return {"hits": hits}, [finding]
+        text = (f"{o.name}: {len(times)} x {label(o.match)} within {window_text(o.window_s)} at "
+                f"{event.site_id} {o.scope} {key} (threshold {o.threshold}); last: "
+                f"{describe(event)}")
+        finding = Finding(o.name, key, tuple(i[1] for i in new["ids"]), times[0], times[-1], text,
+                          {"count": len(times), "threshold": o.threshold, "window_s": o.window_s})
+        return new, [finding]
+
+    def on_tick(self, state: State | None, now_ms: int) -> tuple[State | None, list[Finding]]:
+        if not state:
+            return None, []
+        times = state["times"][bisect_left(state["times"], now_ms - self._window_ms):]
+        if not times:
+            return None, []
+        return {"times": times, "ids": _since(state["ids"], times[0])}, []
 
 
 class Spread(_Windowed):
     options: SpreadRule
 
     def on_event(self, state: State | None, event: Event) -> tuple[State | None, list[Finding]]:
-        hits = self._hits(state, event)
         o = self.options
-        column = 3 if o.distinct == "point_id" else 2
-        latest: dict[str, Sighting] = {}
-        for h in hits:
-            if h[column] is not None:
-                latest[h[column]] = h
-        if len(latest) < o.min_points:
-            return {"hits": hits}, []
+        place = event.point_id if o.distinct == "point_id" else event.source_id
+        places: dict[str, list[Any]] = dict((state or {}).get("places", {}))  # place: [ms, id]
+        at = ts_ms(event)
+        if place is not None and (place not in places or places[place][0] <= at):
+            places[place] = [at, event.event_id]
+        newest = max((p[0] for p in places.values()), default=at)
+        places = {k: v for k, v in places.items() if v[0] >= newest - self._window_ms}
+        new = {"places": places} if places else None
+        if len(places) < o.min_points:
+            return new, []
         key = scope_key(o.scope, event) or "site"
-        places = sorted(str(p) for p in latest)
-        text = (f"{o.name}: {label(o.match)} at {len(places)} places ({', '.join(places)}) within "
+        names = sorted(places)
+        text = (f"{o.name}: {label(o.match)} at {len(names)} places ({', '.join(names)}) within "
                 f"{window_text(o.window_s)} at {event.site_id}"
                 + ("" if key == "site" else f" zone {key}"))
-        chosen = sorted(latest.values(), key=lambda h: h[0])
-        finding = Finding(o.name, key, tuple(str(h[1]) for h in chosen), int(chosen[0][0]),
+        chosen = sorted(places.values(), key=lambda p: int(p[0]))
+        finding = Finding(o.name, key, tuple(str(p[1]) for p in chosen), int(chosen[0][0]),
                           int(chosen[-1][0]), text,
-                          {"places": places, "min_points": o.min_points, "window_s": o.window_s})
-        return {"hits": hits}, [finding]
+                          {"places": names, "min_points": o.min_points, "window_s": o.window_s})
+        return new, [finding]
+
+    def on_tick(self, state: State | None, now_ms: int) -> tuple[State | None, list[Finding]]:
+        if not state:
+            return None, []
+        places = {k: v for k, v in state["places"].items() if v[0] >= now_ms - self._window_ms}
+        return ({"places": places} if places else None), []
+
+
+def _newest(state: State | None, name: str, item: Any, keep: int) -> list[Any]:
+    """``state[name]`` (sorted) with ``item`` inserted in order, newest ``keep`` kept."""
+    values: list[Any] = list((state or {}).get(name, ()))
+    if not values or values[-1] <= item:
+        values.append(item)
+    else:  # a late event lands where it belongs
+        insort(values, item)
+    return values[-keep:]
+
+
+def _since(ids: list[Any], oldest_ms: int) -> list[Any]:
+    """The ``[ms, id]`` entries (time-sorted) not older than ``oldest_ms``."""
+    return ids[bisect_left(ids, oldest_ms, key=lambda i: i[0]):]
