@@ -36,9 +36,12 @@ class TableSink(Generic[T]):
     def write(self, batch: Sequence[T]) -> int:
         if not batch:
             return 0
+        # Column-oriented: zip transposes in C; handing clickhouse-connect rows makes it
+        # transpose them cell by cell in Python (a tenth of a worker's time at 20k events/s).
+        columns = list(zip(*self._mapping.rows(batch), strict=True))
         try:
-            self._client.insert(self.table, self._mapping.rows(batch),
-                                column_names=self._mapping.columns)
+            self._client.insert(self.table, columns, column_names=self._mapping.columns,
+                                column_oriented=True)
         except Exception as exc:
             self._failures += 1
             retry_after = min(5.0, 0.25 * 2 ** min(self._failures, 6))  # < stall timeouts
