@@ -125,6 +125,7 @@ class SiteProcessor:
             if per_key:
                 rule_states[rule.name] = per_key
         state = {**state, "rules": rule_states}
+        state.pop("seen", None)  # the id set states kept before streams/dedup.py
         state, result = self._apply_findings(state, findings, now_ms)
         book, escalated = book_ops.on_tick(
             state["book"], self._escalate, now_ms, self._update_interval, site_now

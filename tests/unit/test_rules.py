@@ -413,3 +413,11 @@ def test_alert_updates_are_coalesced_when_an_interval_is_set() -> None:
     assert [(a.revision, len(a.event_ids)) for a in res.alerts] == [(3, 6)]
     _, res = p.on_tick(state, ms(200))
     assert res.alerts == []  # nothing held any more
+
+
+def test_count_and_spread_states_of_the_old_layout_expire_instead_of_crashing() -> None:
+    count = rule_of({"name": "c", "type": "count", "threshold": 3, "window_s": 60, "match": GAS})
+    spread = rule_of({"name": "s", "type": "spread", "min_points": 2, "window_s": 60, "match": GAS})
+    old = {"hits": [[0, "id", "gas-1", "tank-farm", "text"]]}  # the layout before "times"
+    assert count.on_tick(old, 10**12) == (None, [])
+    assert spread.on_tick(old, 10**12) == (None, [])

@@ -68,10 +68,12 @@ class Count(_Windowed):
     def on_tick(self, state: State | None, now_ms: int) -> tuple[State | None, list[Finding]]:
         if not state:
             return None, []
-        times = state["times"][bisect_left(state["times"], now_ms - self._window_ms):]
+        # .get: a state written before this layout (its "hits") simply starts afresh
+        old = state.get("times", [])
+        times = old[bisect_left(old, now_ms - self._window_ms):]
         if not times:
             return None, []
-        return {"times": times, "ids": _since(state["ids"], times[0])}, []
+        return {"times": times, "ids": _since(state.get("ids", []), times[0])}, []
 
 
 class Spread(_Windowed):
@@ -103,7 +105,8 @@ class Spread(_Windowed):
     def on_tick(self, state: State | None, now_ms: int) -> tuple[State | None, list[Finding]]:
         if not state:
             return None, []
-        places = {k: v for k, v in state["places"].items() if v[0] >= now_ms - self._window_ms}
+        places = {k: v for k, v in state.get("places", {}).items()
+                  if v[0] >= now_ms - self._window_ms}
         return ({"places": places} if places else None), []
 
 
