@@ -26,8 +26,7 @@ import orjson
 
 from benchmarks.common import RESULTS, local_services, report, save, wait_until, write_config
 from riskstream.config.schema import Config
-from riskstream.events import _CROCKFORD as CROCKFORD
-from riskstream.events import Event, Severity, encode_event_batch
+from riskstream.events import Event, Severity, encode_event_batch, event_id_time
 from riskstream.launch import RiskstreamProcess, start_process
 from riskstream.services import ServiceInfo
 from riskstream.topics import ensure_topics
@@ -281,7 +280,7 @@ def bench_latency(info: ServiceInfo, scratch: Path, rate: int, seconds: float) -
                 received = time.time()
                 published = alert.last_ts.timestamp()
                 latencies.append(received - published)
-                at_edge = max(id_time(i) for i in alert.event_ids)
+                at_edge = max(event_id_time(i).timestamp() for i in alert.event_ids)
                 at_worker = alert.updated_at.timestamp()
                 stages.append((at_edge - published, at_worker - at_edge, received - at_worker))
 
@@ -343,14 +342,6 @@ def bench_latency(info: ServiceInfo, scratch: Path, rate: int, seconds: float) -
             "probe_alerts_received": len(lat), "latency_ms_p50": pct(0.5),
             "latency_ms_p99": pct(0.99), "latency_ms_max": round(lat[-1] * 1000, 1) if lat else -1,
             "latency_ms_mean": round(statistics.fmean(lat) * 1000, 1) if lat else -1}
-
-
-def id_time(event_id: str) -> float:
-    """Creation time (s) of a ULID event id: the edge's wall clock when it made the event."""
-    value = 0
-    for ch in event_id:
-        value = value * 32 + CROCKFORD.index(ch)
-    return (value >> 80) / 1000
 
 
 def _now_iso() -> str:

@@ -289,17 +289,6 @@ class Event:
     def to_json(self) -> bytes:
         return _encode(self.to_dict())
 
-    def enriched(self, district: str, attrs: dict[str, Any]) -> Event:
-        """A copy with ``district`` and ``attrs`` replaced. Cheaper than ``dataclasses.replace``,
-        which would validate every other (already valid) field again: the workers call this for
-        every event."""
-        new = object.__new__(Event)
-        for _, slot in _EVENT_SLOTS:
-            slot.__set__(new, slot.__get__(self))
-        object.__setattr__(new, "district", district)
-        object.__setattr__(new, "attrs", attrs)
-        return new
-
     @classmethod
     def from_json(cls, payload: bytes | str | dict[str, Any]) -> Event:
         """Decode and validate; raises :class:`EventError` naming the first bad field."""
@@ -568,8 +557,6 @@ def encode_event_batch(events: Sequence[Event]) -> bytes:
     :func:`decode_event_record`.
     """
     return _encode({"schema": SCHEMA_VERSION, "events": [e.to_dict() for e in events]})
-
-
 
 
 def decode_event_record(payload: bytes | None) -> list[tuple[bytes, Event | EventError]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from riskstream.config.schema import Config, Site
-from riskstream.events import Event
 
 
 class SiteRegistry:
@@ -19,8 +18,9 @@ class SiteRegistry:
 
     def context(self, site_id: str, point_id: str | None) -> tuple[str, dict[str, Any]]:
         """The district and the attrs (site kind, risk-point name) the registry adds to an
-        event of this site and point; ``("", {})`` for a site it does not know. Cached: the
-        store asks for every event."""
+        event of this site and point; ``("", {})`` for a site it does not know. The store
+        applies them while building rows (:class:`riskstream.storage.rows.EventRows`); cached,
+        since it asks for every event."""
         key = (site_id, point_id)
         found = self._context.get(key)
         if found is None:
@@ -33,10 +33,3 @@ class SiteRegistry:
                     extra["point_name"] = point
             found = self._context[key] = (site.district if site else "", extra)
         return found
-
-    def enrich(self, event: Event) -> Event:
-        """Fill the district and add site kind and risk-point name to ``attrs``."""
-        district, extra = self.context(event.site_id, event.point_id)
-        if not extra:
-            return event
-        return event.enriched(event.district or district, {**event.attrs, **extra})

@@ -327,6 +327,10 @@ def test_worker_killed_with_sigkill_recovers_state_from_changelog(scenario: Scen
 
     alerts = run_scenario(scenario, between_phases=crash_and_restart)
     check_final(alerts)
+    # e1 was applied before the crash and is re-sent after it: only the recent-event-ids
+    # table, recovered from its changelog, can say so (the other duplicate is e2 twice).
+    restarted = scenario.workers[-1]
+    assert wait_for_metric(restarted, "riskstream_worker_duplicate_events_total", 2, 20) == 2
 
 
 def test_two_workers_give_the_same_alerts_as_one(scenario: Scenario) -> None:

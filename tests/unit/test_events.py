@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from riskstream.events import (
     Alert,
@@ -14,6 +16,7 @@ from riskstream.events import (
     EventError,
     Severity,
     _UlidFactory,
+    _wire_dict,
     event_id_time,
     new_event_id,
 )
@@ -114,3 +117,36 @@ def test_alert_round_trip_and_checks() -> None:
     bad = alert.to_dict() | {"event_ids": "a,b"}
     with pytest.raises(EventError, match="event_ids"):
         Alert.from_json(json.dumps(bad))
+
+
+def test_the_spelled_out_wire_form_matches_the_dataclass_fields() -> None:
+    # Event.to_dict lists the fields by hand for speed: a field added to Event must appear.
+    event = make_event(zone="z1", snapshot="s.jpg", ts=TS)
+    assert event.to_dict() == _wire_dict(event)
+    assert list(event.to_dict()) == list(_wire_dict(event))
+
+
+def test_a_non_finite_float_inside_attrs_is_written_as_null() -> None:
+    # Documented behaviour of the orjson encoder; the validated fields can never be NaN.
+    event = make_event(attrs={"ratio": float("nan"), "n": 1})
+    assert json.loads(event.to_json())["attrs"] == {"ratio": None, "n": 1}
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=300),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(list(make_event().to_dict())), JSON_VALUES, max_size=6))
+def test_any_field_value_gives_an_event_or_an_error_naming_a_field(changes: dict[str, object]) -> None:
+    data = {**make_event().to_dict(), **changes}
+    payload = json.dumps(data).encode()  # NaN becomes the non-JSON token NaN: rejected too
+    try:
+        event = Event.from_json(payload)
+    except EventError as err:
+        assert err.field and str(err).startswith(f"{err.field}:")
+    else:
+        assert event.to_dict()["event_id"] == data["event_id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -126,35 +127,18 @@ def test_spread_counts_distinct_points() -> None:
     assert len(found) == 1 and found[0].attrs["places"] == ["pump-house", "tank-farm"]
 
 
+def heartbeat(source_id: str) -> Event:
+    return make_event(kind="device.heartbeat", source_id=source_id, severity=Severity.INFO,
+                      score=0.0, ts=T0, value=None, unit=None, attrs={})
+
+
 def test_absence_only_while_site_is_alarming() -> None:
     rule = rule_of(
         {"name": "silent", "type": "absence", "silent_s": 60, "alarming": GAS, "alarming_window_s": 600},
         {"plant-east": ["gas-1", "gas-2", "temp-1"]},
     )
-    hb = make_event(
-        kind="device.heartbeat",
-        source_id="gas-2",
-        severity=Severity.INFO,
-        score=0.0,
-        ts=T0,
-        value=None,
-        unit=None,
-        attrs={},
-    )
-    state, _ = rule.on_event(None, hb)
-    state, _ = rule.on_event(
-        state,
-        make_event(
-            kind="device.heartbeat",
-            source_id="temp-1",
-            severity=Severity.INFO,
-            score=0.0,
-            ts=T0,
-            value=None,
-            unit=None,
-            attrs={},
-        ),
-    )
+    state, _ = rule.on_event(None, heartbeat("gas-2"))
+    state, _ = rule.on_event(state, heartbeat("temp-1"))
     ms = int(T0.timestamp() * 1000)
     state, found = rule.on_tick(state, ms + 120_000)
     assert found == []  # silent devices, but nothing alarming
@@ -280,9 +264,18 @@ def test_site_kind_filter_and_enrichment() -> None:
         ],
     )
     assert alerts == []
-    enriched = p.registry.enrich(gas(0, district=""))
-    assert enriched.district == "binhai"
-    assert enriched.attrs["site_kind"] == "chemical_plant" and enriched.attrs["point_name"] == "Tank farm"
+    # Enrichment happens where events are stored: the registry's facts go into the row.
+    from dataclasses import replace
+
+    from riskstream.storage.rows import EVENTS
+
+    mapping = replace(EVENTS, context=p.registry.context)
+    (row,) = mapping.rows([gas(0, district="")])
+    stored = dict(zip(EVENTS.columns, row, strict=True))
+    assert stored["district"] == "binhai"
+    attrs = json.loads(stored["attrs"])
+    assert attrs["site_kind"] == "chemical_plant" and attrs["point_name"] == "Tank farm"
+    assert EVENTS.rows([gas(0, district="")])[0][4] == ""  # without the registry: as sent
 
 
 def test_actions_lifecycle_and_cooldown() -> None:
