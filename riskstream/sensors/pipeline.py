@@ -53,45 +53,22 @@ class SensorPipeline:
     def process(self, topic: str, payload: bytes, received_at: datetime) -> Outcome:
         sensor = self._by_topic.get(topic)
         if sensor is None:
-            return Outcome(
-                dead_letter=DeadLetter(
-                    stage="edge.parse",
-                    reason=f"topic: no sensor is configured for {topic[:200]!r}",
-                    source=f"mqtt:{topic[:200]}",
-                    payload=payload,
-                    error_type="unknown_topic",
-                )
-            )
+            return Outcome(dead_letter=_dead("edge.parse", "unknown_topic", topic, payload,
+                                             f"topic: no sensor is configured for {topic[:200]!r}"))
         try:
             reading = parse_reading(payload, sensor, received_at)
         except PayloadError as exc:
-            return Outcome(
-                dead_letter=DeadLetter(
-                    stage="edge.parse",
-                    reason=f"{sensor.id}: {exc.reason}",
-                    source=f"mqtt:{topic}",
-                    payload=payload,
-                    error_type=exc.kind,
-                    site_id=sensor.site,
-                )
-            )
+            return Outcome(dead_letter=_dead("edge.parse", exc.kind, topic, payload,
+                                             f"{sensor.id}: {exc.reason}", sensor.site))
         try:
             events = self._threshold_events(sensor, reading)
             if reading.quality != "bad":
                 events += self.chain.observe(reading)
         except Exception as exc:  # a detector bug costs this reading's detection, not the agent
             # The reading itself is valid and is still summarised; the payload goes to the DLQ.
-            return Outcome(
-                reading=reading,
-                dead_letter=DeadLetter(
-                    stage="edge.detect",
-                    reason=f"{sensor.id}: internal error in detection: {exc!r}"[:500],
-                    source=f"mqtt:{topic}",
-                    payload=payload,
-                    error_type="crash",
-                    site_id=sensor.site,
-                ),
-            )
+            reason = f"{sensor.id}: internal error in detection: {exc!r}"[:500]
+            return Outcome(reading=reading, dead_letter=_dead("edge.detect", "crash", topic,
+                                                              payload, reason, sensor.site))
         return Outcome(reading=reading, events=events)
 
     def silence_events(self, now: datetime) -> list[Event]:
@@ -135,3 +112,9 @@ class SensorPipeline:
                 },
             )
         ]
+
+
+def _dead(stage: str, error_type: str, topic: str, payload: bytes, reason: str,
+          site_id: str | None = None) -> DeadLetter:
+    return DeadLetter(stage=stage, reason=reason, source=f"mqtt:{topic[:200]}", payload=payload,
+                      error_type=error_type, site_id=site_id)
