@@ -1,10 +1,11 @@
-"""Everything the correlator does for one site, as pure functions on the site's state.
+"""Everything the correlator does for one site: no I/O, the site's state passed in and out.
 
-Per event: drop re-sent events (event_id seen within the dedup window, see
-:mod:`riskstream.streams.dedup`; the ids live in :attr:`SiteProcessor.recent`, not in the site
-state), run every rule, and turn findings into alert changes (district from the registry).
-Per operator action: apply it to the alert book. Per tick: expire windows, detect silence,
-escalate. The Faust agent only loads the state, calls these, stores the state and publishes the alerts.
+Per event: drop re-sent events (event_id seen within the dedup window; the ids live in the
+in-memory :attr:`SiteProcessor.recent`, not in the site state, see
+:mod:`riskstream.streams.dedup`), run every rule, and turn findings into alert changes
+(district from the registry). Per operator action: apply it to the alert book. Per tick:
+expire windows, detect silence, escalate. The Faust agent only loads the state, calls these,
+stores the state (and the recent ids' new segment) and publishes the alerts.
 
 Time: rule windows run on event time. Between events a site's clock is its newest event time
 plus the wall time since that event arrived, so windows expire and silence is noticed in real
