@@ -110,14 +110,24 @@ class RecentIds:
                 del self._sites[site]
         return dropped
 
-    def load(self, segments: Iterable[tuple[bytes, bytes]]) -> None:
-        """Rebuild from persisted segments (after a restart or a rebalance)."""
+    def load(self, segments: Iterable[tuple[bytes, bytes]]) -> int:
+        """Rebuild from persisted segments (after a restart or a rebalance). A segment that
+        cannot be read is skipped (its ids are then not recognised as re-sends); returns how
+        many were skipped, so the caller can say so."""
         self._sites.clear()
-        ordered = sorted((k.rpartition(SEP)[0].decode(), int(k.rpartition(SEP)[2]), v)
-                         for k, v in segments)
-        for site, number, value in ordered:
-            entry = self._sites.setdefault(site, _Site())
-            ids = orjson.loads(value)
+        readable, skipped = [], 0
+        for key, value in segments:
+            site, sep, number = key.rpartition(SEP)
+            try:
+                ids = orjson.loads(value)
+                if not sep or not isinstance(ids, list):
+                    raise ValueError("not a segment")
+                readable.append((site.decode(), int(number), [str(i) for i in ids]))
+            except ValueError:  # orjson's error and UnicodeDecodeError are ValueErrors too
+                skipped += 1
+        for site_id, seg, ids in sorted(readable):
+            entry = self._sites.setdefault(site_id, _Site())
             for event_id in ids:
-                entry.ids[event_id] = number
-            entry.segments.append((number, ids))
+                entry.ids[event_id] = seg
+            entry.segments.append((seg, ids))
+        return skipped

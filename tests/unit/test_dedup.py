@@ -46,3 +46,15 @@ def test_recent_ids_expire_by_whole_segments_and_by_the_cap() -> None:
     assert not recent.seen("plant", "b0-0") and recent.seen("plant", "b2-0")
     assert recent.expire(now_ms=12_000 + 10_000) == [keys[2]]  # older than the window
     assert recent.expire(now_ms=10**9) == [keys[3]] and recent.size("plant") == 0
+
+
+def test_an_unreadable_segment_is_skipped_and_counted_not_fatal() -> None:
+    recent = RecentIds(window_ms=60_000)
+    recent.remember("plant", "id-1", 1_000)
+    good = recent.seal("plant")
+    assert good is not None
+    rebuilt = RecentIds(window_ms=60_000)
+    bad = [(b"plant\x1f0000000002000", b"{not json"), (b"no-separator", b"[]"),
+           (b"plant\x1fabc", b"[]"), (b"plant\x1f0000000003000", b'{"a": 1}')]
+    assert rebuilt.load([good, *bad]) == 4
+    assert rebuilt.seen("plant", "id-1") and rebuilt.size("plant") == 1

@@ -141,8 +141,11 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
         """After a (re)start or rebalance, rebuild the recent ids of the sites now owned."""
         nonlocal loaded_for
         if actives != loaded_for:
-            recent.load((k, v) for k, v in dedup_table.items()
-                        if v and partition_of(site_of(k), partitions) in actives)
+            skipped = recent.load((k, v) for k, v in dedup_table.items()
+                                  if v and partition_of(site_of(k), partitions) in actives)
+            if skipped:
+                log.error("recent-event-ids: %d unreadable segments skipped; re-sent events "
+                          "of their batches will not be recognised", skipped)
             loaded_for = actives
 
     def write(table: Any, site: str, key: bytes, value: bytes | None) -> None:
