@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import tempfile
 import time
 import uuid
@@ -30,12 +31,18 @@ def local_services() -> Iterator[tuple[ServiceInfo, Path]]:
     info = stack.up()
     saved = dict(os.environ)
     os.environ.update(info.env())
+    finished = False
     try:
         yield info, scratch
+        finished = True
     finally:
         os.environ.clear()
         os.environ.update(saved)
         stack.down()
+        if finished:  # the Kafka logs of one run reach gigabytes
+            shutil.rmtree(scratch, ignore_errors=True)
+        else:
+            print(f"benchmark failed; its services' data and logs are kept in {scratch}")
 
 
 def write_config(folder: Path, yaml_text: str, info: ServiceInfo) -> tuple[Path, Config]:
