@@ -75,8 +75,20 @@ class _PartitionContext:
             _current_event.reset(token)
 
 
-def _load(raw: bytes | None) -> SiteState | None:
-    return orjson.loads(raw) if raw else None
+def _load(raw: bytes | None, site: str = "?") -> SiteState | None:
+    """The stored state, or None. A record that cannot be read would otherwise fail every
+    batch of its site forever (the replay hits it again): the site starts afresh, loudly."""
+    if not raw:
+        return None
+    try:
+        state = orjson.loads(raw)
+        if not isinstance(state, dict):
+            raise ValueError(f"expected an object, got {type(state).__name__}")
+        return state
+    except ValueError as exc:  # orjson.JSONDecodeError is one
+        metrics.SKIPPED.labels("unreadable site state").inc()
+        log.error("site %s: stored correlation state unreadable (%s); starting afresh", site, exc)
+        return None
 
 
 def _dump(state: SiteState) -> bytes:
@@ -157,7 +169,7 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
 
     async def handle_site(site: str, records: list[Any]) -> None:
         raw = state_table.get(site.encode())
-        state = _load(raw)
+        state = _load(raw, site)
         alerts: list[Alert] = []
         now_ms = int(time.time() * 1000)
         for ev in records:
@@ -237,8 +249,10 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
                 if partition_of(site, partitions) not in actives:
                     continue  # a standby copy, or a partition another worker owns
                 raw = state_table.get(key)
-                state = _load(raw)
+                state = _load(raw, site)
                 if state is None:
+                    if raw:  # unreadable (logged once): drop it rather than log every tick
+                        write(state_table, site, key, None)
                     continue
                 new, result = processor.on_tick(state, now_ms)
                 await publish(site, result.alerts)
