@@ -3,7 +3,9 @@
 1. throughput: events/s per worker through de-dup + correlation + ClickHouse sink (and each
    role alone), next to raw aiokafka consumption of the same topic;
 2. sink: TableSink rows/s next to raw clickhouse-connect inserts of the same batches;
-3. latency: MQTT publish at the edge -> alert on rs.alerts, p50/p99, at 5,000 events/s;
+3. latency: MQTT publish at the edge -> alert on rs.alerts, p50/p99, at 5,000 events/s (the
+   load comes from a lean raw-socket MQTT client, benchmarks/mqtt_load.py, so that the load
+   generator takes as little as possible of the CPU the measured path needs);
 4. scaling: two correlator workers vs one on the same load.
 
 Run: .venv/bin/python -m benchmarks.streams [--events N] [--quick]
@@ -25,6 +27,7 @@ from typing import Any
 import orjson
 
 from benchmarks.common import RESULTS, local_services, report, save, wait_until, write_config
+from benchmarks.mqtt_load import RawPublisher
 from riskstream.config.schema import Config
 from riskstream.events import Event, Severity, encode_event_batch, event_id_time
 from riskstream.launch import RiskstreamProcess, start_process
@@ -245,8 +248,6 @@ def bench_sink(info: ServiceInfo, batches: int = 20, size: int = 5000) -> dict[s
 def bench_latency(info: ServiceInfo, scratch: Path, rate: int, seconds: float) -> dict[str, Any]:
     """Readings at ``rate``/s through MQTT and the edge (each one an event); probe sites get a
     gas detector pair at once, whose spread alert's latency is measured from the publish."""
-    from riskstream.testing import mqtt_publisher
-
     tag = f"lat{time.time_ns() % 100000}"
     bg_sites = [f"bg-{i:02d}" for i in range(20)]
     probes = [f"probe-{i:03d}" for i in range(int(seconds * 10) + 20)]
@@ -287,7 +288,8 @@ def bench_latency(info: ServiceInfo, scratch: Path, rate: int, seconds: float) -
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
     time.sleep(3)
-    pub = mqtt_publisher(env, f"bench-{tag}")
+    pub = RawPublisher(env["RS_MQTT_HOST"], int(env["RS_MQTT_PORT"]), f"bench-{tag}",
+                       env["RS_MQTT_USERNAME"], env["RS_MQTT_PASSWORD"])
     level = [0] * 200
     sent, probes_sent = 0, 0
     started = time.perf_counter()
@@ -295,26 +297,27 @@ def bench_latency(info: ServiceInfo, scratch: Path, rate: int, seconds: float) -
     try:
         while (now := time.perf_counter()) - started < seconds:
             due = int((now - started) * rate) - sent
+            batch: list[tuple[str, bytes]] = []
             for _ in range(max(0, due)):
                 i = sent % 200
                 level[i] ^= 1
                 body = {"value": 150.0 if level[i] else 20.0, "ts": _now_iso()}
-                pub.publish(f"{tag}/t{i:03d}", json.dumps(body).encode(), qos=0)
+                batch.append((f"{tag}/t{i:03d}", json.dumps(body).encode()))
                 sent += 1
             if now >= next_probe and probes_sent < len(probes):
                 p = probes[probes_sent]
                 ts = _now_iso()
-                for j in (1, 2):
-                    pub.publish(f"{tag}/{p}/g{j}", json.dumps({"value": 30.0, "ts": ts}).encode(),
-                                qos=1)
+                batch += [(f"{tag}/{p}/g{j}", json.dumps({"value": 30.0, "ts": ts}).encode())
+                          for j in (1, 2)]
                 probes_sent += 1
                 next_probe += 0.1
+            pub.publish_many(batch)
             time.sleep(0.001)
         achieved = sent / (time.perf_counter() - started)
         wait_until(lambda: len(latencies) >= probes_sent, timeout=30)
     finally:
         stop.set()
-        pub.disconnect()
+        pub.close()
         edge_events = edge.metric("riskstream_edge_events_total")
         per_record = (worker.metric("riskstream_worker_events_correlated_total")
                       / max(1.0, worker.metric("riskstream_worker_records_consumed_total",

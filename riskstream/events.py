@@ -24,6 +24,8 @@ SCHEMA_VERSION = 1
 _E = TypeVar("_E", bound=StrEnum)
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]  # ids are made per event
+_PAIR_SHIFTS = range(120, -1, -10)
 
 
 class EventError(ValueError):
@@ -83,7 +85,8 @@ class _UlidFactory:
                 rand = int.from_bytes(os.urandom(10), "big")
             self._last_ms, self._last_rand = ms, rand
         value = (ms << 80) | rand
-        return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+        # 26 base32 digits = 130 bits (two leading zeros), read as 13 pairs of digits
+        return "".join([_CROCKFORD_PAIRS[(value >> shift) & 1023] for shift in _PAIR_SHIFTS])
 
 
 _ids = _UlidFactory()
@@ -194,14 +197,14 @@ def _check_schema(data: dict[str, Any]) -> None:
 try:  # both extras install orjson (several times faster here); a bare install works without
     import orjson
 
-    _loads: Callable[[bytes | str], Any] = orjson.loads
+    json_loads: Callable[[bytes | str], Any] = orjson.loads
     _dumps: Callable[..., bytes] | None = orjson.dumps
     _DUMP_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
     def _compact_json(item: Any) -> bytes:
         return orjson.dumps(item)
 except ImportError:  # pragma: no cover - installs without extras
-    _loads = json.loads
+    json_loads = json.loads
     _dumps = None
     _DUMP_OPTIONS = 0
 
@@ -213,7 +216,7 @@ def _decode_object(payload: bytes | str | dict[str, Any]) -> dict[str, Any]:
     if isinstance(payload, dict):
         return payload
     try:
-        data = _loads(payload)
+        data = json_loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise EventError("payload", f"not valid UTF-8 JSON ({exc})") from None
     if not isinstance(data, dict):

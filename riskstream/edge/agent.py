@@ -65,7 +65,7 @@ class EdgeAgent:
         """Queue events from another source (the cameras) for the next group commit."""
         records = []
         for event in events:
-            metrics.EVENTS.labels(event.kind, event.severity.value).inc()
+            metrics.events_of(event.kind, event.severity.value).inc()
             log.info("event kind=%s source=%s zone=%s phase=%s score=%.2f", event.kind, event.source_id,
                      event.zone or "-", event.attrs.get("phase", "-"), event.score)
             records.append(OutboxRecord(self._topics.events, event.site_id.encode(), event.to_json(),
@@ -86,20 +86,20 @@ class EdgeAgent:
             records.append(OutboxRecord(self._topics.dlq, dl.key, dl.to_json()))
         if outcome.reading is not None:
             reading = outcome.reading
-            metrics.READINGS.labels(reading.sensor_id).inc()
+            metrics.readings_of(reading.sensor_id).inc()
             with self._lock:
                 self._heard[reading.sensor_id] = self._heard.get(reading.sensor_id, 0) + 1
                 summaries = self.downsampler.add(reading) if self._cfg.edge.downsample else []
             records += [self._summary_record(s) for s in summaries]
         for event in outcome.events:
-            metrics.EVENTS.labels(event.kind, event.severity.value).inc()
+            metrics.events_of(event.kind, event.severity.value).inc()
             # DEBUG: at thousands of events/s a line each costs more than the detection;
             # riskstream_edge_events_total counts them.
             log.debug("event kind=%s site=%s source=%s severity=%s value=%s", event.kind,
                       event.site_id, event.source_id, event.severity.value, event.value)
             records.append(OutboxRecord(self._topics.events, event.site_id.encode(),
                                         event.to_json(), event.severity.rank))
-            state[LEVEL_PREFIX + event.source_id] = str(self.pipeline.levels()[event.source_id])
+            state[LEVEL_PREFIX + event.source_id] = str(self.pipeline.level(event.source_id))
         with self._pending_lock:
             self._pending_records += records
             self._pending_state.update(state)

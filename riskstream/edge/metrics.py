@@ -1,5 +1,7 @@
 """Prometheus metrics of the edge agent."""
 
+from functools import cache
+
 from prometheus_client import Counter, Gauge
 
 READINGS = Counter("riskstream_edge_readings_total", "Valid sensor readings processed",
@@ -25,3 +27,15 @@ CAMERA_RECONNECTS = Counter("riskstream_camera_reconnects_total",
 CAMERA_STREAMING = Gauge("riskstream_camera_streaming", "1 while the camera delivers frames", ["camera"])
 CAMERA_ANALYSIS_SECONDS = Counter("riskstream_camera_analysis_seconds_total",
                                   "Time spent analysing frames", ["camera"])
+
+
+# labels() takes a lock and checks its arguments on every call; the per-message path reuses
+# the child (label values are bounded by the config: sensors, event kinds, severities).
+@cache
+def readings_of(sensor: str) -> Counter:
+    return READINGS.labels(sensor)
+
+
+@cache
+def events_of(kind: str, severity: str) -> Counter:
+    return EVENTS.labels(kind, severity)

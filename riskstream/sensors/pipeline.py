@@ -47,6 +47,9 @@ class SensorPipeline:
         """Alarm level per sensor, to persist across restarts."""
         return dict(self._levels)
 
+    def level(self, sensor_id: str) -> int:
+        return self._levels.get(sensor_id, NORMAL)
+
     def restore_levels(self, levels: dict[str, int]) -> None:
         self._levels.update(levels)
 

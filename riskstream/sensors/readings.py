@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from riskstream.config.schema import Sensor
-from riskstream.events import EventError, parse_time
+from riskstream.events import EventError, json_loads, parse_time
 
 MAX_PAYLOAD_BYTES = 16 * 1024
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -102,6 +102,10 @@ def _decode(payload: bytes) -> object:
     if "," in stripped and not stripped.startswith(("{", "[")):
         return _compact(stripped)
     try:
+        return json_loads(text)  # orjson where installed: the common case, fast
+    except json.JSONDecodeError:
+        pass
+    try:  # the stdlib also reads NaN/Infinity (then refused with a clearer reason below)
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise PayloadError(f"payload is not JSON: {exc.msg} at char {exc.pos}") from None

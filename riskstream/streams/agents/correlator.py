@@ -1,8 +1,9 @@
 """The correlator agent: per-site state in a Faust table, pure SiteProcessor in between.
 
-Records of one batch are grouped by site; each site's state is read once, every record is
-applied inside its own error boundary, the resulting alerts are published and their delivery
-awaited, and only then is the state written back (one changelog record per site and batch).
+Records of one batch are grouped by site; each site's state is read once and every record is
+applied inside its own error boundary. Then the alerts of all the batch's sites are published
+together and their delivery awaited (one round trip per batch), and only then are the states
+written back (one changelog record per site and batch).
 The replay watermark (highest offset applied per topic) lives in the same state record, so
 state and "already applied" can never disagree after a crash: a replayed record is recognised
 and skipped, and alert ids are derived from their first event, so a replay cannot open a
@@ -119,12 +120,17 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
     decode = decoder.decode if decoder else (lambda _source, value: decode_event_record(value))
     lock = asyncio.Lock()  # the timer and the agent must not interleave on one site's state
 
-    async def publish(site: str, alerts: list[Alert]) -> None:
-        futures = [await alerts_topic.send(key=site.encode(), value=a.to_json()) for a in alerts]
+    async def publish(alerts_by_site: list[tuple[str, list[Alert]]]) -> None:
+        """Send every alert of a batch (or tick), then wait for all their deliveries: one
+        round trip per batch rather than per site. States are written only after this returns,
+        so a state never remembers an alert that is not in rs.alerts."""
+        futures = [await alerts_topic.send(key=site.encode(), value=a.to_json())
+                   for site, alerts in alerts_by_site for a in alerts]
         for fut in futures:
-            await fut  # delivered before the state that remembers them is written
-        for a in alerts:
-            metrics.ALERTS.labels(a.status.value).inc()
+            await fut
+        for _, alerts in alerts_by_site:
+            for a in alerts:
+                metrics.ALERTS.labels(a.status.value).inc()
 
     def apply_event(state: SiteState | None, site: str, event: Event,
                     now_ms: int) -> tuple[SiteState | None, Result]:
@@ -167,7 +173,9 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
             else:
                 table[key] = value
 
-    async def handle_site(site: str, records: list[Any]) -> None:
+    async def handle_site(site: str, records: list[Any]) -> tuple[bytes | None, SiteState | None,
+                                                                   list[Alert]]:
+        """Apply one site's records of a batch: (stored state, new state, alerts to publish)."""
         raw = state_table.get(site.encode())
         state = _load(raw, site)
         alerts: list[Alert] = []
@@ -208,7 +216,10 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
                                                       source_of(ev), payload, "rejected", site))
                 alerts += result.alerts
             state = mark_applied(state or processor.new_state(site), msg.topic, msg.offset)
-        await publish(site, alerts)
+        return raw, state, alerts
+
+    def store_site(site: str, raw: bytes | None, state: SiteState | None) -> None:
+        """After the batch's alerts are delivered: the recent ids' segment and the new state."""
         segment = recent.seal(site)
         if segment is not None:
             write(dedup_table, site, *segment)
@@ -230,8 +241,11 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
                 site = ev.key.decode("utf-8", "replace") if ev.key else ""
                 by_site.setdefault(site, []).append(ev)
             async with lock:
-                for site, records in by_site.items():
-                    await handle_site(site, records)
+                done = [(site, *await handle_site(site, records))
+                        for site, records in by_site.items()]
+                await publish([(site, alerts) for site, _, _, alerts in done])
+                for site, raw, state, _ in done:
+                    store_site(site, raw, state)
             metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
 
     @app.timer(interval=cfg.worker.tick_interval_s, name="correlate-tick")  # type: ignore[untyped-decorator]
@@ -244,6 +258,7 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
             sync_recent(actives)
             for key in recent.expire(now_ms):
                 write(dedup_table, site_of(key), key, None)
+            changes: list[tuple[str, bytes | None, SiteState | None, list[Alert]]] = []
             for key in list(state_table.keys()):
                 site = key.decode()
                 if partition_of(site, partitions) not in actives:
@@ -255,9 +270,12 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
                         write(state_table, site, key, None)
                     continue
                 new, result = processor.on_tick(state, now_ms)
-                await publish(site, result.alerts)
-                if new is None or _dump(new) != raw:
-                    write(state_table, site, key, None if new is None else _dump(new))
+                changes.append((site, raw, new, result.alerts))
+            await publish([(site, alerts) for site, _, _, alerts in changes])
+            for site, raw, new, _ in changes:
+                dumped = None if new is None else _dump(new)
+                if dumped != raw:
+                    write(state_table, site, site.encode(), dumped)
 
 
 def _check_key(key: str, site_id: str) -> None:
