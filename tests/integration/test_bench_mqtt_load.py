@@ -1,0 +1,54 @@
+"""The benchmarks' raw-socket publisher against the real Mosquitto: a paho subscriber gets every
+message in order, and a wrong password is refused with a clear error."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from benchmarks.mqtt_load import RawPublisher
+from riskstream.services import ServiceInfo
+
+
+def test_raw_publisher_messages_reach_a_paho_subscriber(services: ServiceInfo, unique: str) -> None:
+    env = services.env()
+    got: list[tuple[str, bytes]] = []
+    done = threading.Event()
+
+    def on_message(_c: Any, _u: Any, msg: Any) -> None:
+        got.append((msg.topic, bytes(msg.payload)))
+        if len(got) == 300:
+            done.set()
+
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sub-{unique}")
+    sub.username_pw_set(env["RS_MQTT_USERNAME"], env["RS_MQTT_PASSWORD"])
+    sub.on_message = on_message
+    subscribed = threading.Event()
+    sub.on_subscribe = lambda *_a: subscribed.set()
+    sub.connect(env["RS_MQTT_HOST"], int(env["RS_MQTT_PORT"]))
+    sub.loop_start()
+    try:
+        sub.subscribe(f"{unique}/#", 0)
+        assert subscribed.wait(10)
+        sent = [(f"{unique}/s{i % 7}", (b"p%d-" % i) * (i % 90)) for i in range(300)]
+        pub = RawPublisher(env["RS_MQTT_HOST"], int(env["RS_MQTT_PORT"]), f"pub-{unique}",
+                           env["RS_MQTT_USERNAME"], env["RS_MQTT_PASSWORD"])
+        pub.publish_many(sent[:100])
+        pub.publish_many(sent[100:])
+        assert done.wait(10), f"received {len(got)} of 300"
+        pub.close()
+        assert got == sent
+    finally:
+        sub.loop_stop()
+        sub.disconnect()
+
+
+def test_raw_publisher_wrong_password_is_refused(services: ServiceInfo, unique: str) -> None:
+    env = services.env()
+    with pytest.raises(ConnectionError, match="refused"):
+        RawPublisher(env["RS_MQTT_HOST"], int(env["RS_MQTT_PORT"]), f"pub-{unique}",
+                     env["RS_MQTT_USERNAME"], "not-the-password")
