@@ -53,8 +53,27 @@ def test_shared_decoder_decodes_each_record_once_for_two_readers() -> None:
     assert shared.decode("rs.events/0@1", payload) is first and shared.hits == 1
     again = shared.decode("rs.events/0@1", payload)  # a third read (a re-delivery): decoded anew
     assert again is not first and [i[1] for i in again] == [i[1] for i in first]
-    for offset in range(2, 6):  # a lagging reader: old entries are evicted, never unbounded
-        shared.decode(f"rs.events/0@{offset}", payload)
-    assert shared._events <= 4
     single = SharedDecoder(readers=1)
     assert single.decode("rs.events/0@1", payload) is not single.decode("rs.events/0@1", payload)
+
+
+def test_shared_decoder_full_keeps_what_the_lagging_reader_needs_next() -> None:
+    """A leader far ahead: the oldest entries stay (the laggard reads them next), new ones are
+    not cached, memory stays bounded; entries unread for stale_s make room again."""
+    from riskstream.events import encode_event_batch
+    from riskstream.streams.decode import SharedDecoder
+    from riskstream.testing import make_event
+
+    payload = encode_event_batch([make_event(), make_event()])
+    now = [0.0]
+    shared = SharedDecoder(readers=2, max_events=4, stale_s=60, clock=lambda: now[0])
+    leader = [shared.decode(f"rs.events/0@{o}", payload) for o in range(1, 7)]  # 12 events
+    assert shared._events == 4 and shared.not_cached == 4
+    lagging = [shared.decode(f"rs.events/0@{o}", payload) for o in range(1, 7)]
+    assert [a is b for a, b in zip(leader, lagging, strict=True)] == [True, True] + [False] * 4
+    assert shared.hits == 2 and shared._events == 0
+    shared.decode("rs.events/0@7", payload)
+    shared.decode("rs.events/0@8", payload)  # full again; nobody reads these two
+    now[0] = 61.0
+    shared.decode("rs.events/0@9", payload)  # the oldest stale entry makes room
+    assert list(shared._cache) == ["rs.events/0@8", "rs.events/0@9"] and shared._events == 4
