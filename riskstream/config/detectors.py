@@ -70,6 +70,9 @@ class KnnLikelihoodSpec(_Base):
 class WindowModelSpec(_Base):
     type: Literal["window_model"] = "window_model"
     model: str = Field(description="ONNX artifact as name@version, under the models root.")
+    level_half_life: float | None = Field(
+        None, gt=0, description="Follow the plant's drifting operating level with this half-life "
+        "in readings, learning only from readings not flagged; unset: the training level.")
 
 
 class SceneModelSpec(_Base):

@@ -52,7 +52,8 @@ _CARDS = {
     "skab": (
         "sensor-skab@1",
         "the same recipe (window autoencoder, held-out calibration) trained per "
-        "experiment on its first 400 rows, SKAB's protocol; this artifact is trained on anomaly-free.csv",
+        "experiment on its first 400 rows, SKAB's protocol, run online with level_half_life 120; "
+        "this artifact is trained on anomaly-free.csv",
     ),
     "tep": ("sensor-tep@1", "this recipe trained on d00.dat, scored on d00_te, d01_te, d04_te"),
 }
@@ -65,7 +66,8 @@ def _record_in_card(name: str, result: dict[str, Any], command: str) -> None:
     if name not in _CARDS:
         return
     ref, meaning = _CARDS[name]
-    figures = {k: v for k, v in report.public(result).items() if k in ("detector", "baseline", "dataset")}
+    kept = ("detector", "fixed_level", "baseline", "dataset")
+    figures = {k: v for k, v in report.public(result).items() if k in kept}
     try:
         set_evaluation(resolve_model(ref), {"what": meaning, "command": command, **figures})
     except CardError as exc:

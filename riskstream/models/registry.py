@@ -69,7 +69,8 @@ def build(
         case KnnLikelihoodSpec():
             return streaming.KnnLikelihood(embed=spec.embed, memory=spec.memory, quarantine=spec.quarantine)
         case WindowModelSpec():
-            return window_model.WindowModelDetector(OnnxModel(resolve_model(spec.model, models_root)))
+            return window_model.WindowModelDetector(
+                OnnxModel(resolve_model(spec.model, models_root)), spec.level_half_life)
         case SceneModelSpec():
             return scene.SceneAnomalyDetector(OnnxModel(resolve_model(spec.model, models_root)))
         case ZoneMotionSpec():

@@ -4,6 +4,12 @@ Training (:func:`train_window_model`) standardises normal rows, fits the autoenc
 sliding windows, exports it, calibrates the score on the same normal data (the error at
 ``quantile`` maps to score 0.5) and writes ``model.onnx`` + ``card.json``. Scoring
 (:class:`WindowModelDetector`) reads everything from the card.
+
+Plants drift: the normal operating level after a few minutes (or after a repaired fault) is
+not the one of the training rows. With ``level_half_life`` the detector is online: it follows
+the operating level (a per-feature offset, an exponential average with that half-life in
+inputs) learning only from inputs it did not flag (:func:`riskstream.models.base.run_online`),
+so a fault that persists is not learned as the new normal.
 """
 
 from __future__ import annotations
@@ -98,18 +104,27 @@ def train_window_model(
 
 
 class WindowModelDetector:
-    """Streaming: ``score(row)`` with the newest row; it keeps the previous rows as context."""
+    """Streaming: ``score(row)`` with the newest row; it keeps the previous rows as context.
 
-    def __init__(self, model: OnnxModel) -> None:
+    ``learn(row)`` (after an unflagged score) moves the followed operating level towards the
+    row when ``level_half_life`` is set; otherwise learning is a no-op and the level is the
+    training data's.
+    """
+
+    def __init__(self, model: OnnxModel, level_half_life: float | None = None) -> None:
         pre = model.card.preprocessing
         if pre.kind != "standardized_window" or len(pre.mean) != len(pre.features) != len(pre.std):
             raise CardError(f"{model.directory}: not a standardised-window model card")
+        if level_half_life is not None and level_half_life <= 0:
+            raise ValueError(f"level_half_life must be > 0 inputs, got {level_half_life}")
         self.model = model
         self.name = model.card.model_ref
         self.window = pre.window
         self._mean = np.asarray(pre.mean, dtype=np.float32)
         self._std = np.asarray(pre.std, dtype=np.float32)
         self._context: deque[FloatArray] = deque(maxlen=self.window)
+        self._rate = 0.0 if level_half_life is None else 1.0 - 0.5 ** (1.0 / level_half_life)
+        self.level_offset = np.zeros_like(self._mean)  # followed level minus training mean
 
     @property
     def n_features(self) -> int:
@@ -126,11 +141,20 @@ class WindowModelDetector:
         self._context.append(row)
         if len(self._context) < self.window:
             return 0.0
-        err = self._errors(np.stack(list(self._context)))[0]
+        err = self._errors(np.stack(list(self._context)) - self.level_offset)[0]
         return clip_score(float(error_to_score(err, self.model.card.calibration.error_reference)))
 
+    def learn(self, x: Any) -> None:
+        if self._rate:
+            row = finite_array(x, (self.n_features,), f"{self.name} row")
+            self.level_offset += np.float32(self._rate) * (row - self._mean - self.level_offset)
+
+    def advance(self, x: Any) -> None:
+        """A flagged row: already in the context; the followed level stays where it was."""
+
     def score_series(self, rows: Any) -> FloatArray:
-        """Scores for a whole [T, F] series at once (evaluation); the first window-1 rows score 0."""
+        """Scores for a whole [T, F] series at once at the training level (evaluation of the
+        fixed-level model); the first window-1 rows score 0."""
         arr = finite_array(rows, (None, self.n_features), f"{self.name} series")
         if len(arr) < self.window:
             raise DetectorInputError(f"{self.name}: series of {len(arr)} rows is shorter than the window")

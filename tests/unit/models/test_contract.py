@@ -112,3 +112,37 @@ def test_flagged_points_are_not_learned() -> None:
     flagged_at = [i for i, s in enumerate(a) if s >= 0.5]
     assert any(i >= 633 for i in flagged_at), "the repeated spike must be flagged again"
     assert max(a[633:]) > max(b[633:]), "a detector that learned the spike scores its repeat lower"
+
+
+def _skab_window(level_half_life: float | None = None) -> Any:
+    from riskstream.models.onnx_model import OnnxModel
+    from riskstream.models.registry import resolve_model
+    from riskstream.models.window_model import WindowModelDetector
+
+    return WindowModelDetector(OnnxModel(resolve_model("sensor-skab@1")), level_half_life)
+
+
+def test_window_model_follows_the_operating_level_only_from_unflagged_rows() -> None:
+    """A plant settling at a shifted level: followed when the rows are not flagged, ignored
+    when they are (a persisting fault must not become the new normal)."""
+    rows = _skab_rows(400)
+    std = np.std(rows, axis=0)
+    shifted = [r + 4 * std for r in rows]
+    follower, held, fixed = _skab_window(30), _skab_window(30), _skab_window()
+    assert isinstance(follower, OnlineDetector)
+    late_follow = run_online(follower, shifted, lambda s: False)[-50:]
+    late_held = run_online(held, shifted, lambda s: True)[-50:]
+    late_fixed = run_online(fixed, shifted, lambda s: False)[-50:]
+    assert np.allclose(follower.level_offset, 4 * std, rtol=0.1, atol=0.05 * float(std.max()))
+    assert not held.level_offset.any() and not fixed.level_offset.any()
+    assert max(late_follow) < 0.5 <= min(late_held)
+    assert late_held == late_fixed  # flagged rows: exactly the fixed-level model's scores
+
+
+def test_window_model_level_half_life_must_be_positive() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="level_half_life"):
+        SPEC.validate_python({"type": "window_model", "model": "sensor-skab@1", "level_half_life": 0})
+    with pytest.raises(ValueError, match="level_half_life"):
+        _skab_window(-1.0)
