@@ -165,8 +165,16 @@ def worker_rate(path: Path, scratch: Path, info: ServiceInfo, role: str, n: int,
 
         finished = wait_until(done, timeout=600, interval=0.25)
         elapsed = time.perf_counter() - started
-        return {"events_per_s": round(n / elapsed, 1) if finished else 0.0,
-                "seconds": round(elapsed, 2), "completed": float(finished)}
+        out = {"events_per_s": round(n / elapsed, 1) if finished else 0.0,
+               "seconds": round(elapsed, 2), "completed": float(finished)}
+        if role == "all":  # how often the store found the correlator's decoded records
+            shared = sum(p.metric("riskstream_worker_shared_decode_reads", outcome="shared")
+                         for p in procs)
+            decoded = sum(p.metric("riskstream_worker_shared_decode_reads", outcome="decoded")
+                          for p in procs)
+            # each record is read twice: shared + decoded = 2 x records
+            out["records_decoded_once"] = round(2 * shared / max(1.0, shared + decoded), 3)
+        return out
     finally:
         for p in procs:
             p.stop()

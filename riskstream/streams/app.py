@@ -24,6 +24,7 @@ from faust.sensors.monitor import Monitor
 
 from riskstream.config.schema import Config
 from riskstream.kafka_settings import aiokafka_config
+from riskstream.streams import metrics
 from riskstream.streams.agents.correlator import register_correlator
 from riskstream.streams.agents.store import register_store
 from riskstream.streams.decode import SharedDecoder
@@ -101,6 +102,8 @@ def create_app(
     )
     # In one process both roles read every rs.events record: decode each once.
     decoder = SharedDecoder(readers=2 if role == "all" else 1)
+    if role == "all":
+        metrics.watch_shared_decoder(decoder)
     if role in ("all", "correlate"):
         register_correlator(app, cfg, dlq_decode_errors=(role == "correlate"), decoder=decoder)
     if role in ("all", "store"):

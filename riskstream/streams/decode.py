@@ -44,7 +44,8 @@ class SharedDecoder:
         self._uncached: OrderedDict[str, tuple[int, float]] = OrderedDict()
         self._events = 0
         self._lock = threading.Lock()
-        self.hits = 0
+        self.hits = 0  # reads served from the cache
+        self.decoded = 0  # records decoded (two per record when the cache could not help)
         self.not_cached = 0
 
     def decode(self, source: str, payload: bytes | None) -> Decoded:
@@ -61,6 +62,7 @@ class SharedDecoder:
                     self._events -= len(items)
                 return items
             skipped = self._uncached.pop(source, None)
+            self.decoded += 1
         items = decode_event_record(payload)
         with self._lock:
             now = self._clock()

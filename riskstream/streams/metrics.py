@@ -1,5 +1,7 @@
 """Prometheus metrics of the stream workers."""
 
+from typing import Protocol
+
 from prometheus_client import Counter, Gauge, Histogram
 
 CONSUMED = Counter("riskstream_worker_records_consumed_total", "Records read, per agent",
@@ -26,3 +28,16 @@ BATCH_SECONDS = Histogram("riskstream_worker_correlate_batch_seconds",
 RECORD_AGE = Histogram("riskstream_worker_record_age_seconds",
                        "Wall time from a record's Kafka timestamp to the correlator taking it",
                        buckets=(.01, .05, .1, .25, .5, 1, 2, 5, 30))
+SHARED_DECODE = Gauge("riskstream_worker_shared_decode_reads",
+                      "rs.events reads of --role all's two agents: decoded, or served decoded "
+                      "by the other agent (shared)", ["outcome"])
+
+
+class _DecodeCounts(Protocol):
+    hits: int
+    decoded: int
+
+
+def watch_shared_decoder(decoder: _DecodeCounts) -> None:
+    SHARED_DECODE.labels("shared").set_function(lambda: decoder.hits)
+    SHARED_DECODE.labels("decoded").set_function(lambda: decoder.decoded)
