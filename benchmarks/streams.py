@@ -154,16 +154,21 @@ def worker_rate(path: Path, scratch: Path, info: ServiceInfo, role: str, n: int,
 
         group = f"{cfg_app_id(path)}-{role}" if role != "all" else cfg_app_id(path)
 
+        probe = CommitProbe(path, group)
+
         def done() -> bool:
             # Committed offsets, not per-worker counters: after a rebalance a worker may
             # re-process another's uncommitted records, which counters would count twice.
-            if role != "store" and not caught_up(path, group):
+            if role != "store" and not probe.caught_up():
                 return False
             if stored_table is None:
                 return True
             return sum(p.metric("riskstream_worker_rows_stored_total") for p in procs) >= n
 
-        finished = wait_until(done, timeout=600, interval=0.25)
+        try:
+            finished = wait_until(done, timeout=600, interval=0.25)
+        finally:
+            probe.close()
         elapsed = time.perf_counter() - started
         out = {"events_per_s": round(n / elapsed, 1) if finished else 0.0,
                "seconds": round(elapsed, 2), "completed": float(finished)}
@@ -186,24 +191,34 @@ def cfg_app_id(path: Path) -> str:
     return load(path, environ={}).worker.app_id
 
 
-def caught_up(path: Path, group: str) -> bool:
-    """True when ``group`` has committed every record of the events topic."""
-    from confluent_kafka import Consumer, TopicPartition
+class CommitProbe:
+    """Whether a consumer group has committed every record of the events topic. One consumer
+    kept for the whole wait: a new one per check cost the box ~0.3 core, taken from the
+    worker being measured."""
 
-    from riskstream.config import load
-    from riskstream.config.loader import with_env_overrides
-    from riskstream.kafka_settings import librdkafka_config
+    def __init__(self, path: Path, group: str) -> None:
+        from confluent_kafka import Consumer, TopicPartition
 
-    cfg = with_env_overrides(load(path, environ={}), dict(os.environ))
-    probe = Consumer({**librdkafka_config(cfg.kafka), "group.id": group,
-                      "enable.auto.commit": False})
-    try:
-        parts = [TopicPartition(cfg.kafka.topics.events, p) for p in range(cfg.kafka.partitions)]
-        committed = probe.committed(parts, timeout=10)
-        return all(tp.offset >= probe.get_watermark_offsets(tp, timeout=10)[1]
-                   for tp in committed)
-    finally:
-        probe.close()
+        from riskstream.config import load
+        from riskstream.config.loader import with_env_overrides
+        from riskstream.kafka_settings import librdkafka_config
+
+        cfg = with_env_overrides(load(path, environ={}), dict(os.environ))
+        self._consumer = Consumer({**librdkafka_config(cfg.kafka), "group.id": group,
+                                   "enable.auto.commit": False})
+        self._parts = [TopicPartition(cfg.kafka.topics.events, p)
+                       for p in range(cfg.kafka.partitions)]
+        self._ends: list[int] | None = None
+
+    def caught_up(self) -> bool:
+        if self._ends is None:  # the topic is fully produced before the worker starts
+            self._ends = [self._consumer.get_watermark_offsets(tp, timeout=10)[1]
+                          for tp in self._parts]
+        committed = self._consumer.committed(self._parts, timeout=10)
+        return all(tp.offset >= end for tp, end in zip(committed, self._ends, strict=True))
+
+    def close(self) -> None:
+        self._consumer.close()
 
 
 def bench_throughput(info: ServiceInfo, scratch: Path, n: int) -> dict[str, Any]:
