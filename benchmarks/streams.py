@@ -345,7 +345,10 @@ def bench_latency(info: ServiceInfo, scratch: Path, rate: int, seconds: float) -
             pub.publish_many(batch)
             time.sleep(0.001)
         achieved = sent / (time.perf_counter() - started)
-        wait_until(lambda: len(latencies) >= probes_sent, timeout=30)
+        if not wait_until(lambda: len(latencies) >= probes_sent, timeout=30):
+            # A figure from a few alerts would mislead; fail, and keep the services' logs.
+            raise RuntimeError(f"latency run at {rate}/s: {len(latencies)} of {probes_sent} "
+                               "probe alerts arrived within 30 s")
     finally:
         stop.set()
         pub.close()
