@@ -12,6 +12,14 @@ spread being this shared 2-core machine (``python -m benchmarks.streams --parts 
 (each one costs the worker's consumer thread a little CPU: one worker did 29.0k events/s with
 20 ms against 32.1k with 1.5 s in one A/B run).
 
+Commit offsets: Faust commits, per partition, up to the first hole in the offsets acked so
+far, counting offsets Kafka never delivered ("gaps") as done. It keeps the acked offsets in a
+list and fills gaps into it without checking for offsets already there; after a rebalance
+(a seek back to the committed offset) the list held duplicates, its "first run of consecutive
+offsets" was then one or two long, and the committed offset advanced by ~1 per commit (1 s):
+measured, a partition took 40-60 s to commit 1,000 records a worker had processed in 9 s.
+:meth:`_Consumer._new_offset` applies the same rule to the set of offsets.
+
 The transport is found through the ``faust.transports`` entry point in pyproject.toml.
 """
 
@@ -20,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
 
 FETCH_MAX_WAIT_MS = 100
 
@@ -35,6 +44,32 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 class _Consumer(faust_aiokafka.Consumer):
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    def _new_offset(self, tp: TP) -> int | None:
+        acked: list[int] = self._acked[tp]
+        if not acked:
+            return None
+        done = set(acked)
+        top = max(done)
+        gaps = self._gap[tp]
+        if gaps:
+            filled = [o for iv in gaps.overlap(0, top) for o in range(iv.begin, iv.end)]
+            if filled:
+                done.update(filled)
+                gaps.chop(0, max(max(filled), top + 1))
+        start = min(done)
+        committed = self._committed_offset[tp]
+        if committed and start - committed > 1:
+            acked[:] = sorted(done)
+            return None  # a hole right after the committed offset: nothing new to commit
+        end = start
+        while end + 1 in done:
+            end += 1
+        run = range(start, end + 1)
+        done.difference_update(run)
+        acked[:] = sorted(done)
+        self._acked_index[tp].difference_update(run)
+        return end + 1
 
 
 class Transport(faust_aiokafka.Transport):
