@@ -30,6 +30,7 @@ from benchmarks.common import RESULTS, local_services, report, save, wait_until,
 from benchmarks.mqtt_load import RawPublisher
 from riskstream.config.schema import Config
 from riskstream.events import Event, Severity, encode_event_batch, event_id_time
+from riskstream.kafka_offsets import GroupOffsets, Partition
 from riskstream.launch import RiskstreamProcess, start_process
 from riskstream.services import ServiceInfo
 from riskstream.topics import ensure_topics
@@ -197,28 +198,22 @@ class CommitProbe:
     worker being measured."""
 
     def __init__(self, path: Path, group: str) -> None:
-        from confluent_kafka import Consumer, TopicPartition
-
         from riskstream.config import load
         from riskstream.config.loader import with_env_overrides
-        from riskstream.kafka_settings import librdkafka_config
 
         cfg = with_env_overrides(load(path, environ={}), dict(os.environ))
-        self._consumer = Consumer({**librdkafka_config(cfg.kafka), "group.id": group,
-                                   "enable.auto.commit": False})
-        self._parts = [TopicPartition(cfg.kafka.topics.events, p)
-                       for p in range(cfg.kafka.partitions)]
-        self._ends: list[int] | None = None
+        self._offsets = GroupOffsets(cfg.kafka, group)
+        self._parts = [(cfg.kafka.topics.events, p) for p in range(cfg.kafka.partitions)]
+        self._ends: dict[Partition, int] | None = None
 
     def caught_up(self) -> bool:
         if self._ends is None:  # the topic is fully produced before the worker starts
-            self._ends = [self._consumer.get_watermark_offsets(tp, timeout=10)[1]
-                          for tp in self._parts]
-        committed = self._consumer.committed(self._parts, timeout=10)
-        return all(tp.offset >= end for tp, end in zip(committed, self._ends, strict=True))
+            self._ends = self._offsets.ends(self._parts, timeout=10)
+        committed = self._offsets.committed(self._parts, timeout=10)
+        return all(committed[tp] >= end for tp, end in self._ends.items())
 
     def close(self) -> None:
-        self._consumer.close()
+        self._offsets.close()
 
 
 def bench_throughput(info: ServiceInfo, scratch: Path, n: int) -> dict[str, Any]:

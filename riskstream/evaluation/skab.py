@@ -90,16 +90,11 @@ def _train(exp: Experiment, workdir: Path) -> Path:
 
 def ours_scores(exp: Experiment, model_dir: Path) -> np.ndarray:
     """Online, following the operating level; a row is learned only when the threshold
-    filter neither is in a detection nor sees the score at its threshold."""
+    filter does not flag it (the same rule as the edge's detector chain)."""
     det = WindowModelDetector(OnnxModel(model_dir), level_half_life=LEVEL_HALF_LIFE)
     gate = ThresholdFilter(THRESHOLD)
-
-    def flagged(score: float) -> bool:
-        gate.update(score)
-        return gate.active or gate.above(score)
-
     # The test part with its preceding context, so the first test row has a full window.
-    scores = run_online(det, exp.rows[TRAIN_ROWS - WINDOW + 1 :], flagged)
+    scores = run_online(det, exp.rows[TRAIN_ROWS - WINDOW + 1 :], lambda s: gate.observe(s)[0])
     return np.asarray(scores[WINDOW - 1 :], dtype=np.float32)
 
 

@@ -49,6 +49,14 @@ class ThresholdFilter:
         return fired
 
 
+    def observe(self, score: float) -> tuple[bool, bool]:
+        """Feed one score; returns (flagged, fired). ``flagged``: the input counts as anomalous
+        (at the threshold, or above the hysteresis limit during a detection), so an online
+        detector must not learn from it; ``fired``: a new detection starts here."""
+        flagged = self.above(score)
+        return flagged, self.update(score)
+
+
 def detections(scores: Iterable[float], cfg: ThresholdConfig) -> list[int]:
     """1 where a detection starts, else 0, for a whole series."""
     f = ThresholdFilter(cfg)

@@ -70,9 +70,10 @@ class DetectorChain:
                 continue
             x = reading.value if isinstance(link.spec, KnnLikelihoodSpec) else Sample(t, reading.value)
             score = link.detector.score(x)
+            flagged, fired = link.flt.observe(score)
             if isinstance(link.spec, KnnLikelihoodSpec):
-                (link.detector.advance if link.flt.above(score) else link.detector.learn)(x)
-            if link.flt.update(score):
+                (link.detector.advance if flagged else link.detector.learn)(x)
+            if fired:
                 events.append(self._event(link, reading.sensor_id, reading.ts, score, reading.value))
         return events
 

@@ -20,16 +20,17 @@ class SiteRegistry:
         """The district and the attrs (site kind, risk-point name) the registry adds to an
         event of this site and point; ``("", {})`` for a site it does not know. The store
         applies them while building rows (:class:`riskstream.storage.rows.EventRows`); cached,
-        since it asks for every event."""
+        since it asks for every event (for configured sites only, so that events of unknown
+        sites cannot grow the cache)."""
         key = (site_id, point_id)
         found = self._context.get(key)
         if found is None:
             site = self._sites.get(site_id)
-            extra: dict[str, Any] = {}
-            if site is not None:
-                extra["site_kind"] = site.kind.value
-                point = self._points.get((site_id, point_id or ""))
-                if point:
-                    extra["point_name"] = point
-            found = self._context[key] = (site.district if site else "", extra)
+            if site is None:
+                return "", {}
+            extra: dict[str, Any] = {"site_kind": site.kind.value}
+            point = self._points.get((site_id, point_id or ""))
+            if point:
+                extra["point_name"] = point
+            found = self._context[key] = (site.district, extra)
         return found

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from riskstream.config.schema import KafkaSettings
+from riskstream.kafka_offsets import GroupOffsets, Partition
 
 log = logging.getLogger(__name__)
 STALL_EXIT_CODE = 75  # EX_TEMPFAIL: try again
@@ -26,7 +27,6 @@ def mark_activity() -> None:
     agent must not hide a stall of this one's partitions.)"""
     _activity[0] = time.monotonic()
 
-Partition = tuple[str, int]
 
 
 class StallWatchdog(threading.Thread):
@@ -47,13 +47,7 @@ class StallWatchdog(threading.Thread):
         self._halt.set()
 
     def run(self) -> None:
-        from confluent_kafka import Consumer, TopicPartition
-
-        from riskstream.kafka_settings import librdkafka_config
-
-        # Not subscribed, so it never joins the group: it only reads offsets.
-        probe = Consumer({**librdkafka_config(self._settings), "group.id": self._group,
-                          "enable.auto.commit": False})
+        probe = GroupOffsets(self._settings, self._group)
         last_committed: dict[Partition, int] = {}
         waiting_since: dict[Partition, float] = {}
         try:
@@ -63,16 +57,13 @@ class StallWatchdog(threading.Thread):
                     waiting_since.clear()
                     continue
                 try:
-                    committed = probe.committed([TopicPartition(t, p) for t, p in owned], timeout=5)
-                    ends = {(t, p): probe.get_watermark_offsets(TopicPartition(t, p), timeout=5)[1]
-                            for t, p in owned}
+                    committed = probe.committed(owned, timeout=5)
+                    ends = probe.ends(owned, timeout=5)
                 except Exception as exc:  # the broker may be away: not our stall to judge
                     log.debug("watchdog probe failed: %s", exc)
                     continue
                 now = time.monotonic()
-                for tp in committed:
-                    key = (tp.topic, tp.partition)
-                    done = tp.offset if tp.offset >= 0 else 0
+                for key, done in committed.items():
                     if ends[key] <= done or last_committed.get(key) != done:
                         waiting_since.pop(key, None)  # caught up, or progressing
                     else:

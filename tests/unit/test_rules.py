@@ -276,6 +276,9 @@ def test_site_kind_filter_and_enrichment() -> None:
     attrs = json.loads(stored["attrs"])
     assert attrs["site_kind"] == "chemical_plant" and attrs["point_name"] == "Tank farm"
     assert EVENTS.rows([gas(0, district="")])[0][4] == ""  # without the registry: as sent
+    # An unknown site gets nothing added, and is not cached (random site ids cannot grow it).
+    assert p.registry.context("no-such-site", "x") == ("", {})
+    assert ("no-such-site", "x") not in p.registry._context
 
 
 def test_actions_lifecycle_and_cooldown() -> None:

@@ -15,3 +15,12 @@ def test_above_uses_hysteresis_only_while_active() -> None:
     assert not f.above(0.4)
     assert f.update(0.5)
     assert f.above(0.4)
+
+
+def test_observe_says_flagged_for_learning_and_fired_once() -> None:
+    """What online detectors must not learn from: at the threshold, or inside the hysteresis
+    band during a detection; ``fired`` only where a detection starts."""
+    f = ThresholdFilter(ThresholdConfig(threshold=0.5, min_consecutive=2, hysteresis=0.2))
+    seen = [f.observe(s) for s in (0.2, 0.6, 0.6, 0.35, 0.2, 0.45)]
+    assert seen == [(False, False), (True, False), (True, True), (True, False), (False, False),
+                    (False, False)]
