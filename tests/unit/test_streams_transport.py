@@ -29,7 +29,9 @@ def test_the_worker_consumer_long_polls_briefly(tmp_path: Path) -> None:
 
 def _commit_state(acked: list[int], committed: int | None, gaps: list[tuple[int, int]] = ()
                   ) -> object:
-    """The consumer fields Faust's commit rule reads, for one partition ``tp``."""
+    """A stand-in for Faust's consumer holding only the fields its commit rule reads (for one
+    partition ``tp``): the rule is pure logic; the real consumer runs in the integration tests
+    (two workers, SIGKILL) and the scaling benchmark."""
     from collections import defaultdict
     from types import SimpleNamespace
 
