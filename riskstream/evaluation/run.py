@@ -50,12 +50,12 @@ def run(names: list[str], data: Path | None, results_dir: Path, make_plots: bool
 _CARDS = {
     "ped2": ("scene-ped2@1", "this artifact's recipe on UCSD Ped2 test clips 01, 02, 04"),
     "skab": (
-        "sensor-skab@1",
-        "the same recipe (window autoencoder, held-out calibration) trained per "
-        "experiment on its first 400 rows, SKAB's protocol, run online with level_half_life 120; "
-        "this artifact is trained on anomaly-free.csv",
+        "sensor-skab@2",
+        "the same recipe (5 cross-fitted window autoencoders, out-of-fold calibration) trained "
+        "per experiment on its first 400 rows, SKAB's protocol; online_level: run with "
+        "level_half_life 120; this artifact is trained on anomaly-free.csv",
     ),
-    "tep": ("sensor-tep@1", "this recipe trained on d00.dat, scored on d00_te, d01_te, d04_te"),
+    "tep": ("sensor-tep@2", "this recipe trained on d00.dat, scored on d00_te, d01_te, d04_te"),
 }
 
 
@@ -66,7 +66,7 @@ def _record_in_card(name: str, result: dict[str, Any], command: str) -> None:
     if name not in _CARDS:
         return
     ref, meaning = _CARDS[name]
-    kept = ("detector", "fixed_level", "baseline", "dataset")
+    kept = ("detector", "online_level", "baseline", "dataset")
     figures = {k: v for k, v in report.public(result).items() if k in kept}
     try:
         set_evaluation(resolve_model(ref), {"what": meaning, "command": command, **figures})

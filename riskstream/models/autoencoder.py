@@ -3,13 +3,15 @@
 No deep-learning framework is needed: the network (window -> 32 tanh -> code -> 32 tanh ->
 window) is small enough to train by full-batch Adam on a 2-core CPU in seconds, and exporting
 it is four Gemm nodes. The exported graph outputs the mean squared reconstruction error per
-window, so the runtime has nothing model-specific to compute.
+window, so the runtime has nothing model-specific to compute; an ensemble of networks is one
+graph whose output is the mean of their errors.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -76,29 +78,45 @@ def fit(
     return w
 
 
-def to_onnx(w: AutoencoderWeights, input_name: str = "window", output_name: str = "error") -> bytes:
-    """The network plus its reconstruction error as one ONNX graph (opset 18)."""
-    from onnx import TensorProto, helper, numpy_helper
+def _member_nodes(w: AutoencoderWeights, k: int, input_name: str, inits: list[Any], nodes: list[Any]) -> str:
+    """One network's Gemm/Tanh chain and its per-window mean squared error; returns the name
+    of that error tensor."""
+    from onnx import helper, numpy_helper
 
-    inits, nodes = [], []
     prev = input_name
     for i, (wi, bi) in enumerate(w.layers):
-        inits += [numpy_helper.from_array(wi, f"W{i}"), numpy_helper.from_array(bi, f"b{i}")]
-        nodes.append(helper.make_node("Gemm", [prev, f"W{i}", f"b{i}"], [f"g{i}"]))
-        prev = f"g{i}"
+        inits += [numpy_helper.from_array(wi, f"m{k}_W{i}"), numpy_helper.from_array(bi, f"m{k}_b{i}")]
+        nodes.append(helper.make_node("Gemm", [prev, f"m{k}_W{i}", f"m{k}_b{i}"], [f"m{k}_g{i}"]))
+        prev = f"m{k}_g{i}"
         if i in (0, 2):
-            nodes.append(helper.make_node("Tanh", [prev], [f"t{i}"]))
-            prev = f"t{i}"
-    inits.append(numpy_helper.from_array(np.array([1], dtype=np.int64), "axes"))
+            nodes.append(helper.make_node("Tanh", [prev], [f"m{k}_t{i}"]))
+            prev = f"m{k}_t{i}"
     nodes += [
-        helper.make_node("Sub", [prev, input_name], ["diff"]),
-        helper.make_node("Mul", ["diff", "diff"], ["sq"]),
-        helper.make_node("ReduceMean", ["sq", "axes"], [output_name], keepdims=0),
+        helper.make_node("Sub", [prev, input_name], [f"m{k}_diff"]),
+        helper.make_node("Mul", [f"m{k}_diff", f"m{k}_diff"], [f"m{k}_sq"]),
+        helper.make_node("ReduceMean", [f"m{k}_sq", "axes"], [f"m{k}_error"], keepdims=0),
     ]
-    dim = w.layers[0][0].shape[0]
+    return f"m{k}_error"
+
+
+def to_onnx(
+    members: AutoencoderWeights | list[AutoencoderWeights],
+    input_name: str = "window",
+    output_name: str = "error",
+) -> bytes:
+    """The network(s) plus the reconstruction error as one ONNX graph (opset 18). With several
+    networks (an ensemble) the output is the mean of their errors."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    members = members if isinstance(members, list) else [members]
+    inits: list[Any] = [numpy_helper.from_array(np.array([1], dtype=np.int64), "axes")]
+    nodes: list[Any] = []
+    errors = [_member_nodes(w, k, input_name, inits, nodes) for k, w in enumerate(members)]
+    nodes.append(helper.make_node("Mean", errors, [output_name]))
+    dim = members[0].layers[0][0].shape[0]
     graph = helper.make_graph(
         nodes,
-        "window_autoencoder",
+        "window_autoencoder" if len(members) == 1 else f"window_autoencoder_ensemble_{len(members)}",
         [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, ["batch", dim])],
         [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch"])],
         inits,

@@ -1,8 +1,8 @@
 """The learned multivariate sensor detector: a window autoencoder served from its ONNX artifact.
 
-Training (:func:`train_window_model`) standardises normal rows, fits the autoencoder on their
-sliding windows, exports it, calibrates the score on the same normal data (the error at
-``quantile`` maps to score 0.5) and writes ``model.onnx`` + ``card.json``. Scoring
+Training (:func:`train_window_model`) standardises normal rows, cross-fits one autoencoder per
+fold of them, calibrates the score on their out-of-fold errors (the error at ``quantile`` maps
+to score 0.5), exports the ensemble as one graph and writes ``model.onnx`` + ``card.json``. Scoring
 (:class:`WindowModelDetector`) reads everything from the card.
 
 Plants drift: the normal operating level after a few minutes (or after a repaired fault) is
@@ -14,6 +14,7 @@ so a fault that persists is not learned as the new normal.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,34 @@ def error_to_score(error: FloatArray | float, reference: float) -> FloatArray:
     return np.asarray(e / (e + reference), dtype=np.float32)
 
 
+def fold_bounds(n_rows: int, folds: int) -> list[tuple[int, int]]:
+    """``folds`` contiguous blocks of rows: time order is kept, so a held-out block is a stretch
+    of operation the other networks never saw, not rows interleaved with theirs."""
+    edges = np.linspace(0, n_rows, folds + 1).astype(int)
+    return list(itertools.pairwise(int(e) for e in edges))
+
+
+def windows_outside(scaled: FloatArray, blocks: list[tuple[int, int]], held: int, window: int) -> FloatArray:
+    """Windows of the rows before and after block ``held``; none crosses the held-out block."""
+    lo, hi = blocks[held]
+    parts = [scaled[:lo], scaled[hi:]]
+    return np.concatenate([sliding(p, window) for p in parts if len(p) >= window])
+
+
+def cross_fit(
+    scaled: FloatArray, window: int, folds: int, *, epochs: int, seed: int
+) -> tuple[list[autoencoder.AutoencoderWeights], FloatArray]:
+    """One network per fold, each fit on the other folds; returns the networks and every
+    fold's errors as scored by the network that did not see it (out-of-fold errors)."""
+    blocks = fold_bounds(len(scaled), folds)
+    members, errors = [], []
+    for k, (lo, hi) in enumerate(blocks):
+        w = autoencoder.fit(windows_outside(scaled, blocks, k, window), epochs=epochs, seed=seed * 1000 + k)
+        members.append(w)
+        errors.append(autoencoder.reconstruction_error(w, sliding(scaled[lo:hi], window)))
+    return members, np.concatenate(errors)
+
+
 def train_window_model(
     rows: FloatArray,
     features: list[str],
@@ -53,22 +82,25 @@ def train_window_model(
     training: dict[str, Any] | None = None,
     epochs: int = 400,
     seed: int = 0,
-    holdout: float = 0.2,
+    folds: int = 5,
 ) -> ModelCard:
-    """Fit on the first ``1 - holdout`` of the normal rows, calibrate on the rest: errors on
-    windows the network has seen are optimistic, so the threshold would sit too low."""
+    """Cross-fitted: the normal rows are cut into ``folds`` contiguous blocks and one network
+    is fit per block on the others. Every row then has an error from a network that never saw
+    it, so the threshold is calibrated on all the rows (errors on seen windows are optimistic
+    and would put it too low), and the served model is the ensemble of the networks (the mean
+    of their errors), which also evens out one training run's luck."""
     rows = finite_array(rows, (None, len(features)), "training rows")
-    split = int(len(rows) * (1.0 - holdout))
-    if split < window or len(rows) - split < window:
-        raise DetectorInputError(f"{len(rows)} rows are too few to train and calibrate a window of {window}")
-    mean, std = fit_scaling(rows[:split])
-    scaled = standardize(rows, mean, std)
-    x = sliding(scaled[:split], window)
-    weights = autoencoder.fit(x, epochs=epochs, seed=seed)
-    errors = autoencoder.reconstruction_error(weights, sliding(scaled[split:], window))
+    if folds < 2:
+        raise DetectorInputError(f"folds must be >= 2 to calibrate on unseen rows, got {folds}")
+    if len(rows) < folds * window:
+        raise DetectorInputError(
+            f"{len(rows)} rows are too few to train and calibrate {folds} folds of windows of {window}"
+        )
+    mean, std = fit_scaling(rows)
+    members, errors = cross_fit(standardize(rows, mean, std), window, folds, epochs=epochs, seed=seed)
     return save_artifact(
         out_dir,
-        autoencoder.to_onnx(weights),
+        autoencoder.to_onnx(members),
         name=name,
         version=version,
         task="multivariate sensor anomaly (window autoencoder)",
@@ -78,8 +110,9 @@ def train_window_model(
             layout="batch, window rows (oldest first) x features, standardised",
         ),
         output=TensorSpec(name="error", shape=["batch"], layout="batch"),
-        output_meaning="mean squared reconstruction error of the window; score = e / (e + "
-        "calibration.error_reference), so 0.5 = the normal-data quantile",
+        output_meaning=f"mean squared reconstruction error of the window, averaged over the {folds} "
+        "cross-fitted networks; score = e / (e + calibration.error_reference), so 0.5 = the "
+        "quantile of the out-of-fold errors of the normal rows",
         preprocessing=Preprocessing(
             kind="standardized_window",
             window=window,
@@ -94,8 +127,8 @@ def train_window_model(
         ),
         training={
             "rows": len(rows),
-            "fit_rows": split,
-            "calibration_rows": len(rows) - split,
+            "folds": folds,
+            "calibration": "out-of-fold errors of every training row",
             "epochs": epochs,
             "seed": seed,
             **(training or {}),

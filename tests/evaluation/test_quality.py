@@ -25,10 +25,12 @@ def test_skab_against_pca() -> None:
     need("skab")
     r = skab.evaluate()
     d, b = r["detector"], r["baseline"]
-    assert d["f1"] > b["f1"] and d["f1"] >= 0.75
-    assert d["far"] <= 0.25 and d["mar"] < b["mar"]
+    # The goal is F1 >= 0.80 with FAR <= 15 %; seeds 0-5 give F1 0.800-0.816, so a
+    # recipe change that costs more than seed noise fails here.
+    assert d["f1"] > b["f1"] and d["f1"] >= 0.79
+    assert d["far"] <= 0.15 and d["mar"] < b["mar"]
     # Following the operating level exists to cut the false alarms of a drifting rig.
-    assert d["far"] < r["fixed_level"]["far"] and d["f1"] >= r["fixed_level"]["f1"] - 0.01
+    assert r["online_level"]["far"] < d["far"] and r["online_level"]["f1"] >= 0.75
 
 
 def test_tep_faults_1_and_4_are_detected() -> None:
@@ -36,8 +38,10 @@ def test_tep_faults_1_and_4_are_detected() -> None:
     r = tep.evaluate()
     for fault in ("fault_1", "fault_4"):
         assert r["detector"][fault]["detection_rate"] >= 0.95
-        assert r["detector"][fault]["false_alarm_rate"] <= r["baseline"][fault]["false_alarm_rate"]
-    assert r["detector"]["normal"]["false_alarm_rate"] < r["baseline"]["normal"]["false_alarm_rate"]
+    # False alarms over all 1,280 normal rows: a fault run's 160 normal rows hold one alarm
+    # episode or none, which is the training seed's luck more than the detector's quality.
+    for rows in ("normal", "all_normal_rows"):
+        assert r["detector"][rows]["false_alarm_rate"] < r["baseline"][rows]["false_alarm_rate"]
 
 
 def test_ped2_frame_auc_and_the_speed_figure_is_measured() -> None:

@@ -16,7 +16,14 @@ from riskstream.models.card import CardError, file_sha256, load_card
 from riskstream.models.onnx_model import OnnxModel
 from riskstream.models.registry import resolve_model
 from riskstream.models.video.scene import SceneAnomalyDetector, cell_motion, train_scene_model
-from riskstream.models.window_model import WindowModelDetector, train_window_model
+from riskstream.models.window_model import (
+    WindowModelDetector,
+    cross_fit,
+    fold_bounds,
+    train_window_model,
+    windows_outside,
+)
+from riskstream.models.windows import sliding
 
 from .synthetic import noisy, textured_scene, with_box
 
@@ -41,6 +48,46 @@ def test_graph_matches_numpy_reference() -> None:
     sess = ort.InferenceSession(autoencoder.to_onnx(w), providers=["CPUExecutionProvider"])
     got = sess.run(["error"], {"window": x})[0]
     np.testing.assert_allclose(got, autoencoder.reconstruction_error(w, x), rtol=1e-4, atol=1e-6)
+
+
+def test_ensemble_graph_is_the_mean_of_its_networks() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 1, (40, 12)).astype(np.float32)
+    nets = [autoencoder.fit(x, epochs=10, seed=k) for k in range(3)]
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(autoencoder.to_onnx(nets), providers=["CPUExecutionProvider"])
+    got = sess.run(["error"], {"window": x})[0]
+    want = np.mean([autoencoder.reconstruction_error(w, x) for w in nets], axis=0)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    assert not np.allclose(want, autoencoder.reconstruction_error(nets[0], x))  # members differ
+
+
+def test_cross_fit_never_trains_on_the_rows_it_calibrates_with() -> None:
+    rows = np.arange(100, dtype=np.float32)[:, None]  # each row carries its own index
+    blocks = fold_bounds(len(rows), 5)
+    assert blocks == [(0, 20), (20, 40), (40, 60), (60, 80), (80, 100)]
+    for k, (lo, hi) in enumerate(blocks):
+        seen = np.unique(windows_outside(rows, blocks, k, 4))
+        assert not np.isin(np.arange(lo, hi), seen).any()
+        assert len(seen) == len(rows) - (hi - lo)  # every other row is used
+
+
+def test_calibration_uses_out_of_fold_errors(tmp_path: Path) -> None:
+    """The reference comes from errors on rows each network never saw, which sit above the
+    errors on its own training rows (a threshold from those would be too low)."""
+    rng = np.random.default_rng(0)
+    rows = rng.normal(0, 1, (200, 3)).astype(np.float32)
+    scaled = (rows - rows.mean(0)) / rows.std(0)
+    nets, out_of_fold = cross_fit(scaled, 4, 5, epochs=150, seed=0)
+    in_sample = np.concatenate([autoencoder.reconstruction_error(w, sliding(scaled, 4)) for w in nets])
+    assert np.quantile(out_of_fold, 0.99) > np.quantile(in_sample, 0.99)
+    card = train_window_model(
+        rows, ["a", "b", "c"], tmp_path / "m", name="m", version="t", window=4, epochs=150
+    )
+    assert card.training["folds"] == 5
+    reference = float(np.quantile(out_of_fold, 0.99))
+    assert card.calibration.error_reference == pytest.approx(reference, rel=1e-3)
 
 
 def test_window_model_scores_anomalies_higher(window_model: Path) -> None:
@@ -95,7 +142,7 @@ def test_card_that_does_not_match_its_graph_is_refused(window_model: Path) -> No
 
 def test_mismatched_pair_and_missing_card(window_model: Path, tmp_path: Path) -> None:
     other = tmp_path / "other"
-    shutil.copytree(resolve_model("sensor-skab@1"), other)
+    shutil.copytree(resolve_model("sensor-skab@2"), other)
     shutil.copy(window_model / "model.onnx", other / "model.onnx")
     with pytest.raises(CardError, match="not a pair"):
         load_card(other)

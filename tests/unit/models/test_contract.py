@@ -34,7 +34,7 @@ def _skab_rows(n: int = 30) -> list[np.ndarray]:
     from riskstream.models.card import load_card
     from riskstream.models.registry import resolve_model
 
-    card = load_card(resolve_model("sensor-skab@1"))
+    card = load_card(resolve_model("sensor-skab@2"))
     mean, std = np.array(card.preprocessing.mean), np.array(card.preprocessing.std)
     return [(mean + std * RNG.normal(0, 1, len(mean))).astype(np.float32) for _ in range(n)]
 
@@ -55,7 +55,7 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[], list[Any]], Any]] = {
         lambda: [float(np.sin(i / 4)) for i in range(400)],
         float("nan"),
     ),
-    "window_model": ({"type": "window_model", "model": "sensor-skab@1"}, _skab_rows, np.zeros(3)),
+    "window_model": ({"type": "window_model", "model": "sensor-skab@2"}, _skab_rows, np.zeros(3)),
     "scene_model": ({"type": "scene_model", "model": "scene-ped2@1"}, _frames, np.zeros((4, 4, 3), np.uint8)),
     "zone_motion": ({"type": "zone_motion"}, _frames, np.zeros((240, 320), np.float32)),
     "tamper": ({"type": "tamper"}, _frames, np.zeros((240, 320, 4), np.uint8)),
@@ -119,7 +119,7 @@ def _skab_window(level_half_life: float | None = None) -> Any:
     from riskstream.models.registry import resolve_model
     from riskstream.models.window_model import WindowModelDetector
 
-    return WindowModelDetector(OnnxModel(resolve_model("sensor-skab@1")), level_half_life)
+    return WindowModelDetector(OnnxModel(resolve_model("sensor-skab@2")), level_half_life)
 
 
 def test_window_model_follows_the_operating_level_only_from_unflagged_rows() -> None:
@@ -133,9 +133,13 @@ def test_window_model_follows_the_operating_level_only_from_unflagged_rows() -> 
     late_follow = run_online(follower, shifted, lambda s: False)[-50:]
     late_held = run_online(held, shifted, lambda s: True)[-50:]
     late_fixed = run_online(fixed, shifted, lambda s: False)[-50:]
+    unshifted = run_online(_skab_window(), rows, lambda s: False)[-50:]
     assert np.allclose(follower.level_offset, 4 * std, rtol=0.1, atol=0.05 * float(std.max()))
     assert not held.level_offset.any() and not fixed.level_offset.any()
-    assert max(late_follow) < 0.5 <= min(late_held)
+    # Followed, the shifted rows score like the same rows unshifted (these synthetic rows lack
+    # real windows' autocorrelation, so they score near 0.5 even at the training level).
+    assert np.median(late_follow) < 0.5 <= min(late_held)
+    assert max(late_follow) <= max(unshifted) + 0.05
     assert late_held == late_fixed  # flagged rows: exactly the fixed-level model's scores
 
 
@@ -143,6 +147,6 @@ def test_window_model_level_half_life_must_be_positive() -> None:
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="level_half_life"):
-        SPEC.validate_python({"type": "window_model", "model": "sensor-skab@1", "level_half_life": 0})
+        SPEC.validate_python({"type": "window_model", "model": "sensor-skab@2", "level_half_life": 0})
     with pytest.raises(ValueError, match="level_half_life"):
         _skab_window(-1.0)
