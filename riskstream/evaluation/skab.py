@@ -47,7 +47,7 @@ COLUMNS = [
 # learned model watches the mechanical and hydraulic signals.
 FEATURES = [c for c in COLUMNS if c not in ("Temperature", "Thermocouple")]
 WINDOW = 10
-# Fixed from normal data: the held-out training error's 99th percentile, held for 5 rows (5 s).
+# Fixed from normal data: the out-of-fold training errors' 99th percentile, held for 5 rows (5 s).
 THRESHOLD = ThresholdConfig(threshold=0.5, min_consecutive=5, hysteresis=0.1)
 LEVEL_HALF_LIFE = 120  # rows (1 Hz): see the module docstring
 BASELINE_THRESHOLD = ThresholdConfig(threshold=0.5)
