@@ -14,7 +14,10 @@ log = logging.getLogger(__name__)
 
 DATASETS: dict[str, tuple[Callable[[Any], dict[str, Any]], Callable[[dict[str, Any], Path], list[Path]]]] = {
     "nab": (nab.evaluate, plots.nab),
-    "skab": (skab.evaluate, lambda r, out: plots.series_flags("skab", r, out)),
+    "skab": (
+        lambda data: skab.evaluate(data, shipped_model=_shipped("sensor-skab@2")),
+        lambda r, out: plots.series_flags("skab", r, out),
+    ),
     "tep": (tep.evaluate, lambda r, out: plots.series_flags("tep", r, out)),
     "ped2": (lambda data: ped2.evaluate(data, model_dir=_shipped("scene-ped2@1")), plots.ped2),
     "urfd": (urfd.evaluate, plots.urfd),

@@ -33,6 +33,17 @@ def test_skab_against_pca() -> None:
     assert r["online_level"]["far"] < d["far"] and r["online_level"]["f1"] >= 0.75
 
 
+def test_skab_shipped_artifact_transfer_is_scored_on_every_row() -> None:
+    need("skab")
+    from riskstream.models.registry import resolve_model
+
+    experiments = skab.load_experiments()
+    t = skab.shipped_transfer(resolve_model("sensor-skab@2"), experiments)
+    assert t["tp"] + t["fp"] + t["fn"] + t["tn"] == sum(len(e.rows) for e in experiments)
+    assert t["tp"] + t["fn"] == sum(int(e.anomaly.sum()) for e in experiments)
+    assert t["name"].startswith("shipped sensor-skab@2")
+
+
 def test_tep_faults_1_and_4_are_detected() -> None:
     need("tep")
     r = tep.evaluate()
