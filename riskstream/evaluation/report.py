@@ -95,16 +95,16 @@ def markdown(results: dict[str, Any]) -> str:
                     "",
                 )
             )
-    shipped = results.get("skab", {}).get("shipped_model")
-    if shipped:
-        lines.append(
-            _row(
-                "SKAB, the shipped sensor-skab@2 (trained on another day's normal run), all rows",
-                f"{shipped['f1']} / {shipped['far']:.1%} / {shipped['mar']:.1%}",
-                "",
-                "a window model is the site's and the day's: train it on the site's normal data",
+        shipped = results["skab"].get("shipped_model")
+        if shipped:
+            lines.append(
+                _row(
+                    f"SKAB, the {shipped['name']}",
+                    f"{shipped['f1']} / {shipped['far']:.1%} / {shipped['mar']:.1%}",
+                    "",
+                    "a window model is the site's and the day's: train it on the site's normal data",
+                )
             )
-        )
     if "skab_seeds" in results:
         r = results["skab_seeds"]
         d = r["detector"]

@@ -15,19 +15,20 @@ log = logging.getLogger(__name__)
 DATASETS: dict[str, tuple[Callable[[Any], dict[str, Any]], Callable[[dict[str, Any], Path], list[Path]]]] = {
     "nab": (nab.evaluate, plots.nab),
     "skab": (
-        lambda data: skab.evaluate(data, shipped_model=_shipped("sensor-skab@2")),
+        lambda data: skab.evaluate(data, shipped_model=_shipped("skab")),
         lambda r, out: plots.series_flags("skab", r, out),
     ),
     "tep": (tep.evaluate, lambda r, out: plots.series_flags("tep", r, out)),
-    "ped2": (lambda data: ped2.evaluate(data, model_dir=_shipped("scene-ped2@1")), plots.ped2),
+    "ped2": (lambda data: ped2.evaluate(data, model_dir=_shipped("ped2")), plots.ped2),
     "urfd": (urfd.evaluate, plots.urfd),
 }
 
 
-def _shipped(ref: str) -> Path:
+def _shipped(dataset: str) -> Path:
+    """The shipped artifact a dataset's evaluation scores (and records its figures in)."""
     from riskstream.models.registry import resolve_model
 
-    return resolve_model(ref)
+    return resolve_model(_CARDS[dataset][0])
 
 
 def run(names: list[str], data: Path | None, results_dir: Path, make_plots: bool = True) -> dict[str, Any]:

@@ -109,6 +109,8 @@ def to_onnx(
     from onnx import TensorProto, helper, numpy_helper
 
     members = members if isinstance(members, list) else [members]
+    if not members:
+        raise ValueError("an ONNX export needs at least one network")
     inits: list[Any] = [numpy_helper.from_array(np.array([1], dtype=np.int64), "axes")]
     nodes: list[Any] = []
     errors = [_member_nodes(w, k, input_name, inits, nodes) for k, w in enumerate(members)]

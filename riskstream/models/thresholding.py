@@ -48,7 +48,6 @@ class ThresholdFilter:
             self._quiet = self.cfg.cooldown
         return fired
 
-
     def observe(self, score: float) -> tuple[bool, bool]:
         """Feed one score; returns (flagged, fired). ``flagged``: the input counts as anomalous
         (at the threshold, or above the hysteresis limit during a detection), so an online

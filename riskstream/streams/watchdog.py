@@ -28,7 +28,6 @@ def mark_activity() -> None:
     _activity[0] = time.monotonic()
 
 
-
 class StallWatchdog(threading.Thread):
     def __init__(
         self, settings: KafkaSettings, group_id: str, assigned: Callable[[], set[Partition]],

@@ -61,6 +61,8 @@ def test_ensemble_graph_is_the_mean_of_its_networks() -> None:
     want = np.mean([autoencoder.reconstruction_error(w, x) for w in nets], axis=0)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
     assert not np.allclose(want, autoencoder.reconstruction_error(nets[0], x))  # members differ
+    with pytest.raises(ValueError, match="at least one network"):
+        autoencoder.to_onnx([])
 
 
 def test_cross_fit_never_trains_on_the_rows_it_calibrates_with() -> None:

@@ -51,3 +51,7 @@ def test_training_needs_enough_rows(tmp_path: Path) -> None:
         train_window_model(
             np.full((100, 2), np.nan, np.float32), ["a", "b"], tmp_path / "m", name="m", version="t"
         )
+    with pytest.raises(DetectorInputError, match="folds must be >= 2"):
+        train_window_model(
+            np.zeros((100, 2), np.float32), ["a", "b"], tmp_path / "m", name="m", version="t", folds=1
+        )
