@@ -9,8 +9,10 @@ stores the state (and the recent ids' new segment) and publishes the alerts.
 
 Time: rule windows run on event time. Between events a site's clock is its newest event time
 plus the wall time since that event arrived, so windows expire and silence is noticed in real
-time for live data, while a replay of old events is not wiped out by the wall clock. Dedup
-and escalation run on processing (wall) time.
+time for live data, while a replay of old events is not wiped out by the wall clock. The wall
+time only counts while the site's partition is caught up (``live``): while a backlog waits,
+the events in it are the site's clock, and a tick must not expire windows they would extend.
+Dedup and escalation run on processing (wall) time.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from riskstream.streams.rules import Rule, compile_rules
 from riskstream.streams.rules.base import Finding, ts_ms
 
 SiteState = dict[str, Any]
+ACTION_ID_PREFIX = "action:"  # operator action ids share the recent-id index with event ids
 
 
 @dataclass
@@ -58,13 +61,23 @@ class SiteProcessor:
         return state
 
     @staticmethod
-    def site_time(state: SiteState, now_ms: int) -> int:
-        """The site's event-time clock at wall time ``now_ms``."""
+    def site_time(state: SiteState, now_ms: int, live: bool = True) -> int:
+        """The site's event-time clock at wall time ``now_ms`` (see the module docstring)."""
         clock = state.get("clock")
-        return now_ms if clock is None else clock[0] + max(0, now_ms - clock[1])
+        if clock is None:
+            return now_ms
+        return clock[0] + max(0, now_ms - clock[1]) if live else int(clock[0])
+
+    def _normal(self, state: SiteState | None, site_id: str) -> SiteState:
+        """A full state from a stored one (which may hold only its replay watermark)."""
+        if state is None:
+            return self.new_state(site_id)
+        if "book" in state:
+            return state
+        return {**self.new_state(site_id), **state}
 
     def on_event(self, state: SiteState | None, event: Event, now_ms: int) -> tuple[SiteState, Result]:
-        state = state or self.new_state(event.site_id)
+        state = self._normal(state, event.site_id)
         if self.recent.seen(event.site_id, event.event_id):
             return state, Result(duplicate=True)
         self.recent.remember(event.site_id, event.event_id, now_ms)
@@ -99,24 +112,32 @@ class SiteProcessor:
             severity=Severity.INFO,
             score=0.0,
         )
-        state = state or self.new_state(beat.site_id)
+        state = self._normal(state, beat.site_id)
         rule_states, _ = self._run_rules(state, event)  # no rule matches a heartbeat's severity
         return self._advance({**state, "rules": rule_states}, ts_ms(event), now_ms)
 
     def on_action(
         self, state: SiteState | None, action: AlertAction, now_ms: int
     ) -> tuple[SiteState, Result]:
-        state = state or self.new_state(action.site_id)
+        state = self._normal(state, action.site_id)
+        action_key = ACTION_ID_PREFIX + action.action_id
+        if self.recent.seen(action.site_id, action_key):  # the same action delivered twice
+            return state, Result(duplicate=True)
         try:
             book, alert = book_ops.on_action(state["book"], action, self._cooldowns, now_ms)
         except book_ops.ActionRejected as exc:
             return state, Result(rejected=str(exc))
+        self.recent.remember(action.site_id, action_key, now_ms)
         return {**state, "book": book}, Result(alerts=[alert])
 
-    def on_tick(self, state: SiteState, now_ms: int) -> tuple[SiteState | None, Result]:
+    def on_tick(self, state: SiteState, now_ms: int,
+                live: bool = True) -> tuple[SiteState | None, Result]:
+        """``live``: the site's partition is caught up (see the module docstring)."""
+        if "book" not in state:  # only a replay watermark: nothing to expire or escalate
+            return None, Result()
         findings: list[Finding] = []
         rule_states: dict[str, Any] = {}
-        site_now = self.site_time(state, now_ms)
+        site_now = self.site_time(state, now_ms, live)
         for rule in self.rules:
             per_key: dict[str, Any] = {}
             for key, st in state["rules"].get(rule.name, {}).items():

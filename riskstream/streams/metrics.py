@@ -21,6 +21,15 @@ REPLAYED = Counter("riskstream_worker_replayed_records_total",
                    "Records read again after a restart or rebalance, already in the state")
 ALERTS = Counter("riskstream_worker_alerts_published_total", "Alert revisions sent to rs.alerts",
                  ["status"])
+FORWARDED = Counter("riskstream_worker_forwarded_records_total",
+                    "Records that arrived on another partition than their site's (a producer "
+                    "not using murmur2 of the site_id) and were forwarded there", ["topic"])
+RETRIES = Counter("riskstream_worker_correlate_retries_total",
+                  "Failed attempts to deliver or store a correlated batch (retried; the batch "
+                  "is not acknowledged meanwhile)", ["what"])
+STATE_SHED = Counter("riskstream_worker_state_shed_total",
+                     "Rule windows dropped to keep a site's state record within its byte limit",
+                     ["rule"])
 SKIPPED = Counter("riskstream_worker_skipped_total", "Records skipped without a DLQ entry",
                   ["reason"])
 BATCH_SECONDS = Histogram("riskstream_worker_correlate_batch_seconds",

@@ -14,6 +14,7 @@ from typing import Any
 from prometheus_client import start_http_server
 
 from riskstream.config.schema import Config
+from riskstream.logs import RepeatFilter
 from riskstream.storage.clickhouse import connect
 from riskstream.storage.migrations import apply_retention, migrate
 from riskstream.streams.app import app_id, create_app
@@ -21,6 +22,7 @@ from riskstream.streams.watchdog import STALL_EXIT_CODE, StallWatchdog
 
 log = logging.getLogger(__name__)
 SUPERVISED_ENV = "RS_WORKER_SUPERVISED"
+PR_SET_PDEATHSIG = 1
 
 
 def _clickhouse(cfg: Config, attempts: int = 30) -> Any:
@@ -43,23 +45,53 @@ def _clickhouse(cfg: Config, attempts: int = 30) -> Any:
     raise AssertionError("unreachable")
 
 
-def supervise(argv: list[str]) -> int:
-    """Run the worker in a child process; start a fresh one when it reports a stall."""
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when the supervisor dies (even by SIGKILL), so
+    a Faust worker is never left consuming on its own. Linux only; elsewhere a no-op."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the supervisor died before prctl took effect
+        os._exit(1)
+
+
+def supervise(argv: list[str], backoff: tuple[float, float] = (1.0, 30.0)) -> int:
+    """Run the worker in a child process and start a fresh one whenever it exits other than
+    by our own stop: a stall (the watchdog), a batch it could not deliver, or a crash.
+    Restarts back off (doubling up to ``backoff[1]``) while children keep dying young."""
     child_env = {**os.environ, SUPERVISED_ENV: "1"}
     child: subprocess.Popen[bytes] | None = None
+    stopping = False
 
     def forward(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
         if child is not None and child.poll() is None:
             child.send_signal(signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    while True:
-        child = subprocess.Popen([sys.executable, "-m", "riskstream", *argv], env=child_env)
+    delay = backoff[0]
+    while not stopping:
+        started = time.monotonic()
+        child = subprocess.Popen([sys.executable, "-m", "riskstream", *argv], env=child_env,
+                                 preexec_fn=_die_with_parent)
         code = child.wait()
-        if code != STALL_EXIT_CODE:
+        if stopping or code == 0:
             return code
-        log.error("worker pid %d stalled; starting a fresh one", child.pid)
+        if time.monotonic() - started > 60:
+            delay = backoff[0]  # it ran a good while: this is a new problem, restart at once
+        why = "stalled" if code == STALL_EXIT_CODE else f"exited with code {code}"
+        log.error("worker pid %d %s; starting a fresh one in %.0f s", child.pid, why, delay)
+        deadline = time.monotonic() + delay
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(0.2)
+        delay = min(delay * 2, backoff[1])
+    return 0
 
 
 def _watch(app: Any, cfg: Config, role: str) -> None:
@@ -81,8 +113,6 @@ def _watch(app: Any, cfg: Config, role: str) -> None:
 
 
 def run_worker(cfg: Config, state_dir: Path, role: str = "all", loglevel: str = "INFO") -> None:
-    from faust.worker import Worker
-
     if role in ("all", "store"):
         _clickhouse(cfg)  # wait for it and migrate before consuming anything
     if cfg.worker.metrics_port:
@@ -94,4 +124,18 @@ def run_worker(cfg: Config, state_dir: Path, role: str = "all", loglevel: str = 
     app = create_app(cfg, role, datadir, lambda: connect(cfg.clickhouse))
     if cfg.worker.stall_timeout_s > 0:
         _watch(app, cfg, role)
-    Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()
+    _worker_class()(app, loglevel=loglevel, quiet=True).execute_from_commandline()
+
+
+def _worker_class() -> Any:
+    from faust import worker
+
+    class Worker(worker.Worker):  # its name is in Faust's "[^Worker]: Ready" line
+        """Faust replaces the root logger's handlers: collapse repeated lines on its own."""
+
+        def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+            super().on_setup_root_logger(logger, level)
+            for handler in logger.handlers:
+                handler.addFilter(RepeatFilter())
+
+    return Worker

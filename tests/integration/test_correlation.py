@@ -29,7 +29,7 @@ from riskstream.events import ActionKind, Alert, AlertAction, Event, ReadingSumm
 from riskstream.launch import RiskstreamProcess, start_process, wait_for_metric
 from riskstream.services import LocalServices, ServiceInfo
 from riskstream.storage.clickhouse import connect
-from riskstream.streams.agents.correlator import partition_of
+from riskstream.streams.correlator_core import partition_of
 from riskstream.testing import make_event, read_topic
 from riskstream.topics import ensure_topics
 

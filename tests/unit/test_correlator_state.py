@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from riskstream.streams import metrics
-from riskstream.streams.agents.correlator import _dump, _load
+from riskstream.streams.correlator_core import dump_state as _dump
+from riskstream.streams.correlator_core import load_state as _load
 
 
 def test_state_round_trip() -> None:
-    state = {"site": "plant", "rules": {}, "applied": {"rs.events": 4}}
+    state = {"site": "plant", "rules": {}, "applied": {"rs.events/0": 4}}
     assert _load(_dump(state), "plant") == state
     assert _load(None) is None and _load(b"") is None
 

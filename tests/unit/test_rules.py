@@ -295,7 +295,7 @@ def test_actions_lifecycle_and_cooldown() -> None:
     assert res.alerts[0].status is AlertStatus.ACKNOWLEDGED and res.alerts[0].revision == 2
     assert res.alerts[0].attrs["history"][0]["by"] == "duty officer Li"
     state, res = p.on_action(state, ack, ms(31))
-    assert res.rejected and "already applied" in res.rejected
+    assert res.duplicate and not res.rejected and not res.alerts  # delivered twice: applied once
     resolve = AlertAction(
         alert_id=alert.alert_id,
         site_id="plant-east",
@@ -310,6 +310,10 @@ def test_actions_lifecycle_and_cooldown() -> None:
     assert alerts == []
     assert sum(state["book"]["suppressed"].values()) >= 1
     state, res = p.on_action(state, resolve, ms(70))
+    assert res.duplicate and not res.alerts  # the same action again: applied once
+    again = AlertAction(alert_id=alert.alert_id, site_id="plant-east", action=ActionKind.RESOLVE,
+                        by="duty officer Wang")
+    state, res = p.on_action(state, again, ms(71))
     assert res.rejected and "not open" in res.rejected
 
 

@@ -1,62 +1,56 @@
-"""The correlator agent: per-site state in a Faust table, pure SiteProcessor in between.
+"""The correlator agent: a thin Faust adapter around :class:`CorrelatorCore`.
 
-Records of one batch are grouped by site; each site's state is read once and every record is
-applied inside its own error boundary. Then the alerts of all the batch's sites are published
-together and their delivery awaited (one round trip per batch), and only then are the states
-written back (one changelog record per site and batch).
-The replay watermark (highest offset applied per topic) lives in the same state record, so
-state and "already applied" can never disagree after a crash: a replayed record is recognised
-and skipped, and alert ids are derived from their first event, so a replay cannot open a
-second alert. Event ids re-sent by the edge are caught by the processor's recent-id index,
-persisted per batch as small segments in a second table (see :mod:`riskstream.streams.dedup`).
+The core holds every at-least-once rule (see :mod:`riskstream.streams.correlator_core`); this
+module gives it a Faust table as its store, Faust topics as its outlet, and the consumer's
+view of which partitions this worker owns and whether they are caught up.
+
+One table holds both the site states and the recent-id segments, each written to the
+site's own changelog partition (the partition of the site's records), so that a stored
+state implies its segments were stored before it. Writes name their partition explicitly:
+Faust's own partitioner would need the changelog topic's metadata, which the producer may
+not have yet right after start-up (the first batch then failed in ``partitions_for_topic``).
+
+When delivering or storing a batch keeps failing, the process exits without acknowledging
+the batch (Faust acknowledges a ``take_events`` batch when the loop body finishes, even by
+an exception), and the supervisor starts a fresh worker that reads the batch again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
+import os
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 import faust
-import orjson
-from aiokafka.partitioner import murmur2
 from faust.streams import _current_event
+from faust.types import TP
 
 from riskstream.config.schema import Config
-from riskstream.deadletter import DeadLetter
-from riskstream.events import (
-    Alert,
-    AlertAction,
-    Event,
-    EventError,
-    Heartbeat,
-    decode_event_record,
-    payload_of,
-)
 from riskstream.streams import metrics
-from riskstream.streams.agents.common import dead_letter, source_of
-from riskstream.streams.correlate import Result, SiteProcessor, SiteState
+from riskstream.streams.correlator_core import (
+    CorrelatorCore,
+    CorrelatorStuck,
+    Outgoing,
+    Record,
+    partition_of,
+)
 from riskstream.streams.decode import SharedDecoder
-from riskstream.streams.dedup import mark_applied, replayed, site_of
+from riskstream.streams.dedup import is_segment_key, site_of
+from riskstream.streams.watchdog import STALL_EXIT_CODE
 
 log = logging.getLogger(__name__)
-
-
-def partition_of(key: str, partitions: int) -> int:
-    """The partition Kafka's default (murmur2) partitioner gives ``key``."""
-    return int(murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
 class _PartitionContext:
     """Stands in for Faust's current event while the table is written outside an event.
 
-    Faust's RocksDB store files a key under ``current_event().message.partition``; our writes
-    happen per site after a batch (or on a tick), so we say which partition explicitly: the
-    site's own, which is also where the changelog record goes (murmur2 of the raw key).
+    Faust files a table key under ``current_event().message.partition`` (the changelog
+    partition, and the RocksDB store's partition); our writes happen per site after a batch
+    (or on a tick), so we say which partition explicitly: the site's own.
     """
 
     class _Message:
@@ -76,157 +70,85 @@ class _PartitionContext:
             _current_event.reset(token)
 
 
-def _load(raw: bytes | None, site: str = "?") -> SiteState | None:
-    """The stored state, or None. A record that cannot be read would otherwise fail every
-    batch of its site forever (the replay hits it again): the site starts afresh, loudly."""
-    if not raw:
-        return None
-    try:
-        state = orjson.loads(raw)
-        if not isinstance(state, dict):
-            raise ValueError(f"expected an object, got {type(state).__name__}")
-        return state
-    except ValueError as exc:  # orjson.JSONDecodeError is one
-        metrics.SKIPPED.labels("unreadable site state").inc()
-        log.error("site %s: stored correlation state unreadable (%s); starting afresh", site, exc)
-        return None
+class TableStore:
+    """:class:`riskstream.streams.correlator_core.SiteStore` on one Faust table."""
+
+    def __init__(self, table: Any, source_topic: str, partitions: int) -> None:
+        self._table, self._topic, self._partitions = table, source_topic, partitions
+
+    def get(self, key: bytes) -> bytes | None:
+        value = self._table.get(key)
+        return bytes(value) if value else None
+
+    def put(self, site: str, key: bytes, value: bytes | None) -> None:
+        with _PartitionContext(self._topic, partition_of(site, self._partitions)).active():
+            if value is None:
+                self._table.pop(key, None)
+            else:
+                self._table[key] = value
+
+    def items(self, partitions: Collection[int]) -> Iterable[tuple[bytes, bytes]]:
+        for key, value in list(self._table.items()):
+            site = site_of(key) if is_segment_key(key) else key.decode("utf-8", "replace")
+            if value and partition_of(site, self._partitions) in partitions:
+                yield key, value
 
 
-def _dump(state: SiteState) -> bytes:
-    # orjson: the state is read and written once per site and batch, so this is hot.
-    return orjson.dumps(state)
+class TopicOutlet:
+    """:class:`riskstream.streams.correlator_core.Outlet` on Faust topics."""
+
+    def __init__(self, app: faust.App, partitions: int) -> None:
+        self._app, self._partitions = app, partitions
+        self._topics: dict[str, Any] = {}
+
+    def _topic(self, name: str) -> Any:
+        if name not in self._topics:
+            self._topics[name] = self._app.topic(name, partitions=self._partitions)
+        return self._topics[name]
+
+    async def send(self, messages: Sequence[Outgoing]) -> None:
+        futures = [await self._topic(m.topic).send(key=m.key, value=m.value,
+                                                    partition=m.partition)
+                   for m in messages]
+        for fut in futures:
+            await fut
 
 
 def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
-                        decoder: SharedDecoder | None = None) -> None:
+                        decoder: SharedDecoder | None = None) -> CorrelatorCore:
     topics = cfg.kafka.topics
-    processor = SiteProcessor(cfg)
     partitions = cfg.kafka.partitions
-    # Keys are the raw site id bytes (bytes types mean the raw codec): the changelog record
-    # then lands where Kafka's murmur2 puts the site in rs.events. Values are JSON bytes.
-    state_table = app.Table("site-state", default=None, partitions=partitions, key_type=bytes,
-                            value_type=bytes, use_partitioner=True,
-                            help="Correlation state per site: rule windows, alerts, replay "
-                                 "watermark")
-    dedup_table = app.Table("recent-event-ids", default=None, partitions=partitions,
-                            key_type=bytes, value_type=bytes, use_partitioner=True,
-                            help="Event ids seen within the dedup window, one segment per "
-                                 "site and batch")
-    recent = processor.recent
-    loaded_for: set[int] | None = None  # the active partitions the recent ids were loaded for
+    # Keys are raw bytes: a site id (its state) or site id + 0x1f + number (a segment).
+    table = app.Table("correlation", default=None, partitions=partitions, key_type=bytes,
+                      value_type=bytes, use_partitioner=False,
+                      help="Correlation state per site (rule windows, alerts, replay "
+                           "watermark) and its recent-id segments")
+    core = CorrelatorCore(cfg, TableStore(table, topics.events, partitions),
+                          TopicOutlet(app, partitions),
+                          decode=decoder.decode if decoder else None)
+    core.dlq_decode_errors = dlq_decode_errors
     source = app.topic(topics.events, topics.alert_actions, topics.health, partitions=partitions)
-    alerts_topic = app.topic(topics.alerts, partitions=partitions)
-    dlq = app.topic(topics.dlq, partitions=partitions)
-    decode = decoder.decode if decoder else (lambda _source, value: decode_event_record(value))
-    lock = asyncio.Lock()  # the timer and the agent must not interleave on one site's state
+    last_offset: dict[int, int] = {}  # rs.events partition -> highest offset handed to the core
 
-    async def publish(alerts_by_site: list[tuple[str, list[Alert]]]) -> None:
-        """Send every alert of a batch (or tick), then wait for all their deliveries: one
-        round trip per batch rather than per site. States are written only after this returns,
-        so a state never remembers an alert that is not in rs.alerts."""
-        futures = [await alerts_topic.send(key=site.encode(), value=a.to_json())
-                   for site, alerts in alerts_by_site for a in alerts]
-        for fut in futures:
-            await fut
-        for _, alerts in alerts_by_site:
-            for a in alerts:
-                metrics.ALERTS.labels(a.status.value).inc()
+    def actives() -> set[int]:
+        return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topics.events}
 
-    def apply_event(state: SiteState | None, site: str, event: Event,
-                    now_ms: int) -> tuple[SiteState | None, Result]:
-        _check_key(site, event.site_id)
-        metrics.EVENTS_CORRELATED.inc()
-        state, result = processor.on_event(state, event, now_ms)
-        if result.duplicate:
-            metrics.DUPLICATES.inc()
-        return state, result
+    def caught_up(partition: int) -> bool:
+        """Nothing waits on the site's rs.events partition (its highwater is reached)."""
+        tp = TP(topics.events, partition)
+        try:
+            highwater = app.consumer.highwater(tp)
+        except Exception:  # the consumer is (re)starting
+            return False
+        if highwater is None:
+            return False  # nothing fetched yet: the partition may hold a backlog
+        committed = getattr(app.consumer, "_committed_offset", {}).get(tp) or 0
+        return max(last_offset.get(partition, -1) + 1, int(committed)) >= int(highwater)
 
-    def apply(state: SiteState | None, site: str, ev: Any, now_ms: int) -> tuple[SiteState | None, Result]:
-        topic = ev.message.topic
-        if topic == topics.alert_actions:
-            action = AlertAction.from_json(ev.value)
-            _check_key(site, action.site_id)
-            return processor.on_action(state, action, now_ms)
-        beat = Heartbeat.from_json(ev.value)
-        _check_key(site, beat.site_id)
-        return processor.on_heartbeat(state, beat, now_ms), Result()
-
-    def active_partitions() -> set[int]:
-        return {tp.partition for tp in app.assignor.assigned_actives()
-                if tp.topic == topics.events}
-
-    def sync_recent(actives: set[int]) -> None:
-        """After a (re)start or rebalance, rebuild the recent ids of the sites now owned."""
-        nonlocal loaded_for
-        if actives != loaded_for:
-            skipped = recent.load((k, v) for k, v in dedup_table.items()
-                                  if v and partition_of(site_of(k), partitions) in actives)
-            if skipped:
-                log.error("recent-event-ids: %d unreadable segments skipped; re-sent events "
-                          "of their batches will not be recognised", skipped)
-            loaded_for = actives
-
-    def write(table: Any, site: str, key: bytes, value: bytes | None) -> None:
-        with _PartitionContext(topics.events, partition_of(site, partitions)).active():
-            if value is None:
-                table.pop(key, None)
-            else:
-                table[key] = value
-
-    async def handle_site(site: str, records: list[Any]) -> tuple[bytes | None, SiteState | None,
-                                                                   list[Alert]]:
-        """Apply one site's records of a batch: (stored state, new state, alerts to publish)."""
-        raw = state_table.get(site.encode())
-        state = _load(raw, site)
-        alerts: list[Alert] = []
-        now_ms = int(time.time() * 1000)
-        for ev in records:
-            msg = ev.message
-            if replayed(state, msg.topic, msg.offset):
-                metrics.REPLAYED.inc()
-                continue
-            is_event = msg.topic == topics.events
-            # one record may carry a batch of the site's events: each in its own boundary
-            items: list[tuple[bytes, Any]] = (decode(source_of(ev), ev.value) if is_event
-                                              else [(ev.value or b"", None)])
-            for payload, item in items:
-                try:
-                    if isinstance(item, EventError):
-                        raise item
-                    if is_event:
-                        state, result = apply_event(state, site, item, now_ms)
-                    else:
-                        state, result = apply(state, site, ev, now_ms)
-                except EventError as exc:
-                    if is_event and not dlq_decode_errors:
-                        metrics.SKIPPED.labels("undecodable event").inc()  # the store DLQs it
-                        continue
-                    await dead_letter(dlq, DeadLetter("worker.correlate", str(exc),
-                                                      source_of(ev), payload, site_id=site))
-                    continue
-                except Exception as exc:  # a bug must cost one record, not the worker
-                    log.exception("correlating %s failed", source_of(ev))
-                    await dead_letter(dlq, DeadLetter("worker.correlate",
-                                                      f"internal error: {exc!r}",
-                                                      source_of(ev), payload_of(payload, item),
-                                                      "crash", site))
-                    continue
-                if result.rejected:
-                    await dead_letter(dlq, DeadLetter("worker.action", result.rejected,
-                                                      source_of(ev), payload, "rejected", site))
-                alerts += result.alerts
-            state = mark_applied(state or processor.new_state(site), msg.topic, msg.offset)
-        return raw, state, alerts
-
-    def store_site(site: str, raw: bytes | None, state: SiteState | None) -> None:
-        """After the batch's alerts are delivered: the recent ids' segment and the new state."""
-        segment = recent.seal(site)
-        if segment is not None:
-            write(dedup_table, site, *segment)
-        if state is not None:
-            new = _dump(state)
-            if new != raw:
-                write(state_table, site, site.encode(), new)
+    def stop(exc: CorrelatorStuck) -> None:
+        log.critical("%s; exiting without acknowledging the batch, for a restart", exc)
+        logging.shutdown()
+        os._exit(STALL_EXIT_CODE)  # the supervisor starts a fresh worker
 
     @app.agent(source, name="correlate")
     async def correlate(stream: Any) -> None:
@@ -235,50 +157,23 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
             started = time.perf_counter()
             metrics.CONSUMED.labels("correlate").inc(len(batch))
             metrics.RECORD_AGE.observe(max(0.0, time.time() - batch[0].message.timestamp))
-            sync_recent(active_partitions())
-            by_site: dict[str, list[Any]] = {}
-            for ev in batch:
-                site = ev.key.decode("utf-8", "replace") if ev.key else ""
-                by_site.setdefault(site, []).append(ev)
-            async with lock:
-                done = [(site, *await handle_site(site, records))
-                        for site, records in by_site.items()]
-                await publish([(site, alerts) for site, _, _, alerts in done])
-                for site, raw, state, _ in done:
-                    store_site(site, raw, state)
+            records = [Record(ev.message.topic, ev.message.partition, ev.message.offset,
+                              ev.key, ev.value, int(ev.message.timestamp * 1000))
+                       for ev in batch]
+            try:
+                await core.on_batch(records, actives())
+            except CorrelatorStuck as exc:
+                stop(exc)
+            for rec in records:
+                if rec.topic == topics.events:
+                    last_offset[rec.partition] = max(rec.offset, last_offset.get(rec.partition, -1))
             metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
 
     @app.timer(interval=cfg.worker.tick_interval_s, name="correlate-tick")  # type: ignore[untyped-decorator]
     async def tick() -> None:
-        actives = active_partitions()
-        if not actives:
-            return
-        now_ms = int(time.time() * 1000)
-        async with lock:
-            sync_recent(actives)
-            for key in recent.expire(now_ms):
-                write(dedup_table, site_of(key), key, None)
-            changes: list[tuple[str, bytes | None, SiteState | None, list[Alert]]] = []
-            for key in list(state_table.keys()):
-                site = key.decode()
-                if partition_of(site, partitions) not in actives:
-                    continue  # a standby copy, or a partition another worker owns
-                raw = state_table.get(key)
-                state = _load(raw, site)
-                if state is None:
-                    if raw:  # unreadable (logged once): drop it rather than log every tick
-                        write(state_table, site, key, None)
-                    continue
-                new, result = processor.on_tick(state, now_ms)
-                changes.append((site, raw, new, result.alerts))
-            await publish([(site, alerts) for site, _, _, alerts in changes])
-            for site, raw, new, _ in changes:
-                dumped = None if new is None else _dump(new)
-                if dumped != raw:
-                    write(state_table, site, site.encode(), dumped)
+        try:
+            await core.on_tick(actives(), caught_up)
+        except CorrelatorStuck as exc:
+            stop(exc)
 
-
-def _check_key(key: str, site_id: str) -> None:
-    if key != site_id:
-        raise EventError("site_id", f"record keyed {key!r} carries site_id {site_id!r}; "
-                                    "the Kafka key must be the site_id")
+    return core
