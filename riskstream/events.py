@@ -37,6 +37,10 @@ class EventError(ValueError):
         self.problem = problem
 
 
+class ImplausibleTime(EventError):
+    """A well-formed time outside the range any real event can have (a device clock error)."""
+
+
 class Severity(StrEnum):
     """How urgent an event or alert is, in increasing order."""
 
@@ -112,13 +116,24 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# Every time on the wire lies in this range: anything else is a device clock error (a reset to
+# 1970, epoch seconds read as milliseconds) that ClickHouse would clamp or expire unseen.
+MIN_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_TIME = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 def to_utc(value: datetime, field_name: str) -> datetime:
-    """Check that ``value`` is tz-aware and convert it to UTC, truncated to milliseconds."""
+    """Check that ``value`` is tz-aware and within [:data:`MIN_TIME`, :data:`MAX_TIME`) and
+    convert it to UTC, truncated to milliseconds."""
     if value.tzinfo is UTC and not value.microsecond % 1000:
-        return value  # the usual case on the wire, and the hot one in the workers
-    if value.tzinfo is None or value.utcoffset() is None:
+        if MIN_TIME <= value < MAX_TIME:
+            return value  # the usual case on the wire, and the hot one in the workers
+    elif value.tzinfo is None or value.utcoffset() is None:
         raise EventError(field_name, "datetime must be timezone-aware (UTC)")
     value = value.astimezone(UTC)
+    if not MIN_TIME <= value < MAX_TIME:
+        raise ImplausibleTime(field_name, f"{value.isoformat()[:32]} is outside 2000-01-01 .. "
+                                     "2199-12-31 (a device clock error?)")
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
@@ -142,9 +157,10 @@ def parse_time(value: object, field_name: str) -> datetime:
         if not math.isfinite(value):
             raise EventError(field_name, "time must be finite")
         try:
-            return to_utc(datetime.fromtimestamp(value / 1000, tz=UTC), field_name)
+            parsed = datetime.fromtimestamp(value / 1000, tz=UTC)
         except (OverflowError, OSError, ValueError):
             raise EventError(field_name, f"epoch milliseconds out of range: {value}") from None
+        return to_utc(parsed, field_name)
     raise EventError(field_name, f"expected an ISO-8601 time string, got {type(value).__name__}")
 
 

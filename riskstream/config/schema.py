@@ -221,6 +221,12 @@ class EdgeSettings(Strict):
         10.0, gt=0, description="How often each reporting device's heartbeat goes to rs.health."
     )
     downsample: bool = Field(True, description="Send 1 s and 1 min reading summaries to rs.readings.")
+    max_reading_age_s: float = Field(
+        7 * 86400.0, gt=0,
+        description="A reading whose device time is older than this (a clock reset, epoch "
+        "seconds sent as milliseconds) is a dead letter, not an event ClickHouse's retention "
+        "would silently delete. Keep it below the readings table's ttl_days.",
+    )
     outbox_max_mb: float = Field(
         256.0,
         gt=0,

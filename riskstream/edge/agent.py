@@ -21,6 +21,7 @@ from types import FrameType
 from prometheus_client import start_http_server
 
 from riskstream.config.schema import Config
+from riskstream.deadletter import DeadLetter
 from riskstream.edge import metrics
 from riskstream.edge.camera.service import CameraService
 from riskstream.edge.forwarder import Forwarder
@@ -28,7 +29,7 @@ from riskstream.edge.mqtt_source import MqttSource
 from riskstream.edge.outbox import Outbox, OutboxRecord
 from riskstream.events import Event, Heartbeat, ReadingSummary, utc_now
 from riskstream.sensors.downsample import Downsampler
-from riskstream.sensors.pipeline import SensorPipeline
+from riskstream.sensors.pipeline import Outcome, SensorPipeline
 
 log = logging.getLogger(__name__)
 LEVEL_PREFIX = "level:"
@@ -76,7 +77,13 @@ class EdgeAgent:
 
     def handle(self, topic: str, payload: bytes, mid: int = 0, qos: int = 0) -> None:
         """Process one message; what it produced is committed by the next :meth:`commit`."""
-        outcome = self.pipeline.process(topic, payload, self._clock())
+        try:
+            outcome = self.pipeline.process(topic, payload, self._clock())
+        except Exception as exc:  # a bug: the message becomes a dead letter, the agent goes on
+            log.exception("processing a message on %s failed", topic[:200])
+            outcome = Outcome(dead_letter=DeadLetter(
+                "edge.internal", f"internal error: {exc!r}"[:500], f"mqtt:{topic[:200]}", payload,
+                "crash"))
         records: list[OutboxRecord] = []
         state: dict[str, str] = {}
         if outcome.dead_letter is not None:

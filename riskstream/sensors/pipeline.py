@@ -7,7 +7,7 @@ payload bytes and the arrival time, and publishes what comes back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from riskstream.config.schema import Config, Sensor
 from riskstream.deadletter import DeadLetter
@@ -37,6 +37,7 @@ class SensorPipeline:
         self._by_topic: dict[str, Sensor] = {s.topic: s for s in cfg.sensors}
         self._district = {site.id: site.district for site in cfg.sites}
         self._levels: dict[str, int] = {}
+        self._max_age = timedelta(seconds=cfg.edge.max_reading_age_s)
         self.chain = DetectorChain(cfg.sensors, self._district)
 
     @property
@@ -59,10 +60,14 @@ class SensorPipeline:
             return Outcome(dead_letter=_dead("edge.parse", "unknown_topic", topic, payload,
                                              f"topic: no sensor is configured for {topic[:200]!r}"))
         try:
-            reading = parse_reading(payload, sensor, received_at)
+            reading = parse_reading(payload, sensor, received_at, self._max_age)
         except PayloadError as exc:
             return Outcome(dead_letter=_dead("edge.parse", exc.kind, topic, payload,
                                              f"{sensor.id}: {exc.reason}", sensor.site))
+        except Exception as exc:  # a parser bug: this payload is lost to detection, not the agent
+            reason = f"{sensor.id}: internal error parsing the payload: {exc!r}"[:500]
+            return Outcome(dead_letter=_dead("edge.parse", "crash", topic, payload, reason,
+                                             sensor.site))
         try:
             events = self._threshold_events(sensor, reading)
             if reading.quality != "bad":

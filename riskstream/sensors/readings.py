@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from riskstream.config.schema import Sensor
-from riskstream.events import EventError, json_loads, parse_time
+from riskstream.events import EventError, ImplausibleTime, json_loads, parse_time
 
 MAX_PAYLOAD_BYTES = 16 * 1024
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+MAX_READING_AGE = timedelta(days=7)
 QUALITIES = ("good", "uncertain", "bad")
 
 
@@ -91,6 +93,9 @@ def _compact(text: str) -> dict[str, object]:
     return data
 
 
+_NON_FINITE = re.compile(r"(?<![\w\"])-?(NaN|Infinity)(?![\w\"])")
+
+
 def _decode(payload: bytes) -> object:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise PayloadError(f"payload is {len(payload)} bytes (limit {MAX_PAYLOAD_BYTES})", "too_large")
@@ -99,29 +104,45 @@ def _decode(payload: bytes) -> object:
     except UnicodeDecodeError as exc:
         raise PayloadError(f"payload is not UTF-8 (byte {exc.start})") from None
     stripped = text.strip()
-    if "," in stripped and not stripped.startswith(("{", "[")):
+    if "," in stripped and not stripped.startswith(("{", "[", '"')):
         return _compact(stripped)
     try:
-        return json_loads(text)  # orjson where installed: the common case, fast
-    except json.JSONDecodeError:
-        pass
-    try:  # the stdlib also reads NaN/Infinity (then refused with a clearer reason below)
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PayloadError(f"payload is not JSON: {exc.msg} at char {exc.pos}") from None
+        # orjson where installed: fast, and it refuses nesting deeper than 1024 and numbers
+        # beyond a double by itself; the stdlib fallback raises RecursionError/ValueError
+        return json_loads(text)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        if "infinity" in str(exc):  # orjson: a number beyond a double's range
+            raise PayloadError("a number in the payload is beyond a double's range (values "
+                               "must be finite numbers)") from None
+        if _NON_FINITE.search(stripped):
+            raise PayloadError("value: must be a finite number (NaN and Infinity are not "
+                               "JSON numbers)") from None
+        if stripped.startswith(("{", "[", '"')):
+            detail = f"{exc.msg} at char {exc.pos}" if isinstance(exc, json.JSONDecodeError) else (
+                type(exc).__name__)
+            raise PayloadError(f"payload is not valid JSON: {detail}"[:300]) from None
+        raise PayloadError(f"payload {stripped[:40]!r} is neither a JSON object, a number nor "
+                           "the compact form value,unit,epoch_ms[,quality]") from None
 
 
 def _value(raw: object) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise PayloadError(f"value: expected a number, got {type(raw).__name__}")
-    value = float(raw)
+    try:
+        value = float(raw)
+    except OverflowError:  # a Python int beyond a double's range
+        raise PayloadError("value: must be a finite number (too large)") from None
     if not math.isfinite(value):
         raise PayloadError("value: must be a finite number")
     return value
 
 
-def parse_reading(payload: bytes, sensor: Sensor, received_at: datetime) -> Reading:
-    """Validate ``payload`` for ``sensor``; raises :class:`PayloadError` with the reason."""
+def parse_reading(payload: bytes, sensor: Sensor, received_at: datetime,
+                  max_age: timedelta = MAX_READING_AGE) -> Reading:
+    """Validate ``payload`` for ``sensor``; raises :class:`PayloadError` with the reason.
+
+    Anything else escaping from here is a bug; :class:`riskstream.sensors.pipeline.SensorPipeline`
+    still turns it into a dead letter."""
     data = _decode(payload)
     if not isinstance(data, dict):
         if isinstance(data, int | float) and not isinstance(data, bool):
@@ -147,10 +168,19 @@ def parse_reading(payload: bytes, sensor: Sensor, received_at: datetime) -> Read
     if data.get("ts") is not None:
         try:
             ts = parse_time(data["ts"], "ts")
+        except ImplausibleTime as exc:
+            raise PayloadError(f"{exc}: a device clock reset, or epoch seconds sent as "
+                               "milliseconds?", "implausible") from None
         except EventError as exc:
             raise PayloadError(str(exc)) from None
         if ts - received_at > MAX_CLOCK_SKEW:
-            raise PayloadError(f"ts: {ts.isoformat()} is in the future (device clock wrong?)")
+            raise PayloadError(f"ts: {ts.isoformat()} is in the future (device clock wrong?)",
+                               "implausible")
+        if received_at - ts > max_age:
+            raise PayloadError(
+                f"ts: {ts.isoformat()} is {_age(received_at - ts)} before its arrival (limit "
+                f"{_age(max_age)}, edge.max_reading_age_s): a device clock reset, or epoch "
+                "seconds sent as milliseconds?", "implausible")
     rng = sensor.valid_range
     if rng is not None and not rng.min <= value <= rng.max:
         raise PayloadError(
@@ -159,3 +189,10 @@ def parse_reading(payload: bytes, sensor: Sensor, received_at: datetime) -> Read
             "implausible",
         )
     return Reading(sensor.id, value, sensor.unit, ts, received_at, str(quality))
+
+
+def _age(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:,.0f} days"
+    return f"{seconds / 3600:,.1f} h" if seconds >= 7200 else f"{seconds:,.0f} s"

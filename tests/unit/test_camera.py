@@ -17,6 +17,8 @@ from riskstream.edge.camera.incidents import IncidentTracker
 from riskstream.edge.camera.snapshots import SnapshotStore
 from riskstream.edge.camera.timing import Backoff, FrameSampler
 
+WALL = 1_796_000_000.0  # capture wall times (2026-11-30): event times must be plausible
+
 
 def test_backoff_doubles_to_the_cap_and_resets() -> None:
     b = Backoff(0.5, 4.0)
@@ -81,7 +83,7 @@ def test_analyzer_turns_a_walker_into_one_intrusion_incident(tmp_path: Path) -> 
     analyzer = CameraAnalyzer(cam, "d", SnapshotStore(tmp_path), update_s=2.0, end_s=0.5)
     events = []
     for i, image in enumerate(walker_frames(640, 360, fps=10, seconds=6)):
-        events += analyzer.analyse(Frame(image, i / 10, 1000.0 + i / 10))
+        events += analyzer.analyse(Frame(image, i / 10, WALL + 1000.0 + i / 10))
     events += analyzer.close()
     intrusions = [e for e in events if e.kind == "video.intrusion"]
     assert intrusions[0].attrs["phase"] == "start"
@@ -133,7 +135,7 @@ def test_scene_recipe_trains_a_camera_model_that_the_analyzer_loads(tmp_path: Pa
         frame[100:260, (40 * i) % 560 : (40 * i) % 560 + 80] = 10
         noise = rng.integers(-3, 4, frame.shape, dtype=np.int16)
         image = np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8)
-        events += analyzer.analyse(Frame(image, i / 5, 2000.0 + i / 5))
+        events += analyzer.analyse(Frame(image, i / 5, WALL + 2000.0 + i / 5))
     assert [e.attrs["phase"] for e in events if e.kind == "video.anomaly"][:1] == ["start"]
     assert events[0].model == "scene-cam-1@1"
 
@@ -175,7 +177,7 @@ def test_exclusion_mask_hides_motion_inside_a_zone(tmp_path: Path) -> None:
         events = [
             e
             for i, img in enumerate(walker_frames(640, 360, fps=10, seconds=6))
-            for e in analyzer.analyse(Frame(img, i / 10, 3000.0 + i / 10))
+            for e in analyzer.analyse(Frame(img, i / 10, WALL + 3000.0 + i / 10))
         ]
         kinds[bool(cam.exclude)] = [e.kind for e in events]
     assert "video.intrusion" in kinds[False]  # the walker crosses the zone at mid-height and below

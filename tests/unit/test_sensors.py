@@ -43,7 +43,19 @@ def test_bare_number_and_epoch_ms() -> None:
     ("payload", "words", "kind"),
     [
         (b"\xff\x00", "not UTF-8", "invalid"),
-        (b"{", "not JSON", "invalid"),
+        (b"{", "not valid JSON", "invalid"),
+        (b"[" * 7000 + b"]" * 7000, "not valid JSON", "invalid"),  # RecursionError before
+        (b'{"value": ' + b"[" * 2000 + b"]" * 2000 + b"}", "not valid JSON", "invalid"),
+        (b'{"value": ' + b"1" * 400 + b"}", "finite", "invalid"),  # OverflowError before
+        (b'{"value": ' + b"1" * 5000 + b"}", "finite", "invalid"),  # ValueError before
+        (b"1" * 400, "finite", "invalid"),
+        (b"1" * 5000, "finite", "invalid"),
+        (b'{"value": 1, "ts": ' + b"9" * 400 + b"}", "finite", "invalid"),
+        (b"27 %LEL", "neither a JSON object, a number nor the compact form", "invalid"),
+        (b'{"value": 1, "ts": "1850-01-01T00:00:00Z"}', "outside 2000-01-01", "implausible"),
+        (b'{"value": 1, "ts": "0001-01-01T00:00:00Z"}', "outside 2000-01-01", "implausible"),
+        (b'{"value": 1, "ts": 1764410000000}', "before its arrival", "implausible"),
+        (b'{"value": 1, "ts": 1764410000}', "epoch seconds sent as milliseconds", "implausible"),
         (b'"ten"', "expected a JSON object or a number", "invalid"),
         (b'{"unit": "%LEL"}', "value: is required", "invalid"),
         (b'{"value": "12"}', "value: expected a number, got str", "invalid"),
@@ -54,7 +66,7 @@ def test_bare_number_and_epoch_ms() -> None:
         (b'{"value": 1, "ts": "soon"}', "ts: not an ISO-8601 time", "invalid"),
         (b'{"value": 1, "ts": "2026-11-29T10:00:00"}', "ts: datetime must be timezone-aware",
          "invalid"),
-        (b'{"value": 1, "ts": "2026-11-29T11:00:00Z"}', "in the future", "invalid"),
+        (b'{"value": 1, "ts": "2026-11-29T11:00:00Z"}', "in the future", "implausible"),
         (b'{"value": 1, "extra": 2}', "unknown field(s): extra", "invalid"),
         (b'{"value": 1, "ts": -62135596800001}', "ts: epoch milliseconds out of range", "invalid"),
         (b'{"value": 101}', "outside the plausible range [0, 100]", "implausible"),

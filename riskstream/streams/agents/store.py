@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
 import faust
 
-from riskstream.config.schema import Config
+from riskstream.config.schema import Config, TtlTable
 from riskstream.deadletter import DeadLetter
-from riskstream.events import Alert, EventError, ReadingSummary
+from riskstream.events import Alert, EventError, ReadingSummary, format_time, utc_now
 from riskstream.storage import rows
 from riskstream.streams import metrics
 from riskstream.streams.agents.common import dead_letter, source_of, store_until_done
@@ -26,6 +27,19 @@ from riskstream.streams.sinks.clickhouse import TableSink
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class _Timed(Protocol):
+    @property
+    def ts(self) -> datetime: ...
+
+    @property
+    def site_id(self) -> str: ...
+
+    def to_json(self) -> bytes: ...
+
+
+Timed = TypeVar("Timed", bound=_Timed)
 
 
 def register_store(app: faust.App, cfg: Config, new_client: Callable[[], Any],
@@ -57,12 +71,35 @@ def register_store(app: faust.App, cfg: Config, new_client: Callable[[], Any],
     transitions_sink = TableSink(new_client(), db, rows.TRANSITIONS)
     readings_sink = TableSink(new_client(), db, rows.READINGS)
 
+    ttl = cfg.clickhouse.ttl_days
+
+    async def within_retention(items: list[Timed], table: TtlTable, stage: str) -> list[Timed]:
+        """Rows older than the table's TTL would be deleted by ClickHouse unseen: DLQ them."""
+        days = ttl.get(table, 0)
+        if not days:
+            return items
+        oldest = utc_now() - timedelta(days=days)
+        kept = []
+        for item in items:
+            if item.ts >= oldest:
+                kept.append(item)
+                continue
+            await dead_letter(dlq, DeadLetter(
+                stage, f"ts: {format_time(item.ts)} is older than the {table} table's retention "
+                f"of {days} days (clickhouse.ttl_days): ClickHouse would delete it unseen",
+                table, item.to_json(), "expired", item.site_id))
+        return kept
+
     async def decode_event_batch(batch: list[Any]) -> list[Any]:
         events, dead = decode_events((RawRecord(ev.value, ev.key, source_of(ev)) for ev in batch),
                                      decode=decoder.decode if decoder else None)
         for dl in dead:
             await dead_letter(dlq, dl)
-        return events
+        return await within_retention(events, "events", "worker.store-events")
+
+    async def decode_readings(batch: list[Any]) -> list[Any]:
+        summaries = await decode_all(batch, ReadingSummary.from_json, "worker.decode-reading")
+        return await within_retention(summaries, "readings", "worker.store-readings")
 
     def store_agent(topic: str, name: str, decode: Callable[[list[Any]], Awaitable[list[Any]]],
                     sinks: list[TableSink[Any]]) -> None:
@@ -80,6 +117,4 @@ def register_store(app: faust.App, cfg: Config, new_client: Callable[[], Any],
     store_agent(topics.alerts, "store-alerts",
                 lambda b: decode_all(b, Alert.from_json, "worker.decode-alert"),
                 [alerts_sink, transitions_sink])
-    store_agent(topics.readings, "store-readings",
-                lambda b: decode_all(b, ReadingSummary.from_json, "worker.decode-reading"),
-                [readings_sink])
+    store_agent(topics.readings, "store-readings", decode_readings, [readings_sink])
