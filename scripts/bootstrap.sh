@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare a fresh machine for riskstream: system packages (Java 17, Maven, Mosquitto, ffmpeg,
-# GStreamer's RTSP server) and a
+# GStreamer's RTSP server; kcat, mosquitto-clients and curl for the third-party client tests) and a
 # Python virtual environment in .venv with riskstream installed (editable, all roles + dev tools).
 # Safe to re-run: it only installs what is missing.
 set -euo pipefail
@@ -19,6 +19,10 @@ command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 { command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ]; } || missing+=(mosquitto)
 "$python" -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+# Third-party clients the tests drive the stack with, as outsiders would.
+command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 # Cameras: ffmpeg writes the generated test clips; GStreamer's RTSP server (system Python
 # bindings) serves them as a real RTSP camera in tests and the demo.
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
