@@ -18,7 +18,7 @@ class GroupOffsets:
     def __init__(self, settings: KafkaSettings, group: str) -> None:
         from confluent_kafka import Consumer
 
-        self._consumer: Any = Consumer({**librdkafka_config(settings), "group.id": group,
+        self._consumer: Any = Consumer({**librdkafka_config(settings, "worker"), "group.id": group,
                                         "enable.auto.commit": False})
 
     def committed(self, partitions: list[Partition], timeout: float) -> dict[Partition, int]:

@@ -1,12 +1,16 @@
-"""Create riskstream's Kafka topics with the configured partition count (idempotent)."""
+"""Create riskstream's Kafka topics with the configured partition count, and, when the cluster
+uses SASL, the ACLs of its principals (:mod:`riskstream.kafka_acls`). Idempotent."""
 
 from __future__ import annotations
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._acl import AclBinding, AclOperation, AclPermissionType
+from confluent_kafka.admin._resource import ResourcePatternType, ResourceType
 from confluent_kafka.cimpl import NewTopic
 
-from riskstream.config.schema import KafkaSettings
+from riskstream.config.schema import Config, KafkaSettings
+from riskstream.kafka_acls import grants
 from riskstream.kafka_settings import librdkafka_config
 
 
@@ -14,9 +18,12 @@ def all_topic_names(settings: KafkaSettings) -> list[str]:
     return list(settings.topics.model_dump().values())
 
 
-def ensure_topics(settings: KafkaSettings, timeout: float = 30.0) -> list[str]:
-    """Create missing topics; returns the names created now."""
-    admin = AdminClient(librdkafka_config(settings))
+def ensure_topics(cfg: Config, timeout: float = 30.0) -> list[str]:
+    """Create missing topics (and grant the ACLs); returns the names created now."""
+    settings = cfg.kafka
+    if settings.sasl_mechanism:
+        grant_acls(settings, cfg.worker.app_id, timeout)
+    admin = AdminClient(librdkafka_config(settings, "admin"))
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = [n for n in all_topic_names(settings) if n not in existing]
     if not wanted:
@@ -34,3 +41,17 @@ def ensure_topics(settings: KafkaSettings, timeout: float = 30.0) -> list[str]:
             if "TOPIC_ALREADY_EXISTS" not in str(exc):
                 raise
     return created
+
+
+def grant_acls(settings: KafkaSettings, app_id: str, timeout: float = 30.0) -> int:
+    """Grant every principal its ACLs on these topics and this Faust app (creating an existing
+    one is a no-op); returns how many."""
+    admin = AdminClient(librdkafka_config(settings, "admin"))
+    bindings = [
+        AclBinding(ResourceType[g.resource], g.name, ResourcePatternType[g.pattern], g.principal,
+                   "*", AclOperation[g.operation], AclPermissionType.ALLOW)
+        for g in grants(settings.topics, app_id)
+    ]
+    for future in admin.create_acls(bindings, request_timeout=timeout).values():
+        future.result(timeout)
+    return len(bindings)

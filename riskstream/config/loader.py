@@ -105,6 +105,8 @@ def load(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None)
 
 _OVERRIDES: Sequence[tuple[str, tuple[str, str], type]] = (
     ("RS_KAFKA_BOOTSTRAP", ("kafka", "bootstrap"), str),
+    ("RS_KAFKA_SECURITY_PROTOCOL", ("kafka", "security_protocol"), str),
+    ("RS_KAFKA_SASL_MECHANISM", ("kafka", "sasl_mechanism"), str),
     ("RS_MQTT_HOST", ("mqtt", "host"), str),
     ("RS_MQTT_PORT", ("mqtt", "port"), int),
     ("RS_MQTT_USERNAME", ("mqtt", "username"), str),

@@ -33,7 +33,7 @@ class Forwarder(threading.Thread):
         """Records of ``settings.topics.events`` are packed into per-site batches."""
         super().__init__(daemon=True, name="outbox-forwarder")
         conf: dict[str, Any] = {
-            **librdkafka_config(settings), "client.id": client_id,
+            **librdkafka_config(settings, "edge"), "client.id": client_id,
             "enable.idempotence": True, "acks": "all", "linger.ms": 5,
             "compression.type": "lz4",
             # Same key -> partition mapping as Faust/aiokafka (murmur2): a site's records of

@@ -19,7 +19,7 @@ class EventProducer:
 
     def __init__(self, settings: KafkaSettings, client_id: str = "riskstream-edge") -> None:
         conf: dict[str, Any] = {
-            **librdkafka_config(settings),
+            **librdkafka_config(settings, "edge"),
             "client.id": client_id,
             "enable.idempotence": True,
             "acks": "all",

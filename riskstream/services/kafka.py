@@ -2,7 +2,15 @@
 
 The jars are resolved once with ``mvn dependency:copy-dependencies`` into a cache folder
 (``$RISKSTREAM_CACHE`` or ``~/.cache/riskstream``); the broker runs as ``java -cp ... kafka.Kafka``
-with a generated ``server.properties`` on free loopback ports.
+with a generated ``server.properties`` (mode 0600: it holds the controller's password) on
+free loopback ports.
+
+Closed by default: clients authenticate with SASL/SCRAM-SHA-512 (users created at format time
+with ``--add-scram``, one per riskstream role, see :mod:`riskstream.kafka_settings`) or, for
+clients whose SCRAM is broken against Kafka 4, SASL/PLAIN with the same users; the
+controller listener with SASL/PLAIN, and KRaft's ``StandardAuthorizer`` denies whatever no
+ACL allows (the ACLs are granted by ``riskstream topics create``). ``riskstream-admin`` and
+the controller are the super users.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from riskstream.kafka_settings import ROLES, role_user
 from riskstream.services.process import ServiceError, spawn, wait_until
 
 KAFKA_VERSION = os.environ.get("RISKSTREAM_KAFKA_VERSION", "4.1.1")
@@ -69,16 +78,43 @@ class KafkaProcess:
         return f"127.0.0.1:{self.port}"
 
 
-def _server_properties(port: int, controller_port: int, data_dir: Path) -> str:
+MECHANISM = "SCRAM-SHA-512"
+CONTROLLER_USER = "riskstream-controller"
+
+
+def _jaas(module: str, user: str, password: str, *extra: str) -> str:
+    fields = " ".join([f'username="{user}"', f'password="{password}"', *extra])
+    return f"org.apache.kafka.common.security.{module} required {fields};"
+
+
+def _server_properties(port: int, controller_port: int, data_dir: Path,
+                       passwords: dict[str, str]) -> str:
+    admin, ctl = passwords["admin"], passwords["controller"]
     return "\n".join([
         "process.roles=broker,controller",
         "node.id=1",
         f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
-        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+        f"listeners=SASL_PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        f"advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{port}",
         "controller.listener.names=CONTROLLER",
-        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "inter.broker.listener.name=PLAINTEXT",
+        "listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+        "inter.broker.listener.name=SASL_PLAINTEXT",
+        f"sasl.mechanism.inter.broker.protocol={MECHANISM}",
+        "sasl.mechanism.controller.protocol=PLAIN",
+        # PLAIN beside SCRAM for clients whose SCRAM fails against Kafka 4 (librdkafka < 2.6.1,
+        # e.g. Debian 12's kcat: it appends the nonce twice); same users, same passwords.
+        f"listener.name.sasl_plaintext.sasl.enabled.mechanisms={MECHANISM},PLAIN",
+        f"listener.name.sasl_plaintext.{MECHANISM.lower()}.sasl.jaas.config="
+        + _jaas("scram.ScramLoginModule", role_user("admin"), admin),
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+        + _jaas("plain.PlainLoginModule", role_user("admin"), admin,
+                *(f'user_{role_user(r)}="{passwords[r]}"' for r in ROLES)),
+        "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config="
+        + _jaas("plain.PlainLoginModule", CONTROLLER_USER, ctl, f'user_{CONTROLLER_USER}="{ctl}"'),
+        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        f"super.users=User:{role_user('admin')};User:{CONTROLLER_USER}",
+        "allow.everyone.if.no.acl.found=false",
         f"log.dirs={data_dir}",
         "num.partitions=4",
         "auto.create.topics.enable=true",
@@ -94,13 +130,19 @@ def _server_properties(port: int, controller_port: int, data_dir: Path) -> str:
     ])
 
 
-def start_kafka(workdir: Path, port: int, controller_port: int, timeout: float = 90.0) -> KafkaProcess:
-    """Format (first time only) and start a broker; returns once it accepts clients."""
+def start_kafka(workdir: Path, port: int, controller_port: int, passwords: dict[str, str],
+                timeout: float = 90.0) -> KafkaProcess:
+    """Format (first time only) and start a broker; returns once it accepts clients.
+
+    ``passwords``: one per role of :data:`~riskstream.kafka_settings.ROLES` and the controller's.
+    """
     libs = broker_jars()
     workdir.mkdir(parents=True, exist_ok=True)
     data_dir = workdir / "data"
     props = workdir / "server.properties"
-    props.write_text(_server_properties(port, controller_port, data_dir))
+    props.touch(mode=0o600)
+    props.chmod(0o600)
+    props.write_text(_server_properties(port, controller_port, data_dir, passwords))
     log4j = workdir / "log4j2.properties"
     log4j.write_text(
         resources.files("riskstream.services").joinpath("kafka-log4j2.properties").read_text()
@@ -109,8 +151,10 @@ def start_kafka(workdir: Path, port: int, controller_port: int, timeout: float =
             f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{libs}/*"]
     if not (data_dir / "meta.properties").exists():
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        users = [arg for role in ROLES for arg in
+                 ("--add-scram", f"{MECHANISM}=[name={role_user(role)},password={passwords[role]}]")]
         fmt = subprocess.run(
-            [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)],
+            [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), *users],
             capture_output=True, text=True, check=False,
         )
         if fmt.returncode != 0:

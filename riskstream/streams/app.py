@@ -34,7 +34,7 @@ ROLES = ("all", "correlate", "store")
 
 
 def _broker_credentials(cfg: Config) -> Any:
-    conf = aiokafka_config(cfg.kafka)
+    conf = aiokafka_config(cfg.kafka, "worker")
     if "sasl_mechanism" in conf:
         return faust.SASLCredentials(
             username=conf["sasl_plain_username"], password=conf["sasl_plain_password"],

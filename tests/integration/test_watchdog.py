@@ -12,15 +12,19 @@ from riskstream.config.schema import KafkaSettings
 from riskstream.kafka_settings import librdkafka_config
 from riskstream.services import ServiceInfo
 from riskstream.streams.watchdog import StallWatchdog, mark_activity
+from riskstream.topics import grant_acls
 
 pytestmark = pytest.mark.integration
 
 
 def test_watchdog_reports_waiting_records_without_progress(services: ServiceInfo,
                                                            unique: str) -> None:
-    settings = KafkaSettings(bootstrap=services.kafka_bootstrap)
-    topic, group = f"wd-{unique}", f"wd-group-{unique}"
-    producer = Producer(librdkafka_config(settings))
+    settings = KafkaSettings(bootstrap=services.kafka_bootstrap, security_protocol="SASL_PLAINTEXT",
+                             sasl_mechanism="SCRAM-SHA-512")
+    # the watchdog reads offsets as the worker: its own app's group and topics
+    grant_acls(settings, "riskstream")
+    topic, group = f"riskstream-wd-{unique}", f"riskstream-wd-group-{unique}"
+    producer = Producer(librdkafka_config(settings, "admin"))
     for i in range(5):
         producer.produce(topic, key=b"k", value=str(i).encode(), partition=0)
     assert producer.flush(30) == 0
@@ -58,7 +62,7 @@ def test_watchdog_reports_waiting_records_without_progress(services: ServiceInfo
     assert topic in reasons[0] and "no progress for 2 s" in reasons[0]
 
     # Commit everything: the group is caught up, nothing to report.
-    committer = Consumer({**librdkafka_config(settings), "group.id": group})
+    committer = Consumer({**librdkafka_config(settings, "admin"), "group.id": group})
     committer.commit(offsets=[TopicPartition(topic, 0, 5)], asynchronous=False)
     committer.close()
     fired, _, dog = watch(1.0)
