@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from riskstream.config.schema import KafkaSettings
+from riskstream.config.schema import Config, KafkaSettings
 from riskstream.events import Event, Severity
 
 
@@ -38,17 +39,33 @@ def make_event(**overrides: Any) -> Event:
     return Event(**fields)
 
 
-def mqtt_publisher(env: dict[str, str], client_id: str) -> Any:
-    """A connected paho client using the ``RS_MQTT_*`` settings of ``env`` (loop running)."""
+def mqtt_publisher(env: dict[str, str], client_id: str, user: str | None = None,
+                   password: str | None = None) -> Any:
+    """A connected paho client on the broker of ``env``'s ``RS_MQTT_*`` settings (loop running),
+    as ``user`` (default: ``RS_MQTT_USERNAME``)."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
-    client.username_pw_set(env["RS_MQTT_USERNAME"], env["RS_MQTT_PASSWORD"])
+    client.username_pw_set(user or env["RS_MQTT_USERNAME"], password or env["RS_MQTT_PASSWORD"])
     client.max_inflight_messages_set(1000)
     client.connect(env["RS_MQTT_HOST"], int(env["RS_MQTT_PORT"]))
     client.loop_start()
     return client
+
+
+def config_publisher(state_dir: str | Path, cfg: Config, env: dict[str, str],
+                     client_id: str, also: tuple[str, ...] = ()) -> Any:
+    """A publisher on the local stack's Mosquitto that may publish on every sensor topic of
+    ``cfg`` (a test account named ``client_id``), after granting ``cfg``'s accounts as
+    ``riskstream mqtt accounts`` does (so the edge may read them); ``also``: more topics it
+    may publish on."""
+    from riskstream.services import LocalServices
+    from riskstream.services.mqtt_accounts import wanted
+
+    grants = {**wanted(cfg), client_id: ([], [*(s.topic for s in cfg.sensors), *also])}
+    accounts = LocalServices(Path(state_dir)).grant_mqtt_accounts(grants)
+    return mqtt_publisher(env, client_id, client_id, accounts[client_id].password)
 
 
 def read_topic(
@@ -64,7 +81,7 @@ def read_topic(
 
     from riskstream.kafka_settings import librdkafka_config
 
-    consumer = Consumer({**librdkafka_config(settings), "group.id": f"reader-{time.time_ns()}",
+    consumer = Consumer({**librdkafka_config(settings, "admin"), "group.id": f"reader-{time.time_ns()}",
                          "auto.offset.reset": "earliest", "enable.auto.commit": False})
     consumer.subscribe([topic])
     records: list[tuple[bytes | None, bytes]] = []

@@ -31,6 +31,7 @@ from riskstream.events import (
 )
 from riskstream.launch import RiskstreamProcess, start_process, wait_for_metric
 from riskstream.services import LocalServices, ServiceInfo
+from riskstream.services.mqtt_accounts import Accounts
 from riskstream.tables import format_table
 
 log = logging.getLogger("riskstream.demo")
@@ -47,8 +48,8 @@ class EventPrinter(threading.Thread):
 
         self._consumer = Consumer(
             {
-                **librdkafka_config(cfg.kafka),
-                "group.id": f"riskstream-demo-{time.time_ns()}",
+                **librdkafka_config(cfg.kafka, "center"),
+                "group.id": f"riskstream-center-demo-{time.time_ns()}",
                 "auto.offset.reset": "latest",
                 "enable.auto.commit": False,
             }
@@ -134,12 +135,20 @@ def _settled_count(printer: EventPrinter, quiet_s: float = 2.0, timeout_s: float
     return count
 
 
-def _publish(cfg: Config, env: dict[str, str], duration: float, rate: float) -> int:
-    """Publish the simulated readings in real time; returns how many were sent."""
+def _publish(cfg: Config, env: dict[str, str], duration: float, rate: float,
+             accounts: Accounts) -> int:
+    """Publish the simulated readings in real time, each site's through its own gateway
+    account; returns how many were sent."""
     from riskstream.demo.simulator import readings
+    from riskstream.services.mqtt_accounts import gateway_user
     from riskstream.testing import mqtt_publisher
 
-    client = mqtt_publisher(env, "riskstream-demo-sensors")
+    clients = {}
+    for site in {s.site for s in cfg.sensors}:
+        user = gateway_user(site)
+        clients[site] = mqtt_publisher(env, f"riskstream-demo-{site}", user,
+                                       accounts[user].password)
+    site_of = {s.topic: s.site for s in cfg.sensors}
     start, sent, last_report = time.monotonic(), 0, 0.0
     infos = []
     for msg in readings(cfg.sensors, duration, rate):
@@ -148,15 +157,16 @@ def _publish(cfg: Config, env: dict[str, str], duration: float, rate: float) -> 
             time.sleep(delay)
         if msg.note:
             print(f"  (sim)   sending {msg.note} on {msg.topic}", flush=True)
-        infos.append(client.publish(msg.topic, msg.payload, qos=1))
+        infos.append(clients[site_of[msg.topic]].publish(msg.topic, msg.payload, qos=1))
         sent += 1
         if msg.at - last_report >= 10:
             last_report = msg.at
             print(f"  ... {msg.at:4.0f} s / {duration:.0f} s, {sent} readings published", flush=True)
     for info in infos:
         info.wait_for_publish(10)
-    client.disconnect()
-    client.loop_stop()
+    for client in clients.values():
+        client.disconnect()
+        client.loop_stop()
     return sent
 
 
@@ -246,7 +256,8 @@ def run_demo(config_path: str, state_dir: Path, duration: float, rate: float) ->
             print(f"camera {line}")
         from riskstream.topics import ensure_topics
 
-        ensure_topics(cfg.kafka)
+        ensure_topics(cfg)
+        accounts = services.grant_mqtt(cfg)
         print(
             f"kafka {info.kafka_bootstrap}, mosquitto 127.0.0.1:{info.mqtt_port}, "
             f"clickhouse {info.clickhouse_dsn}"
@@ -264,7 +275,7 @@ def run_demo(config_path: str, state_dir: Path, duration: float, rate: float) ->
             f"\nSimulating {len(cfg.sensors)} sensors at {rate:g} readings/s for {duration:g} s;"
             " events as they reach Kafka:"
         )
-        sent = _publish(cfg, env, duration, rate)
+        sent = _publish(cfg, env, duration, rate, accounts)
         _acknowledge_first_critical(cfg, printer)
         print(f"\npublished {sent} readings; waiting for the worker to store every event ...")
         edge.stop()  # its last records (e.g. the end of open video incidents) go out now

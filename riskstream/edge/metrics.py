@@ -17,6 +17,8 @@ OUTBOX_DEPTH = Gauge("riskstream_edge_outbox_depth", "Records waiting in the dur
 OUTBOX_DROPPED = Counter("riskstream_edge_outbox_dropped_total",
                          "Records dropped to keep the outbox within its disk budget")
 MQTT_CONNECTED = Gauge("riskstream_edge_mqtt_connected", "1 while subscribed to the MQTT broker")
+MQTT_SUBSCRIPTIONS_REFUSED = Gauge("riskstream_edge_mqtt_subscriptions_refused",
+                                   "Subscriptions the broker refused at the last connect (ACL)")
 MQTT_RECONNECTS = Counter("riskstream_edge_mqtt_connects_total", "MQTT (re)connections")
 CAMERA_FRAMES = Counter("riskstream_camera_frames_total", "Frames received from each camera", ["camera"])
 CAMERA_ANALYSED = Counter("riskstream_camera_frames_analysed_total", "Frames analysed", ["camera"])

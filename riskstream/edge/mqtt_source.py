@@ -39,6 +39,8 @@ class MqttSource:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
+        self._subscribing: dict[int, list[str]] = {}
 
     def start(self) -> None:
         s = self._settings
@@ -59,9 +61,21 @@ class MqttSource:
             return
         metrics.MQTT_RECONNECTS.inc()
         if self._topics:
-            client.subscribe([(t, int(self._settings.qos)) for t in self._topics])
+            _, mid = client.subscribe([(t, int(self._settings.qos)) for t in self._topics])
+            if mid is not None:
+                self._subscribing[mid] = list(self._topics)
         metrics.MQTT_CONNECTED.set(1)
         log.info("mqtt subscribed topics=%d qos=%d", len(self._topics), self._settings.qos)
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, mid: int, reasons: Any, _p: Any) -> None:
+        topics = self._subscribing.pop(mid, [])
+        refused = [t for t, r in zip(topics, reasons, strict=False) if r.is_failure]
+        if refused:
+            metrics.MQTT_SUBSCRIPTIONS_REFUSED.set(len(refused))
+            log.error("mqtt broker refused %d of %d subscriptions (its ACL does not let user %s "
+                      "read them; run 'riskstream mqtt accounts -c CONFIG' on the broker's "
+                      "host): %s", len(refused), len(topics), self._settings.username,
+                      ", ".join(refused[:10]))
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         metrics.MQTT_CONNECTED.set(0)

@@ -1,9 +1,10 @@
 """The local service stack on free loopback ports, recorded in ``services.json``.
 
-Kafka (KRaft), Mosquitto (password auth) and ClickHouse (the embedded engine behind the
-ClickHouse HTTP interface, writer and read-only users). ``up()`` starts what is not running,
-``status()`` reports, ``down()`` stops by recorded PID. Single services can be stopped and
-started again on the same port and data (``stop``/``start``) to rehearse outages.
+Kafka (KRaft, SASL/SCRAM users per role, ACLs), Mosquitto (password auth) and ClickHouse (the
+embedded engine behind the ClickHouse HTTP interface, writer and read-only users). ``up()``
+starts what is not running (a service that died comes back alone, on its recorded port with
+its recorded passwords), ``status()`` reports, ``down()`` stops by recorded PID. Single
+services can be stopped and started again on the same port and data (``stop``/``start``) to rehearse outages.
 ``env()`` gives the ``RS_*`` variables that point riskstream processes at these services.
 """
 
@@ -15,12 +16,24 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from riskstream.config.schema import Config
+from riskstream.kafka_settings import ROLES, role_password_env
 from riskstream.services.clickhouse import READER, start_clickhouse
-from riskstream.services.kafka import start_kafka
-from riskstream.services.mosquitto import start_mosquitto
-from riskstream.services.process import free_port, pid_alive, port_open, stop_pid
+from riskstream.services.kafka import MECHANISM, start_kafka
+from riskstream.services.mosquitto import require_binary, start_mosquitto
+from riskstream.services.mqtt_accounts import (
+    EDGE_USER,
+    AccountFiles,
+    Accounts,
+    Grants,
+    merge,
+    reload_broker,
+    wait_for_login,
+    wanted,
+)
+from riskstream.services.process import ServiceError, free_port, pid_alive, port_open, stop_pid
 
-MQTT_USER = "riskstream-edge"
+MQTT_USER = EDGE_USER
 SERVICES = ("kafka", "mosquitto", "clickhouse")
 
 
@@ -43,6 +56,7 @@ class ServiceInfo:
     clickhouse_password: str
     clickhouse_reader_password: str
     clickhouse_log: str
+    kafka_passwords: dict[str, str]  # per role of kafka_settings.ROLES, and the controller's
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -56,6 +70,9 @@ class ServiceInfo:
         """Environment for riskstream processes that should use these services."""
         return {
             "RS_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "RS_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+            "RS_KAFKA_SASL_MECHANISM": MECHANISM,
+            **{role_password_env(role): self.kafka_passwords[role] for role in ROLES},
             "RS_MQTT_HOST": "127.0.0.1",
             "RS_MQTT_PORT": str(self.mqtt_port),
             "RS_MQTT_USERNAME": self.mqtt_username,
@@ -93,13 +110,19 @@ class LocalServices:
         return info
 
     def up(self) -> ServiceInfo:
-        """Start Kafka, Mosquitto and ClickHouse unless the recorded ones are still running."""
+        """Start Kafka, Mosquitto and ClickHouse unless the recorded ones are still running;
+        a recorded service that died is started again alone, on its port and passwords."""
         current = self.load()
-        if current is not None and self._healthy(current):
+        if current is not None:
+            for service in SERVICES:
+                if not self._service_healthy(current, service):
+                    stop_pid(current.pid(service), timeout=30)  # hung rather than dead
+                    current = self.start(service)
             return current
         self.down()
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        kafka = start_kafka(self.state_dir / "kafka", free_port(), free_port())
+        kafka_passwords = {role: secrets.token_urlsafe(18) for role in (*ROLES, "controller")}
+        kafka = start_kafka(self.state_dir / "kafka", free_port(), free_port(), kafka_passwords)
         started = [kafka.pid]
         try:
             mqtt = start_mosquitto(self.state_dir / "mosquitto", free_port(), MQTT_USER,
@@ -119,7 +142,26 @@ class LocalServices:
             mqtt_password=mqtt.password, mqtt_log=str(mqtt.log),
             clickhouse_pid=ch.pid, clickhouse_port=ch.port, clickhouse_password=writer_pw,
             clickhouse_reader_password=reader_pw, clickhouse_log=str(ch.log),
+            kafka_passwords=kafka_passwords,
         ))
+
+    def grant_mqtt(self, cfg: Config) -> Accounts:
+        """Add this config's gateway and edge accounts and ACLs to the running Mosquitto."""
+        return self.grant_mqtt_accounts(wanted(cfg))
+
+    def grant_mqtt_accounts(self, grants: Grants) -> Accounts:
+        """Add accounts / topic grants (user -> (read, write)) to the running Mosquitto."""
+        info = self._require()
+        files = AccountFiles(self.state_dir / "mosquitto")
+        accounts = merge(files.load(), grants)
+        files.write(accounts, require_binary("mosquitto_passwd"))
+        reload_broker(info.mqtt_pid)
+        newest = max(grants, key=lambda u: u != info.mqtt_username)  # a gateway if any
+        wait_for_login(info.mqtt_port, newest, accounts[newest].password)
+        return accounts
+
+    def mqtt_password(self, user: str) -> str:
+        return AccountFiles(self.state_dir / "mosquitto").password(user)
 
     def stop(self, service: str) -> None:
         """Stop one service (an outage rehearsal); its data and port stay reserved."""
@@ -130,7 +172,8 @@ class LocalServices:
         """Start a stopped service again on its recorded port and data."""
         info = self._require()
         if service == "kafka":
-            k = start_kafka(self.state_dir / "kafka", info.kafka_port, info.kafka_controller_port)
+            k = start_kafka(self.state_dir / "kafka", info.kafka_port, info.kafka_controller_port,
+                            info.kafka_passwords)
             return self._save(replace(info, kafka_pid=k.pid))
         if service == "mosquitto":
             m = start_mosquitto(self.state_dir / "mosquitto", info.mqtt_port, info.mqtt_username,
@@ -143,7 +186,8 @@ class LocalServices:
     def _require(self) -> ServiceInfo:
         info = self.load()
         if info is None:
-            raise RuntimeError(f"no services recorded in {self.state_file}")
+            raise ServiceError(f"no services recorded in {self.state_file}: start them with "
+                               f"'riskstream services up --state-dir {self.state_dir}'")
         return info
 
     def down(self) -> list[str]:
@@ -175,6 +219,10 @@ class LocalServices:
         report["clickhouse"]["analyst_user"] = READER
         return report
 
+    @classmethod
+    def _healthy(cls, info: ServiceInfo) -> bool:
+        return all(cls._service_healthy(info, s) for s in SERVICES)
+
     @staticmethod
-    def _healthy(info: ServiceInfo) -> bool:
-        return all(pid_alive(info.pid(s)) and port_open("127.0.0.1", info.port(s)) for s in SERVICES)
+    def _service_healthy(info: ServiceInfo, service: str) -> bool:
+        return pid_alive(info.pid(service)) and port_open("127.0.0.1", info.port(service))

@@ -4,6 +4,7 @@ message in order, and a wrong password is refused with a clear error."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -11,11 +12,14 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from benchmarks.mqtt_load import RawPublisher
-from riskstream.services import ServiceInfo
+from riskstream.services import LocalServices, ServiceInfo
 
 
 def test_raw_publisher_messages_reach_a_paho_subscriber(services: ServiceInfo, unique: str) -> None:
     env = services.env()
+    pub_user, sub_user = f"bench-pub-{unique}", f"bench-sub-{unique}"
+    accounts = LocalServices(Path(services.state_dir)).grant_mqtt_accounts(
+        {pub_user: ([], [f"{unique}/#"]), sub_user: ([f"{unique}/#"], [])})
     got: list[tuple[str, bytes]] = []
     done = threading.Event()
 
@@ -25,7 +29,7 @@ def test_raw_publisher_messages_reach_a_paho_subscriber(services: ServiceInfo, u
             done.set()
 
     sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sub-{unique}")
-    sub.username_pw_set(env["RS_MQTT_USERNAME"], env["RS_MQTT_PASSWORD"])
+    sub.username_pw_set(sub_user, accounts[sub_user].password)
     sub.on_message = on_message
     subscribed = threading.Event()
     sub.on_subscribe = lambda *_a: subscribed.set()
@@ -36,7 +40,7 @@ def test_raw_publisher_messages_reach_a_paho_subscriber(services: ServiceInfo, u
         assert subscribed.wait(10)
         sent = [(f"{unique}/s{i % 7}", (b"p%d-" % i) * (i % 90)) for i in range(300)]
         pub = RawPublisher(env["RS_MQTT_HOST"], int(env["RS_MQTT_PORT"]), f"pub-{unique}",
-                           env["RS_MQTT_USERNAME"], env["RS_MQTT_PASSWORD"])
+                           pub_user, accounts[pub_user].password)
         pub.publish_many(sent[:100])
         pub.publish_many(sent[100:])
         assert done.wait(10), f"received {len(got)} of 300"

@@ -27,7 +27,7 @@ from riskstream.services import ServiceInfo
 from riskstream.services.mjpeg import MjpegServer
 from riskstream.services.process import free_port
 from riskstream.services.rtsp import start_rtsp
-from riskstream.testing import mqtt_publisher, read_topic
+from riskstream.testing import config_publisher, read_topic
 from riskstream.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
@@ -90,9 +90,10 @@ def test_cameras_dead_and_dying_streams_do_not_stop_the_rest(
     path = workdir / "edge.yaml"
     path.write_text(_config(unique, rtsp.url("cam"), mjpeg.url, dead_url, detectors))
     cfg = with_env_overrides(load(path, environ={}), services.env())
-    ensure_topics(cfg.kafka)
+    ensure_topics(cfg)
+    pub = config_publisher(services.state_dir, cfg, services.env(), f"pub-{unique}",
+                           also=(f"c{unique}/gas-9",))  # a topic no sensor is configured for
     edge = start_process("edge", path, workdir, services.env(), workdir / "logs")
-    pub = mqtt_publisher(services.env(), f"pub-{unique}")
     readings = 0
     try:
         started = time.monotonic()

@@ -183,7 +183,7 @@ def scenario(services: ServiceInfo, unique: str, workdir: Path,
     path = workdir / "scenario.yaml"
     path.write_text(CONFIG.format(u=unique, store=store))
     cfg = with_env_overrides(load(path, environ={}), services.env())
-    ensure_topics(cfg.kafka)
+    ensure_topics(cfg)
     sc = Scenario(cfg, path, workdir, services.env(), unique)
     try:
         yield sc

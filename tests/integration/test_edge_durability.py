@@ -21,7 +21,7 @@ from riskstream.config.schema import Config
 from riskstream.events import Event, decode_event_record
 from riskstream.launch import RiskstreamProcess, start_process, wait_for_metric
 from riskstream.services import LocalServices, ServiceInfo
-from riskstream.testing import mqtt_publisher, read_topic
+from riskstream.testing import config_publisher, read_topic
 from riskstream.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
@@ -52,9 +52,9 @@ mqtt:
 class Load:
     """Publishes N alternating readings at a steady pace from a background thread."""
 
-    def __init__(self, env: dict[str, str], u: str, n: int, rate: float) -> None:
+    def __init__(self, services: ServiceInfo, cfg: Config, u: str, n: int, rate: float) -> None:
         self.n, self.sent = n, 0
-        self._pub = mqtt_publisher(env, f"load-{u}")
+        self._pub = config_publisher(services.state_dir, cfg, services.env(), f"load-{u}")
         self._u, self._rate = u, rate
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -90,7 +90,8 @@ def _setup(services: ServiceInfo, unique: str, workdir: Path) -> tuple[Path, Con
     path = workdir / "edge.yaml"
     path.write_text(_config(unique))
     cfg = with_env_overrides(load(path, environ={}), services.env())
-    ensure_topics(cfg.kafka)
+    ensure_topics(cfg)
+    LocalServices(Path(services.state_dir)).grant_mqtt(cfg)  # before the edge subscribes
     return path, cfg
 
 
@@ -119,7 +120,7 @@ def test_kafka_down_for_30_s_during_10000_events(services: ServiceInfo, unique: 
     stack = LocalServices(Path(services.state_dir))
     n = 10_000
     try:
-        load = Load(services.env(), unique, n, rate=400).start()
+        load = Load(services, cfg, unique, n, rate=400).start()
         load.wait_sent(2000)
         stack.stop("kafka")
         outage_started = time.monotonic()
@@ -149,7 +150,7 @@ def test_edge_killed_with_sigkill_and_restarted_loses_nothing(
     edge: RiskstreamProcess = start_process("edge", path, workdir, services.env(),
                                             workdir / "logs")
     try:
-        load = Load(services.env(), unique, n, rate=300).start()
+        load = Load(services, cfg, unique, n, rate=300).start()
         load.wait_sent(1500)
         edge.kill()
         time.sleep(3)  # readings keep arriving at the broker, queued for the edge's session

@@ -25,7 +25,7 @@ from riskstream.kafka_settings import librdkafka_config
 from riskstream.launch import start_process, wait_for_metric
 from riskstream.services import ServiceInfo
 from riskstream.storage.clickhouse import connect
-from riskstream.testing import mqtt_publisher, read_topic
+from riskstream.testing import config_publisher, read_topic
 from riskstream.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
@@ -106,15 +106,16 @@ def test_readings_become_events_in_clickhouse_and_bad_payloads_reach_the_dlq(
     config.write_text(CONFIG.format(u=unique))
     env = services.env()
     cfg = with_env_overrides(load(config, environ={}), env)
-    ensure_topics(cfg.kafka)
+    ensure_topics(cfg)
+    # the MQTT accounts before the edge subscribes (README order: riskstream mqtt accounts)
+    publisher = config_publisher(services.state_dir, cfg, env, f"e2e-sensors-{unique}")
     worker = start_process("worker", config, workdir, env, workdir / "logs")
     edge = start_process("edge", config, workdir, env, workdir / "logs")
     try:
         # A record on rs.events that is not an event: the worker must DLQ it and go on.
-        producer = Producer(librdkafka_config(cfg.kafka))
+        producer = Producer(librdkafka_config(cfg.kafka, "edge"))
         producer.produce(cfg.kafka.topics.events, key=b"plant-a", value=b"not an event")
         assert producer.flush(10) == 0
-        publisher = mqtt_publisher(env, f"e2e-sensors-{unique}")
         pending = []
         series = {"gas-1": GAS, "temp-1": TEMP}
         for i in range(max(len(GAS), len(TEMP))):

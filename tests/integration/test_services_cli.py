@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from riskstream.services.process import pid_alive, port_open
+from riskstream.services.process import pid_alive, port_open, stop_pid
 
 pytestmark = pytest.mark.integration
 
@@ -40,6 +40,17 @@ def test_services_lifecycle_by_pid(tmp_path: Path) -> None:
         assert oct((tmp_path / "state" / "services.json").stat().st_mode & 0o777) == "0o600"
         again = _cli("services", "up", "--state-dir", state)  # idempotent: same processes
         assert f"pid {pids[0]}" in again.stdout
+        # only Mosquitto died: only Mosquitto comes back, on its port, with its password
+        assert stop_pid(report["mosquitto"]["pid"])
+        assert _cli("services", "up", "--state-dir", state).returncode == 0
+        after = json.loads(_cli("services", "status", "--state-dir", state).stdout)
+        assert [after[s]["pid"] for s in ("kafka", "clickhouse")] == [pids[0], pids[2]]
+        assert after["mosquitto"]["pid"] != pids[1] and after["mosquitto"]["accepting"]
+        assert after["mosquitto"]["port"] == report["mosquitto"]["port"]
+        env_after = dict(line.removeprefix("export ").split("=", 1) for line in
+                         _cli("services", "env", "--state-dir", state).stdout.splitlines())
+        assert env_after == env
+        pids[1] = after["mosquitto"]["pid"]
     finally:
         down = _cli("services", "down", "--state-dir", state)
     assert down.returncode == 0
