@@ -268,7 +268,7 @@ def _encode(obj: dict[str, Any]) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Something a detector saw, at one site, at one time. See DESIGN §4."""
+    """Something a detector saw, at one site, at one time (schema: ``schemas/rs.events.json``)."""
 
     kind: str
     site_id: str
@@ -373,7 +373,7 @@ _EVENT_SLOTS: tuple[tuple[str, Any], ...] = tuple((n, getattr(Event, n)) for n i
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A correlated, explained finding for the command center. See DESIGN §4."""
+    """A correlated, explained finding for the command center (``schemas/rs.alerts.json``)."""
 
     rule: str
     site_id: str

@@ -1,4 +1,4 @@
-"""Model cards (DESIGN section 5): everything the runtime needs to feed and read an ONNX model.
+"""Model cards: everything the runtime needs to feed and read an ONNX model.
 
 The runtime never guesses an input format: input name, shape, dtype and layout, the
 preprocessing constants and the meaning of the output all come from ``card.json``, and

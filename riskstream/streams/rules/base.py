@@ -1,6 +1,6 @@
 """What every correlation rule shares: the Rule contract, findings, matching, sightings.
 
-A rule is pure logic with time passed in (DESIGN §4): ``key(event)`` says which scope of the
+A rule is pure logic with time passed in: ``key(event)`` says which scope of the
 site the event belongs to (None: not for this rule), ``on_event(state, event)`` and
 ``on_tick(state, now_ms)`` return the new state (None: discard) and findings. State is plain
 JSON-able data so that it can live in a Faust table and recover from its changelog.

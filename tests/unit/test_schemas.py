@@ -1,0 +1,97 @@
+"""The published JSON Schemas agree with the code both ways: what the code writes validates,
+what a schema calls required the decoder requires, and every field is described."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from riskstream import schemas
+from riskstream.deadletter import DeadLetter
+from riskstream.events import (
+    Alert,
+    AlertAction,
+    EventError,
+    Heartbeat,
+    ReadingSummary,
+    Severity,
+    encode_event_batch,
+)
+from riskstream.testing import make_event
+
+T = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+ALERT = Alert(rule="r", site_id="plant-a", severity=Severity.MAJOR, first_ts=T, last_ts=T,
+              event_ids=("e1",), explanation="why", attrs={"key": "site"})
+ACTION = AlertAction(alert_id="A1", site_id="plant-a", action="acknowledge", by="op", at=T)
+READING = ReadingSummary("plant-a", "gas-1", "combustible_gas", "%LEL", T, 1, 1.0, 2.0, 1.5, 2.0, 3)
+BEAT = Heartbeat("plant-a", "gas-1", T, {"fps": 5})
+DEAD = DeadLetter("edge.parse", "value: expected a number", "t/gas", b"\xff", site_id="plant-a")
+# (schema file, a message the code writes, its decoder, the dataclass) per topic
+CASES: list[tuple[str, bytes, Any, Any]] = [
+    ("rs.events.json", make_event().to_json(), lambda b: make_event().from_json(b), type(make_event())),
+    ("rs.alerts.json", ALERT.to_json(), Alert.from_json, Alert),
+    ("rs.alert-actions.json", ACTION.to_json(), AlertAction.from_json, AlertAction),
+    ("rs.readings.json", READING.to_json(), ReadingSummary.from_json, ReadingSummary),
+    ("rs.health.json", BEAT.to_json(), Heartbeat.from_json, Heartbeat),
+]
+
+
+def validator(name: str) -> Draft202012Validator:
+    schema = schemas.load(name)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def object_schema(name: str) -> dict[str, Any]:
+    schema = schemas.load(name)
+    return schema["$defs"]["event"] if "$defs" in schema else schema
+
+
+def test_every_topic_has_a_schema_naming_it() -> None:
+    from riskstream.config.schema import TopicNames
+
+    defaults = TopicNames().model_dump()
+    assert set(schemas.BY_TOPIC) == set(defaults)
+    for role, name in schemas.BY_TOPIC.items():
+        assert schemas.load(name)["x-topic"] == defaults[role]
+
+
+@pytest.mark.parametrize(("name", "message", "decode", "kind"), CASES)
+def test_schema_and_code_agree(name: str, message: bytes, decode: Any, kind: Any) -> None:
+    v = validator(name)
+    data = json.loads(message)
+    v.validate(data)
+    described = object_schema(name)
+    assert set(described["properties"]) == {f.name for f in fields(kind)}
+    for field_name in described["properties"]:
+        partial = {k: val for k, val in data.items() if k != field_name}
+        if field_name in described["required"]:
+            with pytest.raises(EventError):
+                decode(json.dumps(partial).encode())
+            assert not v.is_valid(partial)
+        else:
+            decode(json.dumps(partial).encode())  # optional in the code too
+            assert v.is_valid(partial)
+
+
+def test_batches_and_dead_letters_validate() -> None:
+    validator("rs.events.json").validate(json.loads(encode_event_batch([make_event(), make_event()])))
+    dead = validator("rs.dlq.json")
+    dead.validate(json.loads(DEAD.to_json()))
+    assert set(schemas.load("rs.dlq.json")["required"]) == set(json.loads(DEAD.to_json()))
+
+
+def test_what_the_schema_refuses_the_code_refuses() -> None:
+    good = json.loads(make_event().to_json())
+    v = validator("rs.events.json")
+    for bad in ({"score": 1.5}, {"severity": "urgent"}, {"kind": "threshold"},
+                {"ts": "yesterday"}, {"schema": 2}):
+        data = {**good, **bad}
+        assert not v.is_valid(data), bad
+        with pytest.raises(EventError):
+            make_event().from_json(json.dumps(data).encode())
