@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from riskstream.config.schema import Config
 from riskstream.logs import setup_logging
@@ -96,24 +97,43 @@ def build_parser() -> argparse.ArgumentParser:
     cfg = sub.add_parser("config", help="validate a deployment YAML",
                          description="Validate a config file; errors name file, line and field.")
     cfg.add_argument("action", choices=["check"], help="check: validate and summarise")
-    cfg.add_argument("path", help="YAML file to check")
+    cfg.add_argument("path", nargs="?", help="YAML file to check (or -c FILE, as elsewhere)")
+    _add_config(cfg)
 
-    topics = sub.add_parser("topics", help="create riskstream's Kafka topics",
+    topics = sub.add_parser("topics", help="create riskstream's Kafka topics and their ACLs",
                             description="Create rs.events, rs.dlq, ... with the configured "
-                            "partition count; existing topics are left alone.")
+                            "partition count; existing topics are left alone. On a SASL cluster "
+                            "(the local stack) also grant each principal (edge, worker, center) "
+                            "the least it needs on them; runs as riskstream-admin.")
     topics.add_argument("action", choices=["create"])
     _add_config(topics)
 
+    mqtt = sub.add_parser("mqtt", help="create the MQTT accounts and topic ACLs of a config",
+                          description="accounts: on the local Mosquitto, give each site's "
+                          "gateway an account (gw-SITE) that may publish only on that site's "
+                          "sensor topics, and let the edge account read only the topics it "
+                          "subscribes to; nobody else may publish, subscribe or read $SYS. "
+                          "Passwords are generated once and kept in "
+                          "STATE_DIR/mosquitto/accounts.json (mode 0600); the broker reloads "
+                          "without a restart. Re-run after adding sensors or sites.")
+    mqtt.add_argument("action", choices=["accounts"])
+    _add_config(mqtt)
+    _add_state(mqtt)
+
     al = sub.add_parser("alerts", help="follow the alert stream, or act on an alert",
                         description="tail: follow rs.alerts like the command center does. "
-                        "ack/resolve/comment: send an operator action to rs.alert-actions; the "
-                        "correlator applies it and publishes the alert's next revision.")
+                        "ack/resolve/comment: send an operator action to rs.alert-actions and "
+                        "wait for the correlator's answer (exit 0: applied, printing the new "
+                        "revision; 1: refused, printing the reason, or no answer).")
     al.add_argument("action", choices=["tail", "ack", "resolve", "comment"])
     al.add_argument("alert_id", nargs="?", help="alert to act on (ack/resolve/comment)")
     al.add_argument("--site", help="the alert's site_id (ack/resolve/comment)")
     al.add_argument("--by", default=os.environ.get("USER", "operator"),
                     help="who acts (default: $USER)")
     al.add_argument("--comment", default="", help="free text recorded with the action")
+    al.add_argument("--wait", type=float, default=30.0,
+                    help="ack/resolve/comment: seconds to wait for the correlator's answer "
+                         "(default 30); exit 1 when it refuses or does not answer")
     al.add_argument("--district", help="tail: only this district")
     al.add_argument("--min-severity", choices=["info", "warning", "major", "critical"],
                     default="info", help="tail: only alerts at least this severe")
@@ -283,11 +303,11 @@ def _services(args: argparse.Namespace) -> int:
 def _alerts(args: argparse.Namespace, cfg: Config) -> int:
     from riskstream.command_center import (
         AlertFilter,
+        act,
         alert_json,
         follow_alerts,
         format_alert,
         make_action,
-        send_action,
     )
     from riskstream.events import Severity
 
@@ -306,28 +326,53 @@ def _alerts(args: argparse.Namespace, cfg: Config) -> int:
         return 2
     kind = {"ack": "acknowledge", "resolve": "resolve", "comment": "comment"}[args.action]
     action = make_action(kind, args.alert_id, args.site, args.by, args.comment)
-    send_action(cfg.kafka, action)
-    print(f"sent {kind} of {args.alert_id} by {args.by} (action {action.action_id})")
-    return 0
+    outcome = act(cfg.kafka, action, timeout=args.wait)
+    if outcome.applied is not None:
+        alert = outcome.applied
+        print(f"{kind} applied: {alert.alert_id} revision {alert.revision}, now "
+              f"{alert.status.value} (action {action.action_id})")
+        return 0
+    if outcome.refused is not None:
+        print(f"error: {kind} of {args.alert_id} refused: {outcome.refused}", file=sys.stderr)
+        return 1
+    print(f"error: no answer to {kind} of {args.alert_id} within {args.wait:g} s (action "
+          f"{action.action_id} was sent; is a correlate worker running?)", file=sys.stderr)
+    return 1
 
 
 def _query(args: argparse.Namespace) -> int:
     from riskstream.config import load
     from riskstream.storage.clickhouse import connect
-    from riskstream.storage.queries import run
+    from riskstream.storage.queries import BY_NAME, QueryParamError, run
     from riskstream.tables import format_table
 
     cfg = load(args.config)
-    params: dict[str, object] = {}
+    params: dict[str, str] = {}
     for item in args.param:
         key, sep, value = item.partition("=")
         if not sep:
             print(f"error: parameter {item!r} is not KEY=VALUE", file=sys.stderr)
             return 2
-        params[key] = int(value) if value.lstrip("-").isdigit() else value
+        params[key] = value
+    try:
+        BY_NAME[args.name].bind(params)  # before connecting: a typo is not a server error
+    except QueryParamError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     columns, rows = run(connect(cfg.clickhouse, analyst=True), args.name,
                         cfg.clickhouse.database, **params)
     print(format_table(columns, rows))
+    return 0
+
+
+def _mqtt_accounts(args: argparse.Namespace, cfg: Any) -> int:
+    from riskstream.services import LocalServices
+
+    services = LocalServices(args.state_dir)
+    accounts = services.grant_mqtt(cfg)
+    for user, account in sorted(accounts.items()):
+        print(f"{user:<28} reads {len(account.read):>3} topics, writes {len(account.write):>3}")
+    print(f"passwords: {services.state_dir / 'mosquitto' / 'accounts.json'} (mode 0600)")
     return 0
 
 
@@ -367,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "services":
             return _services(args)
         if args.command == "config":
-            return _config_check(args.path)
+            return _config_check(args.path or args.config)
         if args.command == "sql":
             return _sql(args)
         if args.command == "query":
@@ -399,10 +444,12 @@ def main(argv: list[str] | None = None) -> int:
                 run_worker(cfg, args.state_dir.resolve(), args.role, args.log_level)
             else:
                 return supervise(sys.argv[1:] if argv is None else argv)
+        elif args.command == "mqtt":
+            return _mqtt_accounts(args, cfg)
         elif args.command == "topics":
             from riskstream.topics import ensure_topics
 
-            created = ensure_topics(cfg.kafka)
+            created = ensure_topics(cfg)
             print("created: " + (", ".join(created) if created else "none (all exist)"))
         elif args.command == "demo":
             from riskstream.demo.runner import run_demo

@@ -3,15 +3,18 @@
 ``riskstream alerts tail`` is a real Kafka consumer of ``rs.alerts`` (filters by district and
 minimum severity); ``riskstream alerts ack|resolve|comment`` sends an action to
 ``rs.alert-actions`` keyed by site_id, which the correlator applies and answers with the
-alert's next revision.
+alert's next revision, or refuses with a dead letter that says why; :func:`act` waits for
+either, so the operator learns whether the action took effect.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from riskstream.config.schema import KafkaSettings
 from riskstream.events import ActionKind, Alert, AlertAction, EventError, Severity
@@ -44,8 +47,8 @@ def follow_alerts(
 
     from riskstream.kafka_settings import librdkafka_config
 
-    consumer = Consumer({**librdkafka_config(settings),
-                         "group.id": f"riskstream-alerts-tail-{time.time_ns()}",
+    consumer = Consumer({**librdkafka_config(settings, "center"),
+                         "group.id": f"riskstream-center-tail-{time.time_ns()}",
                          "auto.offset.reset": "earliest" if from_beginning else "latest",
                          "enable.auto.commit": False})
     consumer.subscribe([settings.topics.alerts])
@@ -73,13 +76,74 @@ def send_action(settings: KafkaSettings, action: AlertAction, timeout: float = 3
 
     from riskstream.kafka_settings import librdkafka_config
 
-    producer = Producer({**librdkafka_config(settings), "enable.idempotence": True,
+    producer = Producer({**librdkafka_config(settings, "center"), "enable.idempotence": True,
                          "acks": "all", "partitioner": "murmur2_random"})
     producer.produce(settings.topics.alert_actions, key=action.site_id.encode(),
                      value=action.to_json())
     if producer.flush(timeout):
         raise RuntimeError(f"action not delivered to {settings.topics.alert_actions} "
                            f"within {timeout:.0f} s")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of an action: the alert revision it produced, or why it was refused."""
+
+    applied: Alert | None = None
+    refused: str | None = None  # the correlator's reason (its dead letter)
+    timed_out: bool = False
+
+
+def act(settings: KafkaSettings, action: AlertAction, timeout: float = 30.0) -> Outcome:
+    """Send ``action`` and wait for the revision it produced or the dead letter refusing it."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    from riskstream.kafka_settings import librdkafka_config
+
+    consumer = Consumer({**librdkafka_config(settings, "center"),
+                         "group.id": f"riskstream-center-act-{time.time_ns()}",
+                         "enable.auto.commit": False})
+    try:
+        # Start from the current ends (taken before sending) so the answer cannot be missed.
+        topics = [settings.topics.alerts, settings.topics.dlq]
+        meta = consumer.list_topics(timeout=10)
+        starts = []
+        for topic in topics:
+            for partition in meta.topics[topic].partitions:
+                _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), 10)
+                starts.append(TopicPartition(topic, partition, high))
+        consumer.assign(starts)
+        send_action(settings, action, timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = consumer.poll(0.2)
+            if msg is None or msg.error():
+                continue
+            outcome = _answer(msg.topic() == settings.topics.alerts, msg.value() or b"", action)
+            if outcome is not None:
+                return outcome
+        return Outcome(timed_out=True)
+    finally:
+        consumer.close()
+
+
+def _answer(is_alert: bool, value: bytes, action: AlertAction) -> Outcome | None:
+    """The outcome of ``action`` if this record is its answer."""
+    if is_alert:
+        try:
+            alert = Alert.from_json(value)
+        except EventError:
+            return None
+        last: Any = alert.attrs.get("last_action") or {}
+        return Outcome(applied=alert) if last.get("action_id") == action.action_id else None
+    try:
+        dead = json.loads(value)
+        payload = json.loads(base64.b64decode(dead["payload_b64"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+    if isinstance(payload, dict) and payload.get("action_id") == action.action_id:
+        return Outcome(refused=str(dead.get("reason", "refused")))
+    return None
 
 
 def make_action(kind: str, alert_id: str, site_id: str, by: str, comment: str = "") -> AlertAction:

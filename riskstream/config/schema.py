@@ -18,7 +18,7 @@ from riskstream.config.base import Identifier, Strict
 from riskstream.config.detectors import CameraDetectorSpec, SensorDetectorSpec, TamperSpec, ZoneMotionSpec
 from riskstream.config.mqtt_topics import matches as topic_matches
 from riskstream.config.mqtt_topics import valid_filter
-from riskstream.config.rules import RuleSet
+from riskstream.config.rules import EventMatch, RuleConfig, RuleSet
 from riskstream.config.thresholds import AlarmThresholds, Direction
 
 __all__ = ["AlarmThresholds", "Direction"]
@@ -326,7 +326,53 @@ def reference_errors(cfg: Config) -> list[tuple[tuple[str | int, ...], str]]:
         wrong = valid_filter(pattern)
         if wrong:
             problems.append((("mqtt", "subscriptions", i), wrong))
+    for i, sensor in enumerate(cfg.sensors):
+        if sensor.unit not in KNOWN_UNITS:
+            hint = UNIT_SPELLINGS.get(sensor.unit.lower())
+            problems.append((("sensors", i, "unit"), f"unknown unit {sensor.unit!r}" + (
+                f" (did you mean {hint!r}?)" if hint else
+                f" (known: {', '.join(sorted(KNOWN_UNITS))})")))
+    problems += _rule_errors(cfg)
     return problems
+
+
+# Units a sensor may report in (readings in a convertible unit are converted to the sensor's).
+KNOWN_UNITS = frozenset({
+    "%LEL", "%VOL", "ppm", "ppb", "mg/m3", "degC", "degF", "K", "kPa", "Pa", "MPa", "bar", "mbar",
+    "psi", "m", "mm", "cm", "m3/h", "L/min", "t/h", "kg/h", "%", "%RH", "mm/s", "m/s", "m/s2", "g",
+    "A", "mA", "V", "kV", "W", "kW", "Hz", "rpm", "dB", "lux", "uSv/h", "count",
+})
+UNIT_SPELLINGS = {"celsius": "degC", "°c": "degC", "c": "degC", "fahrenheit": "degF",
+                  "kelvin": "K", "lel": "%LEL", "%lel": "%LEL", "kpa": "kPa", "mpa": "MPa",
+                  "percent": "%", "meters": "m", "metre": "m", "meter": "m"}
+
+
+def _rule_errors(cfg: Config) -> list[tuple[tuple[str | int, ...], str]]:
+    """A rule that can never fire: a metric no sensor measures, a site kind no site has."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    metrics = {s.metric for s in cfg.sensors}
+    kinds = {k.value for k in SiteKind}
+    for i, rule in enumerate(cfg.correlation.rules):
+        where: tuple[str | int, ...] = ("correlation", "rules", i)
+        for j, kind in enumerate(rule.site_kinds):
+            if kind not in kinds:
+                problems.append(((*where, "site_kinds", j), f"unknown site kind {kind!r} "
+                                 f"(known: {', '.join(sorted(kinds))})"))
+        for path, match in _matches(rule):
+            if match.metric and cfg.sensors and match.metric not in metrics:
+                problems.append(((*where, *path, "metric"), f"no sensor measures {match.metric!r}"
+                                 f": the rule could never fire (metrics: {', '.join(sorted(metrics))})"))
+    return problems
+
+
+def _matches(rule: RuleConfig) -> list[tuple[tuple[str | int, ...], EventMatch]]:
+    out: list[tuple[tuple[str | int, ...], EventMatch]] = []
+    for name in ("all_of", "steps"):
+        out += [((name, j), m) for j, m in enumerate(getattr(rule, name, None) or [])]
+    for name in ("match", "alarming"):
+        if getattr(rule, name, None) is not None:
+            out.append(((name,), getattr(rule, name)))
+    return out
 
 
 def env_secret(name: str | None) -> str | None:

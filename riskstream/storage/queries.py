@@ -7,6 +7,7 @@ they work against the embedded endpoint and any ClickHouse server alike.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,37 @@ class NamedQuery:
 
     def render(self, database: str) -> str:
         return self.sql.replace("{db}", database)
+
+    def parameters(self) -> list[str]:
+        """Every parameter the SQL uses, in order of first use."""
+        return list(dict.fromkeys(re.findall(r"%\((\w+)\)s", self.sql)))
+
+    def bind(self, given: dict[str, str]) -> dict[str, Any]:
+        """The values to run with: defaults, then ``given`` (text, as typed on a command line)
+        converted to each default's type; raises :class:`QueryParamError` naming the problem."""
+        known = self.parameters()
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            raise QueryParamError(f"query {self.name} has no parameter {', '.join(unknown)} "
+                                  f"(it takes: {', '.join(known) or 'none'})")
+        values: dict[str, Any] = dict(self.defaults)
+        for key, text in given.items():
+            default = self.defaults.get(key)
+            kind = type(default) if isinstance(default, int | float) else str
+            try:
+                values[key] = kind(text)
+            except ValueError:
+                raise QueryParamError(f"query {self.name}: {key} must be a number "
+                                      f"({kind.__name__}), got {text!r}") from None
+        missing = [p for p in known if p not in values]
+        if missing:
+            raise QueryParamError(f"query {self.name} needs parameter(s): {', '.join(missing)} "
+                                  f"(-p {missing[0]}=...)")
+        return values
+
+
+class QueryParamError(ValueError):
+    """A named query's parameters are missing, unknown or of the wrong type."""
 
 
 QUERIES = [
@@ -98,11 +130,8 @@ BY_NAME = {q.name: q for q in QUERIES}
 
 
 def run(client: Any, name: str, database: str, **params: Any) -> tuple[list[str], list[Any]]:
-    """Run a named query; returns (column names, rows)."""
+    """Run a named query; returns (column names, rows). Parameters may be given as text."""
     query = BY_NAME[name]
-    values = {**query.defaults, **params}
-    missing = [p for p in ("alert_id",) if f"%({p})s" in query.sql and p not in values]
-    if missing:
-        raise ValueError(f"query {name} needs parameter(s): {', '.join(missing)}")
+    values = query.bind({k: str(v) for k, v in params.items()})
     result = client.query(query.render(database), parameters=values)
     return list(result.column_names), result.result_rows

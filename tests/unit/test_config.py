@@ -133,3 +133,24 @@ def test_env_overrides_connection_settings() -> None:
 def test_secrets_are_not_in_the_file_schema() -> None:
     problems = problems_of(MINIMAL + "mqtt:\n  password: hunter2\n")
     assert problems[0].startswith("site.yaml:18: mqtt.password: unknown field")
+
+
+def test_a_rule_that_could_never_fire_is_an_error_at_its_line() -> None:
+    rules = """\
+correlation:
+  rules:
+    - name: leak
+      type: spread
+      site_kinds: [chemical_plant, refinery]
+      match: {kind: sensor.threshold, metric: combustable_gas}
+"""
+    problems = problems_of(MINIMAL + rules)
+    assert any("site.yaml:21" in p and "unknown site kind 'refinery'" in p for p in problems), problems
+    assert any("site.yaml:22" in p and "no sensor measures 'combustable_gas'" in p
+               for p in problems), problems
+
+
+def test_a_misspelt_unit_is_an_error_with_a_suggestion() -> None:
+    problems = problems_of(MINIMAL.replace('unit: "%LEL"', "unit: celsius"))
+    assert any("site.yaml:14" in p and "unknown unit 'celsius'" in p and "degC" in p
+               for p in problems), problems

@@ -83,3 +83,17 @@ def test_config_check_reports_errors_with_exit_code(tmp_path: Path,
 def test_format_table() -> None:
     text = format_table(["a", "bb"], [[1, None], ["long", 2.5]])
     assert text.splitlines() == ["a     bb", "----  ---", "1", "long  2.5", "(2 rows)"]
+
+
+def test_query_parameters_are_checked_before_running(capsys: pytest.CaptureFixture[str]) -> None:
+    for args, words in ((["readings-around-alert"], "needs parameter(s): alert_id"),
+                        (["top-risk-points", "-p", "hours=abc"], "hours must be a number"),
+                        (["top-risk-points", "-p", "hourz=3"], "no parameter hourz")):
+        assert main(["query", *args]) == 2
+        assert words in capsys.readouterr().err
+
+
+def test_config_check_takes_c_like_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    demo = str(Path(__file__).resolve().parents[2] / "config" / "demo.yaml")
+    assert main(["config", "check", "-c", demo]) == 0
+    assert f"{demo}: ok" in capsys.readouterr().out
