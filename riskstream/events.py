@@ -575,7 +575,18 @@ def encode_event_batch(events: Sequence[Event]) -> bytes:
     single event stays a plain event object. Consumers read both with
     :func:`decode_event_record`.
     """
-    return _encode({"schema": SCHEMA_VERSION, "events": [e.to_dict() for e in events]})
+    return frame_event_batch([e.to_json() for e in events])
+
+
+_BATCH_HEAD = b'{"schema":%d,"events":[' % SCHEMA_VERSION
+
+
+def frame_event_batch(encoded: Sequence[bytes]) -> bytes:
+    """The batch record around events already encoded as JSON objects: the one writer of the
+    batch framing (the edge's forwarder packs its stored events with it, without decoding)."""
+    if not encoded:
+        raise ValueError("an event batch holds at least one event")
+    return _BATCH_HEAD + b",".join(encoded) + b"]}"
 
 
 def decode_event_record(payload: bytes | None) -> list[tuple[bytes, Event | EventError]]:

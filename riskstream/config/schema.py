@@ -230,8 +230,9 @@ class EdgeSettings(Strict):
     outbox_max_mb: float = Field(
         256.0,
         gt=0,
-        description="Disk budget of the durable outbox; when full, the oldest "
-        "records of the lowest severity below critical are dropped (counted).",
+        description="Disk budget of the durable outbox files (database and write-ahead "
+        "log; about 35 % of it holds records); when full, the oldest records of the lowest "
+        "severity below critical are dropped (counted).",
     )
     models_dir: str | None = Field(
         None,

@@ -5,14 +5,22 @@ new alarm level) are committed to the outbox before the MQTT message is acknowle
 crash loses nothing: the broker re-delivers what was not acknowledged (persistent session,
 QoS 1) and the forwarder sends what Kafka has not acknowledged. Commits are grouped (every
 few milliseconds or hundreds of messages) and the acknowledgements follow each commit: one
-transaction per message would cap the edge at a few thousand events/s.
+transaction per message would cap the edge at a few thousand events/s. The open reading
+windows of the sensors a commit touches are saved in it too, so their readings survive a crash.
+
+When the outbox cannot be written (disk full, I/O error) nothing is acknowledged: what is
+pending is kept and retried with a growing delay, the broker holds the rest (persistent
+session), the failure is counted, shown by ``riskstream_edge_outbox_writable`` and reported on
+rs.health straight from the producer; the first commit that succeeds recovers.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +41,8 @@ from riskstream.sensors.pipeline import Outcome, SensorPipeline
 
 log = logging.getLogger(__name__)
 LEVEL_PREFIX = "level:"
+WINDOW_PREFIX = "window:"  # a sensor's open reading windows (Downsampler.snapshot)
+RETRY_MAX_S = 5.0  # longest wait between attempts to write an unwritable outbox
 GROUP_COMMIT_SECONDS = 0.005
 GROUP_COMMIT_MESSAGES = 500
 
@@ -49,6 +59,11 @@ class EdgeAgent:
         self.pipeline.restore_levels({k[len(LEVEL_PREFIX):]: int(v) for k, v in saved.items()})
         self.forwarder = Forwarder(self.outbox, cfg.kafka)
         self.downsampler = Downsampler(cfg.sensors)
+        for key, text in self.outbox.state(WINDOW_PREFIX).items():
+            self.downsampler.restore(key[len(WINDOW_PREFIX):], text)
+        self.outbox_failing_since: float | None = None
+        self._retry_at = 0.0
+        self._retry_s = GROUP_COMMIT_SECONDS
         self._sites = {s.id: s.site for s in cfg.sensors}
         self._heard: dict[str, int] = {}  # readings per device since its last heartbeat
         self._lock = threading.Lock()  # downsampler and heartbeat counts: MQTT and main thread
@@ -91,13 +106,6 @@ class EdgeAgent:
             metrics.DEAD_LETTERS.labels(dl.error_type).inc()
             log.warning("dead letter stage=%s reason=%s", dl.stage, dl.reason)
             records.append(OutboxRecord(self._topics.dlq, dl.key, dl.to_json()))
-        if outcome.reading is not None:
-            reading = outcome.reading
-            metrics.readings_of(reading.sensor_id).inc()
-            with self._lock:
-                self._heard[reading.sensor_id] = self._heard.get(reading.sensor_id, 0) + 1
-                summaries = self.downsampler.add(reading) if self._cfg.edge.downsample else []
-            records += [self._summary_record(s) for s in summaries]
         for event in outcome.events:
             metrics.events_of(event.kind, event.severity.value).inc()
             # DEBUG: at thousands of events/s a line each costs more than the detection;
@@ -107,21 +115,41 @@ class EdgeAgent:
             records.append(OutboxRecord(self._topics.events, event.site_id.encode(),
                                         event.to_json(), event.severity.rank))
             state[LEVEL_PREFIX + event.source_id] = str(self.pipeline.level(event.source_id))
-        with self._pending_lock:
-            self._pending_records += records
-            self._pending_state.update(state)
-            self._pending_acks.append((mid, qos))
-            if len(self._pending_acks) >= GROUP_COMMIT_MESSAGES:
-                self._wake.set()
+        # The downsampler's change and its snapshot reach the pending commit in one step
+        # (tick() flushes windows from another thread): the newest snapshot is what commits.
+        with self._lock:
+            if outcome.reading is not None:
+                reading = outcome.reading
+                metrics.readings_of(reading.sensor_id).inc()
+                self._heard[reading.sensor_id] = self._heard.get(reading.sensor_id, 0) + 1
+                if self._cfg.edge.downsample:
+                    records += [self._summary_record(s) for s in self.downsampler.add(reading)]
+                    state[WINDOW_PREFIX + reading.sensor_id] = self.downsampler.snapshot(
+                        reading.sensor_id)
+            with self._pending_lock:
+                self._pending_records += records
+                self._pending_state.update(state)
+                self._pending_acks.append((mid, qos))
+                if len(self._pending_acks) >= GROUP_COMMIT_MESSAGES:
+                    self._wake.set()
 
     def commit(self) -> int:
-        """Make pending records durable in one transaction, then acknowledge their messages."""
+        """Make pending records durable in one transaction, then acknowledge their messages.
+        Returns how many messages were acknowledged (0 while the outbox cannot be written)."""
+        if time.monotonic() < self._retry_at:
+            return 0
         with self._pending_lock:
             records, self._pending_records = self._pending_records, []
             state, self._pending_state = self._pending_state, {}
             acks, self._pending_acks = self._pending_acks, []
         if records or state:
-            dropped = self.outbox.put(records, state).dropped
+            try:
+                dropped = self.outbox.put(records, state).dropped
+            except sqlite3.Error as exc:
+                self._requeue(records, state, acks)
+                self._outbox_failed(exc)
+                return 0
+            self._outbox_recovered()
             if dropped:
                 metrics.OUTBOX_DROPPED.inc(dropped)
                 log.error("outbox over its %.0f MB budget: dropped %d low-severity records",
@@ -129,6 +157,44 @@ class EdgeAgent:
         for mid, qos in acks:
             self.source.ack(mid, qos)
         return len(acks)
+
+    def _requeue(self, records: list[OutboxRecord], state: dict[str, str],
+                 acks: list[tuple[int, int]]) -> None:
+        """Put what failed back in front of what arrived meanwhile (newer state wins)."""
+        with self._pending_lock:
+            self._pending_records = records + self._pending_records
+            self._pending_state = {**state, **self._pending_state}
+            self._pending_acks = acks + self._pending_acks
+
+    def _outbox_failed(self, exc: Exception) -> None:
+        metrics.OUTBOX_WRITE_ERRORS.inc()
+        metrics.OUTBOX_WRITABLE.set(0)
+        first = self.outbox_failing_since is None
+        if first:
+            self.outbox_failing_since = time.monotonic()
+        self._retry_s = min(RETRY_MAX_S, self._retry_s * 2)
+        self._retry_at = time.monotonic() + self._retry_s
+        if first or self._retry_s >= RETRY_MAX_S:
+            log.error("outbox %s cannot be written (%s): not acknowledging MQTT messages, the "
+                      "broker keeps them; retrying every %.1f s", self.outbox.path, exc,
+                      self._retry_s)
+        if first:
+            self.forwarder.report_now(self._topics.health, self._health_of_edge(False, str(exc)))
+
+    def _outbox_recovered(self) -> None:
+        if self.outbox_failing_since is None:
+            return
+        down = time.monotonic() - self.outbox_failing_since
+        self.outbox_failing_since, self._retry_s, self._retry_at = None, GROUP_COMMIT_SECONDS, 0.0
+        metrics.OUTBOX_WRITABLE.set(1)
+        log.warning("outbox writable again after %.1f s; acknowledging MQTT messages", down)
+        self.forwarder.report_now(self._topics.health, self._health_of_edge(True, ""))
+
+    def _health_of_edge(self, writable: bool, error: str) -> Heartbeat:
+        site = self._cfg.sites[0].id if self._cfg.sites else "unknown"
+        return Heartbeat(site_id=site, source_id=f"edge:{self._cfg.mqtt.client_id}",
+                         ts=self._clock(), attrs={"outbox_writable": writable,
+                                                  "outbox_error": error[:300]})
 
     def _committer(self) -> None:
         while not self._stop.is_set():
@@ -144,15 +210,21 @@ class EdgeAgent:
         now_ms = int(now.timestamp() * 1000)
         with self._lock:
             summaries = self.downsampler.flush(now_ms)
+            if summaries:  # closed windows and their snapshots go out with the next commit
+                state = {WINDOW_PREFIX + s.source_id: self.downsampler.snapshot(s.source_id)
+                         for s in summaries}
+                with self._pending_lock:
+                    self._pending_records += [self._summary_record(s) for s in summaries]
+                    self._pending_state.update(state)
             beat = now_ms - self._last_beat >= self._cfg.edge.heartbeat_s * 1000
             heard = self._heard if beat else {}
             if beat:
                 self._heard, self._last_beat = {}, now_ms
-        records = [self._summary_record(s) for s in summaries]
+        records: list[OutboxRecord] = []
         silent = self.pipeline.silence_events(now)
         if silent:
             self.submit_events(silent)
-        depth = self.outbox.depth() if (heard or beat) else 0
+        depth = self.outbox.depth() if (heard or beat) and self.outbox_failing_since is None else 0
         if self.cameras is not None:
             if beat:
                 records += [OutboxRecord(self._topics.health, hb.site_id.encode(), hb.to_json())
@@ -166,7 +238,9 @@ class EdgeAgent:
                                   "late_skipped_by_detectors": self.pipeline.chain.late})
             records.append(OutboxRecord(self._topics.health, hb.site_id.encode(), hb.to_json()))
         if records:
-            self.outbox.put(records)
+            with self._pending_lock:  # through the commit, which copes with a full disk
+                self._pending_records += records
+            self._wake.set()
 
     def stop(self, *_: object) -> None:
         self._stop.set()

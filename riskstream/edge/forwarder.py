@@ -9,6 +9,7 @@ backlog inside the producer.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from typing import Any
@@ -18,7 +19,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from riskstream.config.schema import KafkaSettings
 from riskstream.edge import metrics
 from riskstream.edge.outbox import CRITICAL_PRIORITY, Outbox, Pending
-from riskstream.events import MAX_BATCH_EVENTS
+from riskstream.events import MAX_BATCH_EVENTS, Heartbeat, frame_event_batch
 from riskstream.kafka_settings import librdkafka_config
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class Forwarder(threading.Thread):
         self._depth_at = 0.0
         self._cursor = 0  # highest seq handed to the producer by the in-order scan
         self._halt = threading.Event()
+        self._ack_error_logged = 0.0
         self.delivered = 0
 
     def run(self) -> None:
@@ -95,20 +97,14 @@ class Forwarder(threading.Thread):
             metrics.OUTBOX_DEPTH.set(self._outbox.depth())
 
     def _records(self, taken: list[Pending]) -> list[tuple[str, bytes, list[int], bytes]]:
-        """Kafka records for ``taken``: one site's waiting events travel as one batch record
-        (the per-record cost downstream is paid once per batch); anything else one by one."""
-        groups: dict[tuple[str, bytes], list[Pending]] = {}
-        for rec in taken:  # priority order: a group goes where its most urgent record was
-            groups.setdefault((rec.topic, rec.key), []).append(rec)
-        out = []
-        for (topic, key), recs in groups.items():
-            size = MAX_BATCH_EVENTS if topic in self._batch_topics else 1
-            for i in range(0, len(recs), size):
-                chunk = recs[i:i + size]
-                value = chunk[0].value if len(chunk) == 1 else (
-                    b'{"schema":1,"events":[' + b",".join(r.value for r in chunk) + b"]}")
-                out.append((topic, key, [r.seq for r in chunk], value))
-        return out
+        return pack(taken, self._batch_topics)
+
+    def report_now(self, topic: str, beat: Heartbeat) -> None:
+        """Send a heartbeat past the outbox (best effort): for news about the outbox itself."""
+        try:
+            self._producer.produce(topic, key=beat.site_id.encode(), value=beat.to_json())
+        except (BufferError, ValueError) as exc:
+            log.warning("could not report the edge's health on %s: %s", topic, exc)
 
     def _callback(self, seqs: list[int]) -> Any:
         def delivered(err: KafkaError | None, msg: Message) -> None:
@@ -127,7 +123,15 @@ class Forwarder(threading.Thread):
     def _commit_acks(self) -> None:
         if self._acked:
             acked, self._acked = self._acked, []
-            self._outbox.ack(acked)
+            try:
+                self._outbox.ack(acked)
+            except sqlite3.Error as exc:  # disk full: they are in Kafka; forget them later
+                self._acked = acked + self._acked
+                if time.monotonic() - self._ack_error_logged > 5.0:
+                    self._ack_error_logged = time.monotonic()
+                    log.error("outbox: cannot delete %d records Kafka acknowledged (%s); "
+                              "retrying", len(acked), exc)
+                return
             self._in_flight.difference_update(acked)
             self.delivered += len(acked)
 
@@ -143,3 +147,21 @@ class Forwarder(threading.Thread):
         self._producer.flush(max(0.0, deadline - time.monotonic()))
         self._commit_acks()
         return self._outbox.depth()
+
+
+def pack(taken: list[Pending], batch_topics: set[str]) -> list[tuple[str, bytes, list[int], bytes]]:
+    """Kafka records (topic, key, outbox seqs, value) for ``taken``: one site's waiting events
+    travel as one batch record (the per-record cost downstream is paid once per batch);
+    anything else one by one. Pure."""
+    groups: dict[tuple[str, bytes], list[Pending]] = {}
+    for rec in taken:  # priority order: a group goes where its most urgent record was
+        groups.setdefault((rec.topic, rec.key), []).append(rec)
+    out = []
+    for (topic, key), recs in groups.items():
+        size = MAX_BATCH_EVENTS if topic in batch_topics else 1
+        for i in range(0, len(recs), size):
+            chunk = recs[i:i + size]
+            value = chunk[0].value if len(chunk) == 1 else frame_event_batch(
+                [r.value for r in chunk])
+            out.append((topic, key, [r.seq for r in chunk], value))
+    return out

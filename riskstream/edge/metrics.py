@@ -14,6 +14,12 @@ DELIVERED = Counter("riskstream_edge_kafka_delivered_total", "Records acknowledg
 DELIVERY_ERRORS = Counter("riskstream_edge_kafka_delivery_errors_total",
                           "Records Kafka did not acknowledge", ["topic"])
 OUTBOX_DEPTH = Gauge("riskstream_edge_outbox_depth", "Records waiting in the durable outbox")
+OUTBOX_WRITABLE = Gauge("riskstream_edge_outbox_writable",
+                        "1 while the outbox can be written; 0 (disk full, I/O error): MQTT "
+                        "messages are not acknowledged until it can")
+OUTBOX_WRITABLE.set(1)
+OUTBOX_WRITE_ERRORS = Counter("riskstream_edge_outbox_write_errors_total",
+                              "Failed outbox commits (disk full, I/O error), each retried")
 OUTBOX_DROPPED = Counter("riskstream_edge_outbox_dropped_total",
                          "Records dropped to keep the outbox within its disk budget")
 MQTT_CONNECTED = Gauge("riskstream_edge_mqtt_connected", "1 while subscribed to the MQTT broker")

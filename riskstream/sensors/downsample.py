@@ -6,11 +6,16 @@ Analysts need normal behaviour too, not only alarms: every sensor's readings are
 has passed its end by ``lateness_s`` (a silent sensor still gets its last window out).
 A reading older than its sensor's open window is late: it still goes through detection, is
 counted, and is not folded into a summary already sent.
+
+A sensor's open windows can be saved (:meth:`Downsampler.snapshot`) and restored: the edge
+keeps them in its outbox with the acknowledgement of the readings they hold, so a crash does
+not lose the readings of windows that were still open.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 
 from riskstream.config.schema import Sensor
@@ -69,6 +74,9 @@ class Downsampler:
         self.late += late
         return closed
 
+    def open_sensors(self) -> set[str]:
+        return {sid for sid, _ in self._open}
+
     def flush(self, now_ms: int) -> list[ReadingSummary]:
         """Close every window whose end is ``lateness_s`` behind ``now_ms``."""
         closed = []
@@ -77,6 +85,19 @@ class Downsampler:
                 closed.append(self._summary(sensor_id, size, window))
                 del self._open[(sensor_id, size)]
         return closed
+
+    def snapshot(self, sensor_id: str) -> str:
+        """The sensor's open windows as text ("" when none is open)."""
+        windows = {str(size): astuple(w) for size in WINDOWS
+                   if (w := self._open.get((sensor_id, size))) is not None}
+        return json.dumps(windows, separators=(",", ":")) if windows else ""
+
+    def restore(self, sensor_id: str, text: str) -> None:
+        """Re-open the windows of a :meth:`snapshot` (ignored for a sensor no longer configured)."""
+        if not text or sensor_id not in self._sensors:
+            return
+        for size, fields in json.loads(text).items():
+            self._open[(sensor_id, int(size))] = _Window(*fields)
 
     def _summary(self, sensor_id: str, size: int, w: _Window) -> ReadingSummary:
         s = self._sensors[sensor_id]

@@ -8,6 +8,7 @@ event: N readings in, N distinct event_ids expected on rs.events.
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.integration
 SENSORS = 20
 
 
-def _config(u: str) -> str:
+def _config(u: str, extra: str = "") -> str:
     sensors = "\n".join(
         f"  - {{id: gas-{i:02d}, site: plant-{i % 4}, point: tank-farm, metric: combustible_gas, "
         f"unit: '%LEL', topic: d{u}/gas-{i:02d}, thresholds: {{warning: 25, alarm: 50}}}}"
@@ -46,7 +47,7 @@ kafka:
 mqtt:
   username: riskstream-edge
   client_id: durability-{u}
-"""
+{extra}"""
 
 
 class Load:
@@ -86,9 +87,10 @@ class Load:
             time.sleep(0.05)
 
 
-def _setup(services: ServiceInfo, unique: str, workdir: Path) -> tuple[Path, Config]:
+def _setup(services: ServiceInfo, unique: str, workdir: Path,
+           extra: str = "") -> tuple[Path, Config]:
     path = workdir / "edge.yaml"
-    path.write_text(_config(unique))
+    path.write_text(_config(unique, extra))
     cfg = with_env_overrides(load(path, environ={}), services.env())
     ensure_topics(cfg)
     LocalServices(Path(services.state_dir)).grant_mqtt(cfg)  # before the edge subscribes
@@ -162,3 +164,34 @@ def test_edge_killed_with_sigkill_and_restarted_loses_nothing(
     # The alarm level survived with the events: every reading still made exactly one event.
     assert distinct == n, f"{n - distinct} events lost or {distinct - n} extra"
     assert set(per_sensor.values()) == {n // SENSORS}
+
+
+def test_a_full_disk_stops_acknowledging_and_recovers_without_loss(
+    services: ServiceInfo, unique: str, workdir: Path
+) -> None:
+    """The outbox's files may not grow (a file-size limit set on the running edge, as a full
+    disk does): the edge stays up, acknowledges nothing, says so, and loses nothing."""
+    # a small budget: a small write-ahead log, which the 40 kB limit stops within a few commits
+    path, cfg = _setup(services, unique, workdir, extra="edge:\n  outbox_max_mb: 2\n")
+    n = 2000
+    edge = start_process("edge", path, workdir, services.env(), workdir / "logs")
+    limit = subprocess.run(["prlimit", "--pid", str(edge.pid), "--fsize=40000:unlimited"],
+                           capture_output=True, text=True, check=False)
+    assert limit.returncode == 0, limit.stderr
+    try:
+        load = Load(services, cfg, unique, n, rate=400).start()
+        assert wait_for_metric(edge, "riskstream_edge_outbox_write_errors_total", 1, 30) >= 1
+        assert edge.metric("riskstream_edge_outbox_writable") == 0
+        time.sleep(3)
+        assert edge.alive(), edge.log.read_text()[-3000:]
+        subprocess.run(["prlimit", "--pid", str(edge.pid), "--fsize=unlimited"], check=True)
+        load.join()
+        assert wait_for_metric(edge, "riskstream_edge_outbox_writable", 1, 30) == 1
+        distinct, _, per_sensor = _distinct_events(cfg, edge, n, timeout=120)
+    finally:
+        edge.stop()
+    assert distinct == n, f"{n - distinct} events lost"
+    assert set(per_sensor.values()) == {n // SENSORS}
+    log = edge.log.read_text()
+    assert "cannot be written" in log and "writable again" in log
+    assert log.count("Traceback") == 0

@@ -34,7 +34,7 @@ def test_acknowledged_records_are_gone_and_the_rest_survive_a_restart(tmp_path: 
 
 
 def test_disk_budget_drops_oldest_low_severity_first_never_critical(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.db", max_bytes=20 * 90)  # about 20 records of ~90 bytes
+    box = Outbox(tmp_path / "o.db", max_bytes=2880)  # files; about 20 records of ~90 bytes
     box.put([rec(i, priority=CRITICAL_PRIORITY, size=16) for i in range(5)])
     box.put([rec(100 + i, priority=1, size=16) for i in range(5)])
     result = box.put([rec(200 + i, priority=0, size=16) for i in range(30)])
@@ -67,3 +67,18 @@ def test_forwarder_takes_each_record_once_critical_first(tmp_path: Path) -> None
     box.put([rec(4), rec(5, priority=CRITICAL_PRIORITY)])
     fwd._in_flight.clear()
     assert [p.value[:4] for p in fwd._take(room=10, healthy=False)][:2] == [b"0002", b"0005"]
+
+
+def test_the_files_stay_within_the_budget(tmp_path: Path) -> None:
+    """Database and write-ahead log together (they took 6.8 MB for a 2 MB budget)."""
+    budget = 2 * 1024 * 1024
+    box = Outbox(tmp_path / "o.db", max_bytes=budget)
+    largest = 0
+    for batch in range(300):  # ~9 MB of events offered while Kafka is away, in group commits
+        box.put([rec(batch * 100 + i, priority=i % 3, size=300) for i in range(100)])
+        if batch % 10 == 0:  # and some acknowledged now and then
+            box.ack([p.seq for p in box.take(50)])
+        largest = max(largest, box.file_bytes())
+    assert box.dropped_total > 0
+    assert largest <= budget, f"{largest / 2**20:.2f} MB on disk for a 2 MB budget"
+    assert box.file_bytes() > budget / 4  # the budget is used, not wasted

@@ -1,0 +1,117 @@
+"""The edge agent's durability rules without brokers: an unwritable outbox stops the
+acknowledgements and recovers without losing a record; open reading windows survive a crash;
+the forwarder's batch records decode to the events it stored."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from riskstream.config import parse
+from riskstream.edge import metrics
+from riskstream.edge.agent import EdgeAgent
+from riskstream.edge.forwarder import pack
+from riskstream.edge.outbox import Pending
+from riskstream.events import Event, ReadingSummary, decode_event_record
+from riskstream.testing import FakeClock, make_event
+
+CONFIG = """\
+sites:
+  - {id: plant-a, name: Plant A, district: north, kind: chemical_plant,
+     risk_points: [{id: tank-farm, name: Tank farm}]}
+sensors:
+  - {id: gas-1, site: plant-a, point: tank-farm, metric: combustible_gas, unit: '%LEL',
+     topic: plant-a/gas-1, thresholds: {warning: 25, alarm: 50}}
+"""
+T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+
+
+def reading(value: float, at: datetime) -> bytes:
+    return json.dumps({"value": value, "ts": at.isoformat()}).encode()
+
+
+@pytest.fixture
+def agent(tmp_path: Path) -> EdgeAgent:
+    return make_agent(tmp_path)
+
+
+def make_agent(state: Path) -> EdgeAgent:
+    clock = FakeClock(T0 + timedelta(seconds=5))
+    agent = EdgeAgent(parse(CONFIG, "edge.yaml"), state, clock=clock)
+    agent.acked: list[int] = []  # type: ignore[misc]
+    agent.reports: list[Any] = []  # type: ignore[misc]
+    agent.source.ack = lambda mid, qos: agent.acked.append(mid)  # type: ignore[attr-defined,method-assign]
+    agent.forwarder.report_now = (  # type: ignore[method-assign]
+        lambda topic, beat: agent.reports.append(beat.attrs["outbox_writable"]))  # type: ignore[attr-defined]
+    return agent
+
+
+def test_an_unwritable_outbox_withholds_acks_and_recovers_without_loss(agent: EdgeAgent,
+                                                                       monkeypatch: Any) -> None:
+    real_put, failures = agent.outbox.put, [2]
+
+    def put(*args: Any, **kwargs: Any) -> Any:
+        if failures[0]:
+            failures[0] -= 1
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_put(*args, **kwargs)
+
+    monkeypatch.setattr(agent.outbox, "put", put)
+    for i, value in enumerate((10, 30, 60)):  # normal, warning, alarm: two events
+        agent.handle("plant-a/gas-1", reading(value, T0 + timedelta(seconds=i)), mid=i + 1, qos=1)
+    assert agent.commit() == 0 and agent.acked == []  # nothing acknowledged while failing
+    assert metrics.OUTBOX_WRITABLE._value.get() == 0 and agent.reports == [False]
+    agent.handle("plant-a/gas-1", reading(61, T0 + timedelta(seconds=3)), mid=4, qos=1)
+    agent._retry_at = 0.0  # the retry is due
+    assert agent.commit() == 0  # second failure
+    agent._retry_at = 0.0
+    assert agent.commit() == 4 and agent.acked == [1, 2, 3, 4]  # in order, once each
+    assert metrics.OUTBOX_WRITABLE._value.get() == 1 and agent.reports == [False, True]
+    values = [json.loads(p.value) for p in agent.outbox.take(100)]
+    events = sorted((v for v in values if "kind" in v), key=lambda e: e["ts"])
+    assert [e["attrs"]["level"] for e in events] == ["warning", "alarm"]
+    assert agent.outbox.state("level:") == {"level:gas-1": "2"}
+
+
+def test_open_reading_windows_survive_a_crash(tmp_path: Path) -> None:
+    first = make_agent(tmp_path)
+    for i in range(5):  # five readings in the 1 s window from T0 (and the minute window)
+        first.handle("plant-a/gas-1", reading(10 + i, T0 + timedelta(milliseconds=100 * i)),
+                     mid=i + 1, qos=1)
+    first.commit()
+    assert first.acked == [1, 2, 3, 4, 5]
+    first.outbox.close()  # killed: no flush, no goodbye
+    again = make_agent(tmp_path)
+    again.handle("plant-a/gas-1", reading(20, T0 + timedelta(seconds=1, milliseconds=500)),
+                 mid=6, qos=1)
+    again.commit()
+    summaries = [ReadingSummary.from_json(p.value) for p in again.outbox.take(100)
+                 if p.topic == again._topics.readings]
+    (second,) = [s for s in summaries if s.window_s == 1]
+    assert (second.count, second.min, second.max) == (5, 10.0, 14.0)  # nothing lost
+    again.tick(T0 + timedelta(minutes=2))  # the minute window: 5 + 1 readings
+    again.commit()
+    minute = [ReadingSummary.from_json(p.value) for p in again.outbox.take(100)
+              if p.topic == again._topics.readings and b'"window_s":60' in p.value]
+    assert [m.count for m in minute] == [6]
+
+
+def test_forwarded_batches_decode_to_the_stored_events() -> None:
+    events = [make_event(site_id="plant-a", source_id=f"gas-{i}") for i in range(3)]
+    other = make_event(site_id="plant-b")
+    taken = [Pending(i, "rs.events", b"plant-a", e.to_json()) for i, e in enumerate(events)]
+    taken += [Pending(9, "rs.events", b"plant-b", other.to_json()),
+              Pending(10, "rs.readings", b"plant-a", b'{"r":1}'), Pending(11, "rs.readings", b"plant-a",
+                                                                        b'{"r":2}')]
+    records = pack(taken, {"rs.events"})
+    assert [(t, k, seqs) for t, k, seqs, _ in records] == [
+        ("rs.events", b"plant-a", [0, 1, 2]), ("rs.events", b"plant-b", [9]),
+        ("rs.readings", b"plant-a", [10]), ("rs.readings", b"plant-a", [11])]
+    decoded = [[e for _, e in decode_event_record(v)] for t, _, _, v in records if t == "rs.events"]
+    assert decoded == [events, [other]]
+    assert all(isinstance(e, Event) for batch in decoded for e in batch)
