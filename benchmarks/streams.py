@@ -188,10 +188,10 @@ def worker_rate(path: Path, scratch: Path, info: ServiceInfo, role: str, events:
 
         try:
             finished = wait_until(done, timeout=600, interval=0.25)
+            elapsed = time.perf_counter() - started
+            check_inside_clock(role, probe, n, elapsed, produced_s, finished)
         finally:
             probe.close()
-        elapsed = time.perf_counter() - started
-        check_inside_clock(role, probe, n, elapsed, produced_s, finished)
         out = {"events_per_s": round(n / elapsed, 1) if finished else 0.0,
                "seconds": round(elapsed, 2), "produce_seconds": round(produced_s, 2),
                "completed": float(finished)}

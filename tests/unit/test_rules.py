@@ -421,3 +421,21 @@ def test_count_and_spread_states_of_the_old_layout_expire_instead_of_crashing() 
     old = {"hits": [[0, "id", "gas-1", "tank-farm", "text"]]}  # the layout before "times"
     assert count.on_tick(old, 10**12) == (None, [])
     assert spread.on_tick(old, 10**12) == (None, [])
+
+
+def test_co_occurrence_window_holds_for_late_events_too() -> None:
+    """A late event lands in the past: both steps seen, but 100 s apart, is no co-occurrence."""
+    rule = rule_of({"name": "gas-motion", "type": "co_occurrence", "window_s": 60,
+                    "all_of": [GAS, MOTION]})
+    assert run(rule, [motion(100), gas(0)])[1] == []
+    assert len(run(rule, [motion(100), gas(50)])[1]) == 1
+
+
+def test_escalation_raises_the_severity_one_step() -> None:
+    p = SiteProcessor(parse(RULES_CONFIG.replace("      severity: critical\n",
+                                                 "      severity: major\n")))
+    state, (alert,) = feed(p, None, [gas(0), motion(10)])
+    assert alert.severity is Severity.MAJOR
+    _, res = p.on_tick(state, alert.attrs["opened_ms"] + 121_000)
+    (esc,) = res.alerts
+    assert (esc.status, esc.severity) == (AlertStatus.ESCALATED, Severity.CRITICAL)

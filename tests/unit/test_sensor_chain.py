@@ -159,3 +159,22 @@ def test_a_detector_crash_is_a_dead_letter_and_the_reading_is_kept(monkeypatch: 
     assert dl is not None and dl.stage == "edge.detect" and dl.error_type == "crash"
     assert "ZeroDivisionError" in dl.reason and dl.payload == b'{"value": 101.5}'
     assert pipe.process("p/p-1", b'{"value": 101.6}', NOW).dead_letter is not None  # and it keeps going
+
+
+def test_the_chain_never_learns_what_it_flags_right_away_and_anomalies_are_warnings() -> None:
+    """Flagged readings wait in quarantine instead of joining the memory of normal: a
+    sustained new pattern stays flagged (learning it at once unflagged it within ~50 readings)."""
+    from riskstream.config.detectors import KnnLikelihoodSpec
+
+    pipe = SensorPipeline(parse(CHAIN))
+    (link,) = [lk for lk in pipe.chain._links["p-1"] if isinstance(lk.spec, KnnLikelihoodSpec)]
+    _feed(pipe, [100 + 2 * math.sin(i / 3) for i in range(400)], NOW)
+    flagged, events = 0, []
+    for i in range(100):
+        at = NOW + timedelta(seconds=400 + i)
+        out = pipe.process("p/p-1", json.dumps({"value": 100 + 15 * math.sin(2.5 * i),
+                                                "ts": int(at.timestamp() * 1000)}).encode(), at)
+        events += [e for e in out.events if e.kind == "sensor.anomaly"]
+        flagged += link.flt._active
+    assert flagged >= 80, flagged
+    assert events and all(e.severity.value == "warning" for e in events)

@@ -24,3 +24,11 @@ def test_observe_says_flagged_for_learning_and_fired_once() -> None:
     seen = [f.observe(s) for s in (0.2, 0.6, 0.6, 0.35, 0.2, 0.45)]
     assert seen == [(False, False), (True, False), (True, True), (True, False), (False, False),
                     (False, False)]
+
+
+def test_cooldown_silences_a_re_detection_within_it() -> None:
+    flt = ThresholdFilter(ThresholdConfig(threshold=0.5, cooldown=3))
+    fired = [i for i, s in enumerate([0.9, 0.1, 0.9, 0.1, 0.9, 0.1, 0.9]) if flt.update(s)]
+    assert fired == [0, 4]  # 2 falls in the cooldown (inputs 1-3); 4 and 6: 6 is within 4's
+    plain = ThresholdFilter(ThresholdConfig(threshold=0.5))
+    assert [i for i, s in enumerate([0.9, 0.1, 0.9]) if plain.update(s)] == [0, 2]
