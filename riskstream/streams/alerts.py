@@ -97,6 +97,23 @@ def on_finding(
     return _store(book, slot, alert), alert
 
 
+def on_clear(book: Book, finding: Finding, now_ms: int) -> tuple[Book, Alert | None]:
+    """The condition behind a live alert ended (e.g. a silent device reported again): the
+    system resolves it, saying why, with no cooldown. Nothing to do if none is live."""
+    slot = _slot(finding.rule, finding.key)
+    live = book["live"].get(slot)
+    if live is None:
+        return book, None
+    alert = Alert.from_json(live)
+    entry = {"action": "clear", "by": "riskstream", "at": _dt(now_ms).isoformat(),
+             "comment": finding.explanation, "action_id": ""}
+    attrs = {**alert.attrs, "history": [*alert.attrs.get("history", []), entry][-MAX_HISTORY:],
+             "cleared_ms": now_ms}
+    resolved = _published(replace(alert, attrs=attrs), now_ms, status=AlertStatus.RESOLVED,
+                          explanation=f"{alert.explanation} Cleared: {finding.explanation}.")
+    return {**book, "live": {k: v for k, v in book["live"].items() if k != slot}}, resolved
+
+
 def _update(
     book: Book,
     slot: str,

@@ -26,7 +26,7 @@ from riskstream.streams import alerts as book_ops
 from riskstream.streams.dedup import RecentIds
 from riskstream.streams.registry import SiteRegistry
 from riskstream.streams.rules import Rule, compile_rules
-from riskstream.streams.rules.base import Finding, ts_ms
+from riskstream.streams.rules.base import CLEAR, Finding, ts_ms
 
 SiteState = dict[str, Any]
 ACTION_ID_PREFIX = "action:"  # operator action ids share the recent-id index with event ids
@@ -102,8 +102,10 @@ class SiteProcessor:
             findings += found
         return rule_states, findings
 
-    def on_heartbeat(self, state: SiteState | None, beat: Heartbeat, now_ms: int) -> SiteState:
-        """Heartbeats only feed silence detection; they never raise alerts by themselves."""
+    def on_heartbeat(self, state: SiteState | None, beat: Heartbeat,
+                     now_ms: int) -> tuple[SiteState, Result]:
+        """Heartbeats only feed silence detection; they never raise alerts by themselves, but
+        may clear one (a silent device is back)."""
         event = Event(
             kind="device.heartbeat",
             site_id=beat.site_id,
@@ -113,8 +115,9 @@ class SiteProcessor:
             score=0.0,
         )
         state = self._normal(state, beat.site_id)
-        rule_states, _ = self._run_rules(state, event)  # no rule matches a heartbeat's severity
-        return self._advance({**state, "rules": rule_states}, ts_ms(event), now_ms)
+        rule_states, found = self._run_rules(state, event)  # only clears: nothing matches it
+        state = self._advance({**state, "rules": rule_states}, ts_ms(event), now_ms)
+        return self._apply_findings(state, [f for f in found if f.attrs.get(CLEAR)], now_ms)
 
     def on_action(
         self, state: SiteState | None, action: AlertAction, now_ms: int
@@ -170,9 +173,12 @@ class SiteProcessor:
         site = self.registry.site(state["site"])
         district = site.district if site else ""
         for finding in findings:
-            book, alert = book_ops.on_finding(
-                book, finding, self._options[finding.rule], state["site"], district, now_ms
-            )
+            if finding.attrs.get(CLEAR):
+                book, alert = book_ops.on_clear(book, finding, now_ms)
+            else:
+                book, alert = book_ops.on_finding(
+                    book, finding, self._options[finding.rule], state["site"], district, now_ms
+                )
             if alert is not None:
                 result.alerts.append(alert)
         return {**state, "book": book}, result

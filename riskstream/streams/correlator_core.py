@@ -283,7 +283,7 @@ class CorrelatorCore:
             return state, result
         beat = Heartbeat.from_json(rec.value or b"")
         _check_key(run.site, beat.site_id)
-        return self.processor.on_heartbeat(run.state, beat, now_ms), Result()
+        return self.processor.on_heartbeat(run.state, beat, now_ms)
 
     def _dead(self, dl: DeadLetter) -> Outgoing:
         metrics.DEAD_LETTERS.labels(dl.stage).inc()

@@ -333,7 +333,8 @@ def test_unacknowledged_alert_escalates_once() -> None:
 
 def test_tick_discards_empty_state_and_heartbeats_raise_nothing() -> None:
     p = processor()
-    state = p.on_heartbeat(None, Heartbeat("plant-east", "gas-1", T0), ms(0))
+    state, res = p.on_heartbeat(None, Heartbeat("plant-east", "gas-1", T0), ms(0))
+    assert res.alerts == []
     state, res = p.on_event(state, gas(0), ms(0))
     assert res.alerts == []
     state, res = p.on_tick(state, ms(0) + 3_600_000)
@@ -439,3 +440,26 @@ def test_escalation_raises_the_severity_one_step() -> None:
     _, res = p.on_tick(state, alert.attrs["opened_ms"] + 121_000)
     (esc,) = res.alerts
     assert (esc.status, esc.severity) == (AlertStatus.ESCALATED, Severity.CRITICAL)
+
+
+def test_absence_ignores_devices_never_heard_and_clears_when_one_reports_again() -> None:
+    """4 alerts once opened for sensors that had never reported, and stayed open after."""
+    config = RULES_CONFIG.split("correlation:")[0] + """correlation:
+  rules:
+    - {name: silent, type: absence, silent_s: 60, alarming: {min_severity: critical},
+       alarming_window_s: 600, site_kinds: [chemical_plant]}
+"""
+    p = SiteProcessor(parse(config))
+    state, res = p.on_heartbeat(None, Heartbeat("plant-east", "gas-2", T0), ms(0))
+    assert res.alerts == []
+    state, res = p.on_event(state, gas(10, sev="critical"), ms(10))  # gas-1 alarms
+    state, res = p.on_tick(state, ms(75))
+    (alert,) = res.alerts  # gas-2 went silent; cam-1 and others never reported: not flagged
+    assert alert.attrs["device"] == "gas-2" and alert.status is AlertStatus.OPEN
+    state, res = p.on_heartbeat(state, Heartbeat("plant-east", "gas-2", T0 + timedelta(seconds=80)),
+                                ms(80))
+    (cleared,) = res.alerts
+    assert cleared.alert_id == alert.alert_id and cleared.status is AlertStatus.RESOLVED
+    assert "reported again" in cleared.explanation and cleared.revision == alert.revision + 1
+    state, res = p.on_tick(state, ms(90))
+    assert res.alerts == []  # not raised again while it reports

@@ -2,7 +2,10 @@
 
 Every event and heartbeat of a device counts as a sign of life. A silent device is only a
 finding while an alarming event is recent: a dead gas detector next to a leak matters; one
-on a quiet night is the health monitor's job.
+on a quiet night is the health monitor's job. Only devices heard from at least once are
+watched (one never commissioned has not *gone* silent), and when a device found silent
+reports again its finding is cleared (a :data:`CLEAR` finding: the alert is resolved by the
+system with that reason).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Mapping
 
 from riskstream.config.rules import AbsenceRule
 from riskstream.events import Event
-from riskstream.streams.rules.base import Finding, State, matches, ts_ms, window_text
+from riskstream.streams.rules.base import CLEAR, Finding, State, matches, ts_ms, window_text
 
 MAX_ALARM_IDS = 20
 
@@ -35,7 +38,14 @@ class Absence:
         alarm = [a for a in st["alarm"] if a[0] >= now - self._alarm_ms]
         if matches(self.options.alarming, event):
             alarm = [*alarm, [now, event.event_id, event.source_id]][-MAX_ALARM_IDS:]
-        return {**st, "seen": seen, "alarm": alarm}, []
+        flagged = list(st.get("flagged", []))
+        cleared = []
+        if event.source_id in flagged:
+            flagged.remove(event.source_id)
+            cleared.append(Finding(
+                self.name, f"device {event.source_id}", (), now, now,
+                f"{self.name}: {event.source_id} reported again", {CLEAR: True}))
+        return {**st, "seen": seen, "alarm": alarm, "flagged": flagged}, cleared
 
     def _watched(self, site: str) -> list[str]:
         return self.options.devices or list(self._devices.get(site, []))
@@ -50,14 +60,16 @@ class Absence:
         alarming_sources = {a[2] for a in alarm}
         findings = []
         o = self.options
+        flagged = set(state.get("flagged", []))
         for device in self._watched(state["site"]):
-            if device in alarming_sources:
-                continue
             last = state["seen"].get(device)
-            silent_for = now_ms - (last if last is not None else state["since"])
+            if device in alarming_sources or last is None:
+                continue
+            silent_for = now_ms - last
             if silent_for < self._silent_ms:
                 continue
-            heard = "never heard from" if last is None else f"silent for {silent_for / 1000:.0f} s"
+            flagged.add(device)
+            heard = f"silent for {silent_for / 1000:.0f} s"
             text = (f"{o.name}: {device} {heard} (limit {window_text(o.silent_s)}) while "
                     f"{state['site']} is alarming ({len(alarm)} alarming events in the last "
                     f"{window_text(o.alarming_window_s)}, latest from {alarm[-1][2]})")
@@ -66,4 +78,4 @@ class Absence:
                 alarm[0][0], max(alarm[-1][0], now_ms), text,
                 {"device": device, "silent_s": silent_for / 1000, "limit_s": o.silent_s},
             ))
-        return state, findings
+        return {**state, "flagged": sorted(flagged)}, findings

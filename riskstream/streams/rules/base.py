@@ -20,6 +20,9 @@ Sighting = list[Any]
 MAX_SIGHTINGS = 200
 
 
+CLEAR = "clear"  # a Finding whose attrs hold CLEAR: the condition of its scope has ended
+
+
 @dataclass(frozen=True)
 class Finding:
     """A rule's conclusion about one scope of one site; the alert book turns it into an alert."""

@@ -1,0 +1,368 @@
+"""Fault runner: does anything get lost or doubled when parts of the stack fail?
+
+Each scenario runs two correlate+store worker groups on the same rs.events stream: the
+*reference* group is left alone, the *disturbed* one (or the whole stack) gets the fault.
+Events are produced as the edge sends them (per-site records, idempotent producer) at a steady
+rate while the fault happens. Afterwards, per run: events in, distinct in Kafka, distinct in
+each group's ClickHouse (FINAL), events that reached an alert, lost (in Kafka, not in the
+disturbed group's ClickHouse), revisions published twice with different content, and whether
+the disturbed group's alerts (ids, final revisions, statuses, contributing events) equal the
+reference's. Goal: 0 lost, 0 conflicting, identical alerts, in every run.
+
+    .venv/bin/python -m benchmarks.faults                 # every scenario, 5 runs each
+    .venv/bin/python -m benchmarks.faults --runs 1 --scenarios worker-sigkill,burst-100k
+
+Results: benchmarks/results/faults.json (every run, and a summary per scenario).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import local_services, report, save, wait_until, write_config
+from riskstream.config.schema import Config
+from riskstream.events import Alert, Event, Severity, encode_event_batch
+from riskstream.kafka_offsets import GroupOffsets
+from riskstream.kafka_settings import librdkafka_config
+from riskstream.launch import RiskstreamProcess, start_process
+from riskstream.services import LocalServices, ServiceInfo
+from riskstream.storage.clickhouse import connect
+from riskstream.testing import read_topic
+from riskstream.topics import ensure_topics
+
+RULES = """
+correlation:
+  rules:
+    - {name: gas-spread, type: spread, distinct: source_id, min_points: 2, window_s: 30,
+       match: {kind: sensor.threshold, metric: combustible_gas, min_severity: warning}}
+    - {name: repeated-alarm, type: count, scope: point, threshold: 3, window_s: 60,
+       match: {kind: sensor.threshold, metric: combustible_gas, min_severity: critical}}
+"""
+
+
+def config_text(u: str, group: str, sites: list[str]) -> str:
+    site_lines = "\n".join(
+        f"  - {{id: {s}, name: {s}, district: d{i % 5}, kind: chemical_plant, "
+        f"risk_points: [{{id: area, name: Area}}]}}" for i, s in enumerate(sites))
+    return f"""sites:
+{site_lines}
+kafka:
+  partitions: 4
+  topics: {{events: f-{u}.events, dlq: {group}-{u}.dlq, readings: f-{u}.readings,
+           health: f-{u}.health, alerts: {group}-{u}.alerts, alert_actions: f-{u}.actions}}
+clickhouse:
+  database: {group}_{u}
+  batch_size: 2000
+  batch_seconds: 0.5
+worker:
+  app_id: {group}-{u}
+  session_timeout_s: 6
+  stall_timeout_s: 30
+{RULES}"""
+
+
+def scenario_events(n: int, sites: list[str], seed: int) -> list[Event]:
+    """Gas threshold events over the sites' devices; every 50th is re-sent (as an edge does)."""
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    out: list[Event] = []
+    for i in range(n):
+        if i % 50 == 49:
+            out.append(out[-25])
+            continue
+        site = sites[(i * 7 + seed) % len(sites)]
+        sev = Severity.CRITICAL if (i + seed) % 3 == 0 else Severity.WARNING
+        out.append(Event(kind="sensor.threshold", site_id=site, source_id=f"gas-{i % 5}",
+                         point_id="area", ts=t0 + timedelta(milliseconds=20 * i), severity=sev,
+                         score=1.0 if sev is Severity.CRITICAL else 0.5, value=60.0, unit="%LEL",
+                         attrs={"metric": "combustible_gas", "level": sev.value}))
+    return out
+
+
+class Producer:
+    """The edge's side: per-site records at a steady rate from a thread."""
+
+    def __init__(self, cfg: Config, events: list[Event], rate: float, per_record: int = 20) -> None:
+        from confluent_kafka import Producer as KafkaProducer
+
+        self._producer = KafkaProducer({
+            **librdkafka_config(cfg.kafka, "edge"), "enable.idempotence": True, "acks": "all",
+            "partitioner": "murmur2_random", "linger.ms": 5, "message.timeout.ms": 600_000,
+            "queue.buffering.max.messages": 2_000_000})
+        self._topic, self._events, self._rate = cfg.kafka.topics.events, events, rate
+        self._per_record = per_record
+        self.sent = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Producer:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        for i in range(0, len(self._events), self._per_record):
+            chunk = self._events[i:i + self._per_record]
+            by_site: dict[str, list[Event]] = {}
+            for e in chunk:
+                by_site.setdefault(e.site_id, []).append(e)
+            for site, evs in by_site.items():
+                value = evs[0].to_json() if len(evs) == 1 else encode_event_batch(evs)
+                while True:
+                    try:
+                        self._producer.produce(self._topic, key=site.encode(), value=value)
+                        break
+                    except BufferError:
+                        self._producer.poll(0.05)
+            self.sent += len(chunk)
+            self._producer.poll(0)
+            delay = started + self.sent / self._rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._producer.flush(600):
+            raise RuntimeError("events not delivered to Kafka within 10 minutes")
+
+
+@dataclass
+class Group:
+    name: str
+    path: Path
+    cfg: Config
+    workers: list[RiskstreamProcess] = field(default_factory=list)
+    restarts: int = 0
+
+
+@dataclass
+class Run:
+    info: ServiceInfo
+    scratch: Path
+    u: str
+    ref: Group
+    dis: Group
+    events: list[Event]
+    started: list[RiskstreamProcess] = field(default_factory=list)
+
+    def start_worker(self, group: Group) -> RiskstreamProcess:
+        folder = self.scratch / f"{group.name}-{self.u}-{len(group.workers) + group.restarts}"
+        proc = start_process("worker", group.path, folder, self.info.env(), self.scratch / "logs")
+        group.workers.append(proc)
+        self.started.append(proc)
+        return proc
+
+    def kill_worker(self, group: Group, index: int = 0) -> None:
+        group.workers.pop(index).kill()
+        group.restarts += 1
+
+    def stack(self) -> LocalServices:
+        return LocalServices(Path(self.info.state_dir))
+
+
+def caught_up(group: Group, n_partitions: int) -> bool:
+    offsets = GroupOffsets(group.cfg.kafka, group.cfg.worker.app_id)
+    try:
+        parts = [(group.cfg.kafka.topics.events, p) for p in range(n_partitions)]
+        ends, done = offsets.ends(parts, 10), offsets.committed(parts, 10)
+        return all(done[tp] >= end for tp, end in ends.items())
+    finally:
+        offsets.close()
+
+
+def clickhouse_distinct(group: Group) -> tuple[int, int]:
+    client = connect(group.cfg.clickhouse, analyst=True)
+    db = group.cfg.clickhouse.database
+    try:
+        row = client.query(f"SELECT uniqExact(event_id), count() FROM {db}.events").result_rows[0]
+        return int(row[0]), int(row[1])
+    except Exception:  # the table may not exist yet
+        return 0, 0
+
+
+def final_alerts(group: Group) -> tuple[dict[str, tuple[Any, ...]], int, int]:
+    """Latest revision per alert; (alerts, revisions read, conflicting (id, revision) pairs)."""
+    records = read_topic(group.cfg.kafka, group.cfg.kafka.topics.alerts, expect=1, timeout=20,
+                         settle=3.0)
+    seen: dict[tuple[str, int], bytes] = {}
+    conflicting = 0
+    latest: dict[str, Alert] = {}
+    for _, value in records:
+        alert = Alert.from_json(value)
+        key = (alert.alert_id, alert.revision)
+        body = json.dumps({**alert.to_dict(), "updated_at": None, "attrs": None}).encode()
+        if key in seen and seen[key] != body:
+            conflicting += 1
+        seen[key] = body
+        if alert.alert_id not in latest or alert.revision > latest[alert.alert_id].revision:
+            latest[alert.alert_id] = alert
+    return ({a.alert_id: (a.revision, a.status.value, a.severity.value, tuple(sorted(a.event_ids)))
+             for a in latest.values()}, len(records), conflicting)
+
+
+# -- scenarios: what happens to the disturbed side while events flow ---------------------------
+
+def worker_sigkill(run: Run, producer: Producer, kills: int = 3) -> None:
+    for _ in range(kills):
+        wait_until(lambda: producer.sent > 0, 60)
+        time.sleep(3)
+        run.kill_worker(run.dis)
+        time.sleep(1)
+        run.start_worker(run.dis)
+
+
+def rebalance(run: Run, producer: Producer) -> None:
+    time.sleep(3)
+    run.start_worker(run.dis)  # a second worker joins mid-stream
+    time.sleep(6)
+    run.dis.workers.pop(0).stop()  # and the first leaves
+
+
+def service_down(service: str, hard: bool) -> Callable[[Run, Producer], None]:
+    def fault(run: Run, producer: Producer) -> None:
+        import signal
+
+        from riskstream.services.process import stop_pid
+
+        time.sleep(3)
+        info = run.stack().load()
+        assert info is not None
+        stop_pid(info.pid(service), timeout=0 if hard else 30, sig=signal.SIGKILL if hard
+                 else signal.SIGTERM)
+        time.sleep(30)
+        run.stack().start(service)
+    return fault
+
+
+def nothing(run: Run, producer: Producer) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    events: int
+    rate: float
+    sites: int
+    fault: Callable[[Run, Producer], None]
+    before_workers: bool = False  # produce everything first (a backlog)
+
+
+SCENARIOS = [
+    Scenario("worker-sigkill-x3", 12_000, 600, 20, worker_sigkill),
+    Scenario("rebalance-two-workers", 12_000, 600, 20, rebalance),
+    Scenario("kafka-down-30s-sigterm", 8_000, 300, 20, service_down("kafka", hard=False)),
+    Scenario("kafka-down-30s-sigkill", 8_000, 300, 20, service_down("kafka", hard=True)),
+    Scenario("clickhouse-down-30s", 8_000, 300, 20, service_down("clickhouse", hard=False)),
+    Scenario("burst-100k-3-sites", 100_000, 10_000, 3, nothing),
+    Scenario("backlog-40k-one-site", 40_000, 50_000, 1, nothing, before_workers=True),
+]
+
+
+def run_once(info: ServiceInfo, scratch: Path, scenario: Scenario, seed: int) -> dict[str, Any]:
+    u = f"{scenario.name[:3]}{seed}{time.time_ns() % 100_000}"
+    sites = [f"site-{i:02d}" for i in range(scenario.sites)]
+    groups = []
+    for name in ("ref", "dis"):
+        path, cfg = write_config(scratch, config_text(u, name, sites), info)
+        ensure_topics(cfg)
+        groups.append(Group(name, path, cfg))
+    run = Run(info, scratch, u, groups[0], groups[1], scenario_events(scenario.events, sites, seed))
+    started = time.monotonic()
+    producer = Producer(run.dis.cfg, run.events, scenario.rate)
+    try:
+        if scenario.before_workers:
+            producer.start().join()
+        for group in (run.ref, run.dis):
+            run.start_worker(group)
+        if not scenario.before_workers:
+            producer.start()
+        scenario.fault(run, producer)
+        producer.join()
+        distinct = len({e.event_id for e in run.events})
+        for group in (run.ref, run.dis):
+            wait_until(lambda g=group: caught_up(g, 4), timeout=600, interval=1.0)
+            wait_until(lambda g=group: clickhouse_distinct(g)[0] >= distinct, timeout=300,
+                       interval=1.0)
+        time.sleep(2)
+        ref_alerts, _, ref_conflicts = final_alerts(run.ref)
+        dis_alerts, revisions, conflicts = final_alerts(run.dis)
+        in_ch, ch_rows = clickhouse_distinct(run.dis)
+        in_kafka = len({e.event_id for e in run.events})  # the producer flushed: all acked
+        correlated = {i for a in dis_alerts.values() for i in a[3]}
+        ref_correlated = {i for a in ref_alerts.values() for i in a[3]}
+        return {
+            "seed": seed, "events_in": len(run.events), "distinct_in": distinct,
+            "in_kafka": in_kafka, "in_clickhouse_final": in_ch, "clickhouse_rows": ch_rows,
+            "reference_in_clickhouse": clickhouse_distinct(run.ref)[0],
+            "correlated_events": len(correlated), "reference_correlated_events": len(ref_correlated),
+            "lost": in_kafka - in_ch, "uncorrelated_vs_reference": len(ref_correlated - correlated),
+            "alerts": len(dis_alerts), "reference_alerts": len(ref_alerts),
+            "alert_revisions_read": revisions,
+            "conflicting_revisions": conflicts + ref_conflicts,
+            "alerts_equal_reference": dis_alerts == ref_alerts,
+            "extra_alerts": len(set(dis_alerts) - set(ref_alerts)),
+            "missing_alerts": len(set(ref_alerts) - set(dis_alerts)),
+            "differing_alerts": sum(1 for k in set(dis_alerts) & set(ref_alerts)
+                                    if dis_alerts[k] != ref_alerts[k]),
+            "worker_restarts_by_fault": run.dis.restarts,
+            "crash_restarts_by_supervisor": _supervisor_restarts(run.started),
+            "seconds": round(time.monotonic() - started, 1),
+        }
+    finally:
+        for group in (run.ref, run.dis):
+            for w in group.workers:
+                w.stop()
+
+
+def _supervisor_restarts(procs: list[RiskstreamProcess]) -> int:
+    """Child crashes or stalls the supervisors restarted (their log lines) in this run."""
+    return sum(p.log.read_text(errors="replace").count("starting a fresh one") for p in procs)
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "runs": len(runs),
+        "lost_total": sum(r["lost"] for r in runs),
+        "conflicting_revisions_total": sum(r["conflicting_revisions"] for r in runs),
+        "runs_with_alerts_equal_reference": sum(r["alerts_equal_reference"] for r in runs),
+        "uncorrelated_vs_reference_total": sum(r["uncorrelated_vs_reference"] for r in runs),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="runs per scenario (default 5)")
+    parser.add_argument("--scenarios", default=",".join(s.name for s in SCENARIOS),
+                        help="comma-separated subset")
+    args = parser.parse_args()
+    chosen = [s for s in SCENARIOS if s.name in args.scenarios.split(",")]
+    figures: dict[str, Any] = {}
+    with local_services() as (info, scratch):
+        for scenario in chosen:
+            runs = []
+            for seed in range(args.runs):
+                print(f"{scenario.name} run {seed + 1}/{args.runs} ...", flush=True)
+                outcome = run_once(info, scratch, scenario, seed)
+                print("  " + json.dumps(outcome), flush=True)
+                runs.append(outcome)
+            figures[scenario.name] = {"summary": summarise(runs), "runs": runs}
+            save("faults", figures)  # partial results survive a later failure
+    out = save("faults", figures)
+    report("Faults (per scenario: runs, lost, conflicting revisions, runs with equal alerts)", [
+        (name, f"{f['summary']['runs']} runs, lost {f['summary']['lost_total']}, conflicting "
+               f"{f['summary']['conflicting_revisions_total']}, equal alerts "
+               f"{f['summary']['runs_with_alerts_equal_reference']}/{f['summary']['runs']}")
+        for name, f in figures.items()])
+    print(f"\nresults: {out}")
+
+
+if __name__ == "__main__":
+    main()
