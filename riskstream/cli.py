@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -365,6 +366,24 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _discover_services(args: argparse.Namespace) -> None:
+    """Without RS_* settings in the environment, use the local stack recorded in the state
+    folder (``--state-dir``, ``$RISKSTREAM_HOME`` or ``.riskstream``) when it runs: forgetting
+    ``eval "$(riskstream services env)"`` once made ``sql`` and ``worker`` open an empty
+    embedded database and the edge retry a broker that was not there."""
+    if any(name in os.environ for name in ("RS_KAFKA_BOOTSTRAP", "RS_CLICKHOUSE_DSN")):
+        return
+    from riskstream.services import LocalServices
+
+    stack = LocalServices(getattr(args, "state_dir", DEFAULT_STATE))
+    info = stack.load()
+    if info is None or not stack.status()["running"]:
+        return
+    os.environ.update(info.env())
+    logging.getLogger("riskstream").info("using the local services recorded in %s",
+                                         stack.state_file)
+
+
 def _mqtt_accounts(args: argparse.Namespace, cfg: Any) -> int:
     from riskstream.services import LocalServices
 
@@ -405,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.log_level)
     from riskstream.config import ConfigError
     from riskstream.evaluation.datapath import DataMissing
+    from riskstream.kafka_settings import KafkaCredentialsError
     from riskstream.models.card import CardError
     from riskstream.services import ServiceError
 
@@ -414,8 +434,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "config":
             return _config_check(args.path or args.config)
         if args.command == "sql":
+            _discover_services(args)
             return _sql(args)
         if args.command == "query":
+            _discover_services(args)
             return _query(args)
         if args.command == "models":
             return _models(args)
@@ -430,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from riskstream.config import load
 
+        _discover_services(args)
         cfg = load(args.config)
         if args.command == "alerts":
             return _alerts(args, cfg)
@@ -455,7 +478,8 @@ def main(argv: list[str] | None = None) -> int:
             from riskstream.demo.runner import run_demo
 
             return run_demo(args.config, args.state_dir, args.duration, args.rate)
-    except (ConfigError, ServiceError, DataMissing, CardError, KeyError) as exc:
+    except (ConfigError, ServiceError, DataMissing, CardError, KeyError,
+            KafkaCredentialsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

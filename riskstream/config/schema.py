@@ -194,7 +194,8 @@ class ClickHouseSettings(Strict):
 
 class WorkerSettings(Strict):
     app_id: str = Field("riskstream", description="Faust app id (consumer group prefix).")
-    metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port; 0 disables.")
+    metrics_port: int = Field(9109, ge=0, le=65535, description="Prometheus port on 127.0.0.1 "
+                              "(a free one when taken, logged); 0 disables.")
     session_timeout_s: float = Field(10.0, gt=0, description="Kafka consumer session timeout.")
     store: Literal["memory://", "rocksdb://"] = Field(
         "memory://",
@@ -216,7 +217,8 @@ class WorkerSettings(Strict):
 
 
 class EdgeSettings(Strict):
-    metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port; 0 disables.")
+    metrics_port: int = Field(9108, ge=0, le=65535, description="Prometheus port on 127.0.0.1 "
+                              "(a free one when taken, logged); 0 disables.")
     heartbeat_s: float = Field(
         10.0, gt=0, description="How often each reporting device's heartbeat goes to rs.health."
     )

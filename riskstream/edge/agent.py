@@ -26,8 +26,6 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
-from prometheus_client import start_http_server
-
 from riskstream.config.schema import Config
 from riskstream.deadletter import DeadLetter
 from riskstream.edge import metrics
@@ -36,6 +34,7 @@ from riskstream.edge.forwarder import Forwarder
 from riskstream.edge.mqtt_source import MqttSource
 from riskstream.edge.outbox import Outbox, OutboxRecord
 from riskstream.events import Event, Heartbeat, ReadingSummary, utc_now
+from riskstream.metrics_http import serve_metrics
 from riskstream.sensors.downsample import Downsampler
 from riskstream.sensors.pipeline import Outcome, SensorPipeline
 
@@ -247,9 +246,7 @@ class EdgeAgent:
 
     def run(self) -> None:
         """Serve until SIGTERM/SIGINT, then flush what Kafka has not acknowledged yet."""
-        if self._cfg.edge.metrics_port:
-            start_http_server(self._cfg.edge.metrics_port, addr="127.0.0.1")
-            log.info("metrics on http://127.0.0.1:%d/metrics", self._cfg.edge.metrics_port)
+        serve_metrics(self._cfg.edge.metrics_port, "edge")
         self.forwarder.start()
         committer = threading.Thread(target=self._committer, name="outbox-committer", daemon=True)
         committer.start()

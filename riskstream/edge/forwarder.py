@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from riskstream.config.schema import KafkaSettings
 from riskstream.edge import metrics
@@ -41,8 +41,10 @@ class Forwarder(threading.Thread):
             # every topic share one partition number.
             "partitioner": "murmur2_random",
             "message.timeout.ms": 30_000,
+            "logger": logging.getLogger("librdkafka"),  # through our logging (repeats capped)
         }
         self._producer = Producer(conf)
+        self._bootstrap = settings.bootstrap
         self._outbox = outbox
         self._batch = batch
         self._batch_topics = {settings.topics.events}
@@ -56,8 +58,21 @@ class Forwarder(threading.Thread):
         self.delivered = 0
 
     def run(self) -> None:
+        self._check_reachable()
         while not self._halt.is_set():
             self._pump(0.05)
+
+    def _check_reachable(self) -> None:
+        """Say at start whether Kafka answers: the edge works without it (the outbox fills),
+        but an operator must know it is not connected, and why."""
+        try:
+            self._producer.list_topics(timeout=10)
+            metrics.KAFKA_REACHABLE.set(1)
+        except KafkaException as exc:
+            metrics.KAFKA_REACHABLE.set(0)
+            log.error("Kafka at %s does not answer (%s): events wait in the outbox until it "
+                      "does; check kafka.bootstrap / RS_KAFKA_BOOTSTRAP and the credentials "
+                      "(riskstream services env)", self._bootstrap, exc.args[0] if exc.args else exc)
 
     def _take(self, room: int, healthy: bool) -> list[Pending]:
         """What to send next. Probing (link down): by priority, a few at a time. Healthy:
@@ -112,6 +127,7 @@ class Forwarder(threading.Thread):
             if err is None:
                 self._acked.extend(seqs)
                 self._last_ack = time.monotonic()
+                metrics.KAFKA_REACHABLE.set(1)
                 metrics.DELIVERED.labels(topic).inc(len(seqs))
             else:  # stays in the outbox; taken again later
                 self._in_flight.difference_update(seqs)

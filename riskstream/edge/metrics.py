@@ -18,6 +18,8 @@ OUTBOX_WRITABLE = Gauge("riskstream_edge_outbox_writable",
                         "1 while the outbox can be written; 0 (disk full, I/O error): MQTT "
                         "messages are not acknowledged until it can")
 OUTBOX_WRITABLE.set(1)
+KAFKA_REACHABLE = Gauge("riskstream_edge_kafka_reachable",
+                        "1 once Kafka answered (metadata or a delivery); 0: it did not at start")
 OUTBOX_WRITE_ERRORS = Counter("riskstream_edge_outbox_write_errors_total",
                               "Failed outbox commits (disk full, I/O error), each retried")
 OUTBOX_DROPPED = Counter("riskstream_edge_outbox_dropped_total",

@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import start_http_server
-
 from riskstream.config.schema import Config
 from riskstream.logs import RepeatFilter
+from riskstream.metrics_http import serve_metrics
 from riskstream.storage.clickhouse import connect
 from riskstream.storage.migrations import apply_retention, migrate
 from riskstream.streams.app import app_id, create_app
@@ -115,11 +114,9 @@ def _watch(app: Any, cfg: Config, role: str) -> None:
 def run_worker(cfg: Config, state_dir: Path, role: str = "all", loglevel: str = "INFO") -> None:
     if role in ("all", "store"):
         _clickhouse(cfg)  # wait for it and migrate before consuming anything
-    if cfg.worker.metrics_port:
-        start_http_server(cfg.worker.metrics_port, addr="127.0.0.1")
-        log.info("metrics on http://127.0.0.1:%d/metrics", cfg.worker.metrics_port)
-    # Each worker process needs its own table store folder.
-    datadir = state_dir / "faust" / f"{app_id(cfg, role)}-{cfg.worker.metrics_port or 'w'}"
+    port = serve_metrics(cfg.worker.metrics_port, "worker")
+    # Each worker process needs its own table store folder (its metrics port is unique).
+    datadir = state_dir / "faust" / f"{app_id(cfg, role)}-{port or 'w'}"
     datadir.mkdir(parents=True, exist_ok=True)
     app = create_app(cfg, role, datadir, lambda: connect(cfg.clickhouse))
     if cfg.worker.stall_timeout_s > 0:

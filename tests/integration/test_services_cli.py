@@ -51,6 +51,13 @@ def test_services_lifecycle_by_pid(tmp_path: Path) -> None:
                          _cli("services", "env", "--state-dir", state).stdout.splitlines())
         assert env_after == env
         pids[1] = after["mosquitto"]["pid"]
+        # without `eval "$(riskstream services env)"` the CLI finds the running stack itself
+        bare = {k: v for k, v in os.environ.items() if not k.startswith("RS_")}
+        found = subprocess.run([sys.executable, "-m", "riskstream", "sql", "SELECT 40 + 2 AS x"],
+                               capture_output=True, text=True, timeout=120, check=False,
+                               env={**bare, "RISKSTREAM_HOME": state})
+        assert found.returncode == 0 and "42" in found.stdout, found.stderr
+        assert "using the local services recorded in" in found.stderr
     finally:
         down = _cli("services", "down", "--state-dir", state)
     assert down.returncode == 0
