@@ -44,7 +44,7 @@ class Forwarder(threading.Thread):
             "logger": logging.getLogger("librdkafka"),  # through our logging (repeats capped)
         }
         self._producer = Producer(conf)
-        self._bootstrap = settings.bootstrap
+        self._kafka_at = settings.bootstrap  # not _bootstrap: Thread has one
         self._outbox = outbox
         self._batch = batch
         self._batch_topics = {settings.topics.events}
@@ -72,7 +72,7 @@ class Forwarder(threading.Thread):
             metrics.KAFKA_REACHABLE.set(0)
             log.error("Kafka at %s does not answer (%s): events wait in the outbox until it "
                       "does; check kafka.bootstrap / RS_KAFKA_BOOTSTRAP and the credentials "
-                      "(riskstream services env)", self._bootstrap, exc.args[0] if exc.args else exc)
+                      "(riskstream services env)", self._kafka_at, exc.args[0] if exc.args else exc)
 
     def _take(self, room: int, healthy: bool) -> list[Pending]:
         """What to send next. Probing (link down): by priority, a few at a time. Healthy:
