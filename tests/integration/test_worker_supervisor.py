@@ -1,0 +1,68 @@
+"""The worker supervisor and its Faust child: killing the supervisor takes the child with it
+(it once kept consuming, orphaned), and a crashed child is replaced."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from riskstream.config import load
+from riskstream.config.loader import with_env_overrides
+from riskstream.launch import start_process
+from riskstream.services import ServiceInfo
+from riskstream.services.process import pid_alive
+from riskstream.topics import ensure_topics
+
+pytestmark = pytest.mark.integration
+
+CONFIG = """\
+sites:
+  - {{id: plant-a, name: Plant A, district: d, kind: chemical_plant,
+     risk_points: [{{id: tank-farm, name: Tank farm}}]}}
+kafka:
+  partitions: 2
+  topics: {{events: s-{u}.events, dlq: s-{u}.dlq, readings: s-{u}.readings, health: s-{u}.health,
+           alerts: s-{u}.alerts, alert_actions: s-{u}.actions}}
+clickhouse:
+  database: s_{u}
+worker:
+  app_id: s-{u}
+  session_timeout_s: 6
+"""
+
+
+def children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(p) for p in text.split()]
+
+
+def wait_for(check: object, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_the_faust_child_dies_with_its_supervisor_and_a_crashed_child_is_replaced(
+    services: ServiceInfo, unique: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(CONFIG.format(u=unique))
+    ensure_topics(with_env_overrides(load(path, environ={}), services.env()))
+    worker = start_process("worker", path, tmp_path, services.env(), tmp_path / "logs")
+    try:
+        (child,) = children(worker.pid)
+        os.kill(child, signal.SIGKILL)  # the child crashes: the supervisor starts a fresh one
+        assert wait_for(lambda: children(worker.pid) and children(worker.pid) != [child], 30)
+        (fresh,) = children(worker.pid)
+        assert "starting a fresh one" in worker.log.read_text()
+        os.kill(worker.pid, signal.SIGKILL)  # the supervisor dies: the child must not live on
+        assert wait_for(lambda: not pid_alive(fresh), 15), "the Faust child outlived its supervisor"
+    finally:
+        worker.stop()
