@@ -109,6 +109,9 @@ class Engine:
         self.policy = policy or AnalystPolicy()
         self.home = home  # the analyst's current database unless they choose another
         self._parser: Any = self._new_session(self._path)  # formats statements; never runs them
+        # One chdb session must not serve two threads at once: concurrent parameterised
+        # queries lost their parameters ("Substitution `q` is not set", seen under load).
+        self._parser_lock = threading.Lock()
         self._parser.query("SET readonly = 1")
         self.known_settings = frozenset(
             self._parser.query("SELECT name FROM system.settings", "TSVRaw").bytes().decode().split())
@@ -127,19 +130,24 @@ class Engine:
     def parse(self, sql: str) -> Statement:
         """The engine's canonical form of ``sql``; its syntax error when it has none."""
         try:
-            out = self._parser.query("SELECT formatQuerySingleLine({q:String})", "TSVRaw",
-                                     params={"q": escape_param(sql)})
+            out = self._ask("SELECT formatQuerySingleLine({q:String})",
+                            params={"q": escape_param(sql)})
         except Exception as exc:
             message = str(exc).replace("In scope SELECT formatQuerySingleLine(_CAST(", "")
             raise QueryError(error_code(message) or SYNTAX_ERROR, message) from None
         return Statement(out.bytes().decode().rstrip("\n"))
 
+    def _ask(self, sql: str, params: dict[str, str] | None = None) -> Any:
+        """A query on the parser session (read-only), one thread at a time."""
+        with self._parser_lock:
+            return self._parser.query(sql, "TSVRaw", params=params)
+
     def managed_databases(self, fresh: bool = False) -> frozenset[str]:
         """Databases riskstream migrated (they hold ``schema_migrations``); cached 5 s."""
         at, names = self._managed
         if fresh or time.monotonic() - at > 5.0:
-            rows = self._parser.query("SELECT database FROM system.tables WHERE name = "
-                                      "'schema_migrations'", "TSVRaw").bytes().decode().split()
+            rows = self._ask("SELECT database FROM system.tables WHERE name = "
+                             "'schema_migrations'").bytes().decode().split()
             names = frozenset(rows)
             self._managed = (time.monotonic(), names)
         return names
@@ -240,7 +248,7 @@ class Engine:
         return name in PUBLIC_DATABASES or name in self._all_databases()
 
     def _all_databases(self) -> set[str]:
-        return set(self._parser.query("SHOW DATABASES", "TSVRaw").bytes().decode().split())
+        return set(self._ask("SHOW DATABASES").bytes().decode().split())
 
     def _check_database(self, name: str, user: str) -> None:
         if self._allowed(name):

@@ -229,3 +229,27 @@ def test_idle_connections_do_not_keep_threads(services: ServiceInfo) -> None:
         for s in socks:
             s.close()
     assert writer(services, "SELECT 1")[2] == b"1\n"
+
+
+def test_concurrent_clients_each_get_their_own_answer(services: ServiceInfo, db: str) -> None:
+    """Writers inserting while others query, all at once (the statement parser once lost
+    concurrent requests' parameters: "Substitution `q` is not set")."""
+    errors: list[str] = []
+
+    def client(i: int) -> None:
+        for j in range(25):
+            sql = f"SELECT {i * 1000 + j} AS v, s FROM {db}.t WHERE n = {{n:UInt64}}"
+            status, _, body = writer(services, sql, params={"param_n": str(j)})
+            if (status, body) != (200, f"{i * 1000 + j}\t{j}\n".encode()):
+                errors.append(f"{status} {body[:200]!r}")
+            status, _, body = writer(services, f"INSERT INTO {db}.t VALUES ({10_000 + i * 100 + j}, 'x')")
+            if status != 200:
+                errors.append(f"insert {status} {body[:200]!r}")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert writer(services, f"SELECT count() FROM {db}.t")[2] == b"1200\n"
