@@ -14,7 +14,6 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from riskstream.config.schema import KafkaSettings
 from riskstream.events import ActionKind, Alert, AlertAction, EventError, Severity
@@ -134,8 +133,8 @@ def _answer(is_alert: bool, value: bytes, action: AlertAction) -> Outcome | None
             alert = Alert.from_json(value)
         except EventError:
             return None
-        last: Any = alert.attrs.get("last_action") or {}
-        return Outcome(applied=alert) if last.get("action_id") == action.action_id else None
+        last = alert.lifecycle.last_action
+        return Outcome(applied=alert) if last and last.action_id == action.action_id else None
     try:
         dead = json.loads(value)
         payload = json.loads(base64.b64decode(dead["payload_b64"]))

@@ -372,6 +372,88 @@ _EVENT_SLOTS: tuple[tuple[str, Any], ...] = tuple((n, getattr(Event, n)) for n i
 
 
 @dataclass(frozen=True, slots=True)
+class ActionRecord:
+    """One action in an alert's history: an operator's, or the system's (``clear``)."""
+
+    action: str  # acknowledge | resolve | comment | clear
+    by: str
+    at: datetime
+    comment: str = ""
+    action_id: str = ""
+    revision: int = 0  # the alert revision the action produced
+
+    def to_dict(self) -> dict[str, Any]:
+        return _wire_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ActionRecord:
+        if not isinstance(data, dict):
+            raise EventError("lifecycle.history", "expected action objects")
+        return cls(action=str(data.get("action", "")), by=str(data.get("by", "")),
+                   at=parse_time(data.get("at"), "lifecycle.history.at"),
+                   comment=str(data.get("comment") or ""),
+                   action_id=str(data.get("action_id") or ""),
+                   revision=int(data.get("revision") or 0))
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """Where an alert stands: typed fields the lifecycle code and the command center read."""
+
+    opened_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    cleared_at: datetime | None = None  # the condition ended (e.g. a silent device is back)
+    published_event_at: datetime | None = None  # event time of the last published change
+    held: int = 0  # changes held back by update_interval_s since the last published revision
+    history: tuple[ActionRecord, ...] = ()
+    last_action: ActionRecord | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        times = {n: format_time(v) if v is not None else None for n, v in (
+            ("opened_at", self.opened_at), ("acknowledged_at", self.acknowledged_at),
+            ("cleared_at", self.cleared_at), ("published_event_at", self.published_event_at))}
+        return {**times, "held": self.held, "history": [h.to_dict() for h in self.history],
+                "last_action": self.last_action.to_dict() if self.last_action else None}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Lifecycle:
+        if not isinstance(data, dict):
+            raise EventError("lifecycle", f"expected an object, got {type(data).__name__}")
+        history = data.get("history") or []
+        if not isinstance(history, list):
+            raise EventError("lifecycle.history", "expected a list of actions")
+        last = data.get("last_action")
+
+        def when(name: str) -> datetime | None:
+            value = data.get(name)
+            return None if value is None else parse_time(value, f"lifecycle.{name}")
+
+        return cls(opened_at=when("opened_at"), acknowledged_at=when("acknowledged_at"),
+                   cleared_at=when("cleared_at"), published_event_at=when("published_event_at"),
+                   held=int(data.get("held") or 0),
+                   history=tuple(ActionRecord.from_dict(h) for h in history),
+                   last_action=ActionRecord.from_dict(last) if last else None)
+
+    @classmethod
+    def from_legacy_attrs(cls, attrs: dict[str, Any]) -> Lifecycle:
+        """The lifecycle of an alert kept before it had typed fields (``attrs`` keys in ms)."""
+        def when(name: str) -> datetime | None:
+            value = attrs.get(name)
+            return None if value is None else parse_time(value, f"attrs.{name}")
+
+        history = tuple(ActionRecord.from_dict(h) for h in attrs.get("history") or [])
+        last = attrs.get("last_action")
+        return cls(opened_at=when("opened_ms"), acknowledged_at=when("acknowledged_ms"),
+                   cleared_at=when("cleared_ms"), published_event_at=when("published_ms"),
+                   held=int(attrs.get("held") or 0), history=history,
+                   last_action=ActionRecord.from_dict(last) if last else None)
+
+
+LEGACY_LIFECYCLE_ATTRS = ("opened_ms", "acknowledged_ms", "cleared_ms", "published_ms", "held",
+                          "history", "last_action")
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """A correlated, explained finding for the command center (``schemas/rs.alerts.json``)."""
 
@@ -387,7 +469,8 @@ class Alert:
     alert_id: str = field(default_factory=new_event_id)
     revision: int = 1  # +1 on every change; (alert_id, revision) identifies one state
     updated_at: datetime = field(default_factory=utc_now)
-    attrs: dict[str, Any] = field(default_factory=dict)
+    attrs: dict[str, Any] = field(default_factory=dict)  # the rule's details (scope key, figures)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
     schema: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
@@ -404,7 +487,8 @@ class Alert:
             raise EventError("revision", f"expected a positive integer, got {self.revision!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        return _wire_dict(self)
+        return {**{f: _wire_value(getattr(self, f)) for f in _ALERT_PLAIN},
+                "lifecycle": self.lifecycle.to_dict()}
 
     def to_json(self) -> bytes:
         return _encode(self.to_dict())
@@ -419,6 +503,11 @@ class Alert:
         attrs = data.get("attrs") or {}
         if not isinstance(attrs, dict):
             raise EventError("attrs", f"expected an object, got {type(attrs).__name__}")
+        if "lifecycle" in data:
+            lifecycle = Lifecycle.from_dict(data["lifecycle"])
+        else:  # kept (in a worker's state) before the typed fields
+            lifecycle = Lifecycle.from_legacy_attrs(attrs)
+            attrs = {k: v for k, v in attrs.items() if k not in LEGACY_LIFECYCLE_ATTRS}
         return cls(
             alert_id=_text(data, "alert_id", max_len=64),
             rule=_text(data, "rule", max_len=128),
@@ -433,7 +522,11 @@ class Alert:
             event_ids=tuple(event_ids),
             explanation=_text(data, "explanation", max_len=4096),
             attrs=attrs,
+            lifecycle=lifecycle,
         )
+
+
+_ALERT_PLAIN = tuple(f.name for f in fields(Alert) if f.name != "lifecycle")
 
 
 # -- AlertAction ----------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -25,10 +24,6 @@ class TableMapping(Generic[T]):
 
 def _json(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
-
-
-def _ms(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(value / 1000, tz=UTC) if isinstance(value, int | float) else None
 
 
 # (site_id, point_id) -> (district, attrs to add): what the site registry knows
@@ -60,12 +55,12 @@ class AlertRows(TableMapping[Alert]):
     def rows(self, items: Sequence[Alert]) -> list[list[Any]]:
         out = []
         for a in items:
-            opened = _ms(a.attrs.get("opened_ms")) or a.first_ts
+            opened = a.lifecycle.opened_at or a.first_ts
             resolved = a.updated_at if a.status is AlertStatus.RESOLVED else None
             out.append([
                 a.alert_id, a.revision, a.rule, a.site_id, a.district, a.severity.value,
                 a.status.value, a.first_ts, a.last_ts, opened, a.updated_at,
-                _ms(a.attrs.get("acknowledged_ms")), resolved, list(a.event_ids), a.explanation,
+                a.lifecycle.acknowledged_at, resolved, list(a.event_ids), a.explanation,
                 _json(a.attrs),
             ])
         return out
@@ -75,12 +70,12 @@ class TransitionRows(TableMapping[Alert]):
     def rows(self, items: Sequence[Alert]) -> list[list[Any]]:
         out = []
         for a in items:
-            action = a.attrs.get("last_action") or {}
-            mine = action.get("revision") == a.revision  # this revision is an operator's action
+            action = a.lifecycle.last_action
+            mine = action is not None and action.revision == a.revision  # an action's revision
             out.append([
                 a.alert_id, a.revision, a.site_id, a.district, a.rule, a.status.value,
-                a.severity.value, a.updated_at, action.get("by", "") if mine else "",
-                action.get("comment", "") if mine else "",
+                a.severity.value, a.updated_at, action.by if mine and action else "",
+                action.comment if mine and action else "",
             ])
         return out
 

@@ -12,6 +12,8 @@
 * Alert ids are derived from site, rule, scope and first event, so replaying the same events
   after a crash yields the same alert, never a second one.
 
+Where an alert stands (opened, acknowledged, cleared, held changes, the history of actions)
+is the alert's typed :class:`~riskstream.events.Lifecycle`; ``attrs`` holds the rule's details.
 The book is plain JSON-able data kept in the site's state.
 """
 
@@ -24,7 +26,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from riskstream.config.rules import LifecycleOptions
-from riskstream.events import ActionKind, Alert, AlertAction, AlertStatus, Severity
+from riskstream.events import (
+    ActionKind,
+    ActionRecord,
+    Alert,
+    AlertAction,
+    AlertStatus,
+    Lifecycle,
+    Severity,
+    parse_time,
+)
 from riskstream.streams.rules.base import Finding
 
 Book = dict[str, Any]
@@ -85,14 +96,8 @@ def on_finding(
         status=AlertStatus.OPEN,
         revision=1,
         updated_at=_dt(now_ms),
-        attrs={
-            **finding.attrs,
-            "key": finding.key,
-            "opened_ms": now_ms,
-            "history": [],
-            "description": options.description,
-            "published_ms": finding.last_ms,
-        },
+        attrs={**finding.attrs, "key": finding.key, "description": options.description},
+        lifecycle=Lifecycle(opened_at=_dt(now_ms), published_event_at=_dt(finding.last_ms)),
     )
     return _store(book, slot, alert), alert
 
@@ -105,11 +110,12 @@ def on_clear(book: Book, finding: Finding, now_ms: int) -> tuple[Book, Alert | N
     if live is None:
         return book, None
     alert = Alert.from_json(live)
-    entry = {"action": "clear", "by": "riskstream", "at": _dt(now_ms).isoformat(),
-             "comment": finding.explanation, "action_id": ""}
-    attrs = {**alert.attrs, "history": [*alert.attrs.get("history", []), entry][-MAX_HISTORY:],
-             "cleared_ms": now_ms}
-    resolved = _published(replace(alert, attrs=attrs), now_ms, status=AlertStatus.RESOLVED,
+    entry = ActionRecord("clear", "riskstream", _dt(now_ms), finding.explanation,
+                         revision=alert.revision + 1)
+    lifecycle = replace(alert.lifecycle, cleared_at=_dt(now_ms), last_action=entry,
+                        history=(*alert.lifecycle.history, entry)[-MAX_HISTORY:])
+    resolved = _published(replace(alert, lifecycle=lifecycle), now_ms,
+                          status=AlertStatus.RESOLVED,
                           explanation=f"{alert.explanation} Cleared: {finding.explanation}.")
     return {**book, "live": {k: v for k, v in book["live"].items() if k != slot}}, resolved
 
@@ -133,9 +139,10 @@ def _update(
         explanation=finding.explanation,
         attrs={**alert.attrs, **finding.attrs},
     )
-    since = finding.last_ms - int(alert.attrs.get("published_ms", 0))
+    published = alert.lifecycle.published_event_at
+    since = finding.last_ms - (_ms(published) if published else 0)
     if options.update_interval_s and since < options.update_interval_s * 1000:
-        held = replace(merged, attrs={**merged.attrs, "held": int(alert.attrs.get("held", 0)) + 1})
+        held = replace(merged, lifecycle=replace(alert.lifecycle, held=alert.lifecycle.held + 1))
         return _store(book, slot, held), None
     updated = _published(merged, now_ms, finding.last_ms)
     return _store(book, slot, updated), updated
@@ -143,10 +150,15 @@ def _update(
 
 def _published(alert: Alert, now_ms: int, event_ms: int | None = None, **changes: Any) -> Alert:
     """The next revision of ``alert``; anything held so far goes out with it."""
-    attrs = {k: v for k, v in alert.attrs.items() if k != "held"}
+    lifecycle = replace(alert.lifecycle, held=0)
     if event_ms is not None:
-        attrs["published_ms"] = event_ms
-    return replace(alert, revision=alert.revision + 1, updated_at=_dt(now_ms), attrs=attrs, **changes)
+        lifecycle = replace(lifecycle, published_event_at=_dt(event_ms))
+    return replace(alert, revision=alert.revision + 1, updated_at=_dt(now_ms),
+                   lifecycle=lifecycle, **changes)
+
+
+def _ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
 
 
 def _store(book: Book, slot: str, alert: Alert) -> Book:
@@ -165,15 +177,10 @@ def on_action(
 ) -> tuple[Book, Alert]:
     """Apply an operator's action; raises :class:`ActionRejected` when it does not fit."""
     slot, alert = _find(book, action.alert_id)
-    entry = {
-        "action": action.action.value,
-        "by": action.by,
-        "at": action.at.isoformat(),
-        "comment": action.comment,
-        "action_id": action.action_id,
-    }
-    history = alert.attrs.get("history", [])
-    if any(h.get("action_id") == action.action_id for h in history):
+    entry = ActionRecord(action.action.value, action.by, action.at, action.comment,
+                         action.action_id, alert.revision + 1)
+    history = alert.lifecycle.history
+    if any(h.action_id == action.action_id for h in history):
         raise ActionRejected(f"action {action.action_id} was already applied")
     status = alert.status
     if action.action is ActionKind.ACKNOWLEDGE:
@@ -182,14 +189,11 @@ def on_action(
         status = AlertStatus.ACKNOWLEDGED
     elif action.action is ActionKind.RESOLVE:
         status = AlertStatus.RESOLVED
-    attrs = {
-        **alert.attrs,
-        "history": [*history, entry][-MAX_HISTORY:],
-        "last_action": {**entry, "revision": alert.revision + 1},
-    }
+    lifecycle = replace(alert.lifecycle, history=(*history, entry)[-MAX_HISTORY:],
+                        last_action=entry)
     if action.action is ActionKind.ACKNOWLEDGE:
-        attrs["acknowledged_ms"] = int(action.at.timestamp() * 1000)
-    updated = _published(replace(alert, attrs=attrs), now_ms, status=status)
+        lifecycle = replace(lifecycle, acknowledged_at=action.at)
+    updated = _published(replace(alert, lifecycle=lifecycle), now_ms, status=status)
     if status is AlertStatus.RESOLVED:
         live = {k: v for k, v in book["live"].items() if k != slot}
         until = now_ms + int(cooldowns.get(alert.rule, 0.0) * 1000)
@@ -209,10 +213,14 @@ def on_tick(
     changed: list[Alert] = []
     for data in book["live"].values():
         limit = escalate_after.get(data["rule"])
+        if "lifecycle" not in data:  # kept before the typed lifecycle
+            data = Alert.from_json(data).to_dict()
+        lifecycle = data["lifecycle"]
+        opened = lifecycle.get("opened_at")
         overdue = (
-            limit is not None
+            limit is not None and opened is not None
             and data["status"] == AlertStatus.OPEN.value
-            and now_ms - data["attrs"]["opened_ms"] >= limit * 1000
+            and now_ms - _ms(parse_time(opened, "opened_at")) >= limit * 1000
         )
         if overdue:
             assert limit is not None
@@ -231,7 +239,9 @@ def on_tick(
             continue
         interval = (update_interval or {}).get(data["rule"], 0.0)
         clock = site_now_ms if site_now_ms is not None else now_ms
-        if data["attrs"].get("held") and clock - int(data["attrs"].get("published_ms", 0)) >= interval * 1000:
+        published = lifecycle.get("published_event_at")
+        since = clock - (_ms(parse_time(published, "published_event_at")) if published else 0)
+        if lifecycle.get("held") and since >= interval * 1000:
             changed.append(_published(Alert.from_json(data), now_ms, clock))
     for alert in changed:
         book = _store(book, _slot(alert.rule, alert.attrs["key"]), alert)

@@ -16,7 +16,7 @@ from typing import Any
 import clickhouse_connect
 import pytest
 
-from riskstream.events import Alert, AlertStatus, ReadingSummary, Severity
+from riskstream.events import Alert, AlertStatus, Lifecycle, ReadingSummary, Severity
 from riskstream.services import ServiceInfo
 from riskstream.storage import rows
 from riskstream.storage.migrations import migrate
@@ -55,18 +55,16 @@ def seeded(services: ServiceInfo, unique: str) -> Iterator[str]:
     ]
     TableSink(writer, db, rows.EVENTS).write(events)
     opened = NOW - timedelta(hours=5)
-    ms = int(opened.timestamp() * 1000)
 
     def alert(aid: str, district: str, severity: Severity, status: AlertStatus, ack_s: float | None,
               resolve_s: float | None) -> Alert:
-        attrs: dict[str, Any] = {"opened_ms": ms, "key": "site"}
-        if ack_s is not None:
-            attrs["acknowledged_ms"] = ms + int(ack_s * 1000)
+        acked = opened + timedelta(seconds=ack_s) if ack_s is not None else None
+        lifecycle = Lifecycle(opened_at=opened, acknowledged_at=acked)
         updated = opened + timedelta(seconds=resolve_s or ack_s or 0)
         return Alert(alert_id=aid, rule="r", site_id="plant-a", district=district,
                      severity=severity, first_ts=opened, last_ts=opened + timedelta(minutes=1),
                      event_ids=("e",), explanation="test alert", status=status, revision=2,
-                     updated_at=updated, attrs=attrs)
+                     updated_at=updated, attrs={"key": "site"}, lifecycle=lifecycle)
 
     TableSink(writer, db, rows.ALERTS).write([
         alert("A1", "harbour", Severity.CRITICAL, AlertStatus.RESOLVED, 60, 600),

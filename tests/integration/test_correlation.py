@@ -210,7 +210,7 @@ def check_final(alerts: list[Alert]) -> None:
     gm = final[("gas-and-motion", "plant-a")]
     assert "combustible gas" in gm.explanation and "camera activity" in gm.explanation
     assert "within 60 s" in gm.explanation
-    assert gm.attrs["history"][0]["by"] == "duty officer"
+    assert gm.lifecycle.history[0].by == "duty officer"
     spread = final[("gas-spread", "plant-b")]
     assert "pump-house, tank-farm" in spread.explanation
 

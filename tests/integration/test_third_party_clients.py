@@ -165,7 +165,7 @@ def test_readme_walk_with_kcat_and_mosquitto_clients(stack: Stack) -> None:
     stack.kcat("center", "-P", "-t", topics.alert_actions, "-k", "plant-a", "-p", "1",
                data=json.dumps(comment).encode())
     stack.wait_alert(lambda a: a["alert_id"] == alert["alert_id"]
-                     and (a["attrs"].get("last_action") or {}).get("comment") == "crew sent")
+                     and (a["lifecycle"]["last_action"] or {}).get("comment") == "crew sent")
 
     # 15. the CLI says what became of an action, with the exit status to match
     done = stack.cli("alerts", "comment", alert["alert_id"], "--site", "plant-a", "--comment", "ok")

@@ -245,7 +245,7 @@ def test_an_action_on_another_partition_is_forwarded_and_later_ones_apply() -> N
     run(core.on_batch([again, ack, note], ALL))
     latest = alerts_of(outlet)[-1]
     assert latest.revision == alert.revision + 3 and latest.status.value == "acknowledged"
-    assert [h["comment"] for h in latest.attrs["history"]] == ["stray", "seen", "crew sent"]
+    assert [h.comment for h in latest.lifecycle.history] == ["stray", "seen", "crew sent"]
 
 
 def test_an_action_delivered_twice_counts_once_and_is_not_a_dead_letter() -> None:

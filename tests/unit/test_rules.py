@@ -293,7 +293,7 @@ def test_actions_lifecycle_and_cooldown() -> None:
     )
     state, res = p.on_action(state, ack, ms(30))
     assert res.alerts[0].status is AlertStatus.ACKNOWLEDGED and res.alerts[0].revision == 2
-    assert res.alerts[0].attrs["history"][0]["by"] == "duty officer Li"
+    assert res.alerts[0].lifecycle.history[0].by == "duty officer Li"
     state, res = p.on_action(state, ack, ms(31))
     assert res.duplicate and not res.rejected and not res.alerts  # delivered twice: applied once
     resolve = AlertAction(
@@ -320,7 +320,8 @@ def test_actions_lifecycle_and_cooldown() -> None:
 def test_unacknowledged_alert_escalates_once() -> None:
     p = processor()
     state, (alert,) = feed(p, None, [gas(0), motion(10)])
-    opened = alert.attrs["opened_ms"]
+    assert alert.lifecycle.opened_at is not None
+    opened = int(alert.lifecycle.opened_at.timestamp() * 1000)
     state, res = p.on_tick(state, opened + 119_000)
     assert res.alerts == []
     state, res = p.on_tick(state, opened + 121_000)
@@ -437,7 +438,8 @@ def test_escalation_raises_the_severity_one_step() -> None:
                                                  "      severity: major\n")))
     state, (alert,) = feed(p, None, [gas(0), motion(10)])
     assert alert.severity is Severity.MAJOR
-    _, res = p.on_tick(state, alert.attrs["opened_ms"] + 121_000)
+    assert alert.lifecycle.opened_at is not None
+    _, res = p.on_tick(state, int(alert.lifecycle.opened_at.timestamp() * 1000) + 121_000)
     (esc,) = res.alerts
     assert (esc.status, esc.severity) == (AlertStatus.ESCALATED, Severity.CRITICAL)
 
