@@ -66,3 +66,29 @@ def test_the_faust_child_dies_with_its_supervisor_and_a_crashed_child_is_replace
         assert wait_for(lambda: not pid_alive(fresh), 15), "the Faust child outlived its supervisor"
     finally:
         worker.stop()
+
+
+def test_a_kafka_outage_does_not_flood_the_worker_log(services: ServiceInfo, unique: str,
+                                                      tmp_path: Path) -> None:
+    """A 36 s outage once wrote 269,384 ERROR lines (28 MB) to the worker log."""
+    from riskstream.services import LocalServices
+
+    path = tmp_path / "w.yaml"
+    path.write_text(CONFIG.format(u=unique))
+    ensure_topics(with_env_overrides(load(path, environ={}), services.env()))
+    worker = start_process("worker", path, tmp_path, services.env(), tmp_path / "logs")
+    stack = LocalServices(Path(services.state_dir))
+    try:
+        before = worker.log.stat().st_size
+        stack.stop("kafka")
+        try:
+            time.sleep(36)
+        finally:
+            stack.start("kafka")
+        during = worker.log.read_bytes()[before:]
+        lines = during.count(b"\n")
+        assert lines < 2000 and len(during) < 1_000_000, f"{lines} lines, {len(during)} bytes"
+        assert b"similar lines suppressed" in during or lines < 200
+        assert wait_for(lambda: worker.alive(), 5)
+    finally:
+        worker.stop()
