@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import local_services, report, save, wait_until, write_config
+from benchmarks.common import RESULTS, local_services, report, save, wait_until, write_config
 from riskstream.config.schema import Config
 from riskstream.events import Alert, Event, Severity, encode_event_batch
 from riskstream.kafka_offsets import GroupOffsets
@@ -48,12 +48,26 @@ correlation:
 """
 
 
+SENSORS = 20
+
+
 def config_text(u: str, group: str, sites: list[str]) -> str:
     site_lines = "\n".join(
         f"  - {{id: {s}, name: {s}, district: d{i % 5}, kind: chemical_plant, "
         f"risk_points: [{{id: area, name: Area}}]}}" for i, s in enumerate(sites))
+    sensor_lines = "\n".join(
+        f"  - {{id: gas-{i:02d}, site: {sites[i % len(sites)]}, point: area, "
+        f"metric: combustible_gas, unit: '%LEL', topic: f{u}/gas-{i:02d}, "
+        f"thresholds: {{warning: 25, alarm: 50}}}}" for i in range(SENSORS))
     return f"""sites:
 {site_lines}
+sensors:
+{sensor_lines}
+mqtt:
+  username: riskstream-edge
+  client_id: edge-{u}
+edge:
+  outbox_max_mb: 16
 kafka:
   partitions: 4
   topics: {{events: f-{u}.events, dlq: {group}-{u}.dlq, readings: f-{u}.readings,
@@ -132,6 +146,42 @@ class Producer:
             raise RuntimeError("events not delivered to Kafka within 10 minutes")
 
 
+class EdgeLoad:
+    """Readings over MQTT to a real edge agent; each one changes its sensor's level, so each
+    makes exactly one event (as in tests/integration/test_edge_durability.py)."""
+
+    def __init__(self, run: Run, n: int, rate: float) -> None:
+        from riskstream.testing import config_publisher
+
+        self._client = config_publisher(run.info.state_dir, run.dis.cfg, run.info.env(),
+                                        f"load-{run.u}")
+        self._u, self._n, self._rate = run.u, n, rate
+        self.sent = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> EdgeLoad:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        started, infos = time.monotonic(), []
+        for i in range(self._n):
+            value = 30.0 if (i // SENSORS) % 2 == 0 else 10.0
+            infos.append(self._client.publish(f"f{self._u}/gas-{i % SENSORS:02d}",
+                                              json.dumps({"value": value}).encode(), qos=1))
+            self.sent = i + 1
+            delay = started + self.sent / self._rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        for info in infos:
+            info.wait_for_publish(60)
+
+    def join(self) -> None:
+        self._thread.join()
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
 @dataclass
 class Group:
     name: str
@@ -150,6 +200,12 @@ class Run:
     dis: Group
     events: list[Event]
     started: list[RiskstreamProcess] = field(default_factory=list)
+    edge: RiskstreamProcess | None = None
+
+    def start_edge(self) -> RiskstreamProcess:
+        self.edge = start_process("edge", self.dis.path, self.scratch / f"edge-{self.u}",
+                                  self.info.env(), self.scratch / "logs")
+        return self.edge
 
     def start_worker(self, group: Group) -> RiskstreamProcess:
         folder = self.scratch / f"{group.name}-{self.u}-{len(group.workers) + group.restarts}"
@@ -240,8 +296,28 @@ def service_down(service: str, hard: bool) -> Callable[[Run, Producer], None]:
     return fault
 
 
-def nothing(run: Run, producer: Producer) -> None:
+def nothing(run: Run, producer: Any) -> None:
     return None
+
+
+def edge_sigkill(run: Run, load: Any, kills: int = 2) -> None:
+    for _ in range(kills):
+        time.sleep(3)
+        assert run.edge is not None
+        run.edge.kill()
+        time.sleep(2)  # readings queue at the broker for the edge's persistent session
+        run.start_edge()
+
+
+def edge_disk_full(run: Run, load: Any) -> None:
+    """The outbox's files may not grow for 8 s (a file-size limit on the running edge)."""
+    import subprocess
+
+    time.sleep(3)
+    assert run.edge is not None
+    subprocess.run(["prlimit", "--pid", str(run.edge.pid), "--fsize=40000:unlimited"], check=True)
+    time.sleep(8)
+    subprocess.run(["prlimit", "--pid", str(run.edge.pid), "--fsize=unlimited"], check=True)
 
 
 @dataclass(frozen=True)
@@ -250,8 +326,9 @@ class Scenario:
     events: int
     rate: float
     sites: int
-    fault: Callable[[Run, Producer], None]
+    fault: Callable[[Run, Any], None]
     before_workers: bool = False  # produce everything first (a backlog)
+    edge: bool = False  # readings over MQTT through a real edge agent instead of events
 
 
 SCENARIOS = [
@@ -262,6 +339,8 @@ SCENARIOS = [
     Scenario("clickhouse-down-30s", 8_000, 300, 20, service_down("clickhouse", hard=False)),
     Scenario("burst-100k-3-sites", 100_000, 10_000, 3, nothing),
     Scenario("backlog-40k-one-site", 40_000, 50_000, 1, nothing, before_workers=True),
+    Scenario("edge-sigkill-x2", 6_000, 300, 4, edge_sigkill, edge=True),
+    Scenario("edge-disk-full-8s", 6_000, 300, 4, edge_disk_full, edge=True),
 ]
 
 
@@ -275,16 +354,23 @@ def run_once(info: ServiceInfo, scratch: Path, scenario: Scenario, seed: int) ->
         groups.append(Group(name, path, cfg))
     run = Run(info, scratch, u, groups[0], groups[1], scenario_events(scenario.events, sites, seed))
     started = time.monotonic()
-    producer = Producer(run.dis.cfg, run.events, scenario.rate)
+    source: Producer | EdgeLoad
     try:
+        source = Producer(run.dis.cfg, run.events, scenario.rate)
         if scenario.before_workers:
-            producer.start().join()
+            source.start().join()
         for group in (run.ref, run.dis):
             run.start_worker(group)
+        if scenario.edge:
+            run.start_edge()
+            source = EdgeLoad(run, scenario.events, scenario.rate)
         if not scenario.before_workers:
-            producer.start()
-        scenario.fault(run, producer)
-        producer.join()
+            source.start()
+        scenario.fault(run, source)
+        source.join()
+        if scenario.edge:
+            produced = edge_events(run)  # each reading made one event: these ids are what came
+            run.events = [e for _, e in produced]
         distinct = len({e.event_id for e in run.events})
         for group in (run.ref, run.dis):
             wait_until(lambda g=group: caught_up(g, 4), timeout=600, interval=1.0)
@@ -295,6 +381,7 @@ def run_once(info: ServiceInfo, scratch: Path, scenario: Scenario, seed: int) ->
         dis_alerts, revisions, conflicts = final_alerts(run.dis)
         in_ch, ch_rows = clickhouse_distinct(run.dis)
         in_kafka = len({e.event_id for e in run.events})  # the producer flushed: all acked
+        readings_lost = scenario.events - in_kafka if scenario.edge else 0
         correlated = {i for a in dis_alerts.values() for i in a[3]}
         ref_correlated = {i for a in ref_alerts.values() for i in a[3]}
         return {
@@ -302,7 +389,8 @@ def run_once(info: ServiceInfo, scratch: Path, scenario: Scenario, seed: int) ->
             "in_kafka": in_kafka, "in_clickhouse_final": in_ch, "clickhouse_rows": ch_rows,
             "reference_in_clickhouse": clickhouse_distinct(run.ref)[0],
             "correlated_events": len(correlated), "reference_correlated_events": len(ref_correlated),
-            "lost": in_kafka - in_ch, "uncorrelated_vs_reference": len(ref_correlated - correlated),
+            "lost": in_kafka - in_ch + readings_lost, "readings_lost_at_edge": readings_lost,
+            "uncorrelated_vs_reference": len(ref_correlated - correlated),
             "alerts": len(dis_alerts), "reference_alerts": len(ref_alerts),
             "alert_revisions_read": revisions,
             "conflicting_revisions": conflicts + ref_conflicts,
@@ -316,9 +404,29 @@ def run_once(info: ServiceInfo, scratch: Path, scenario: Scenario, seed: int) ->
             "seconds": round(time.monotonic() - started, 1),
         }
     finally:
+        if run.edge is not None:
+            run.edge.stop()
         for group in (run.ref, run.dis):
             for w in group.workers:
                 w.stop()
+
+
+def edge_events(run: Run) -> list[tuple[bytes, Event]]:
+    """Every distinct event the edge delivered, once its outbox is empty."""
+    from riskstream.events import decode_event_record
+
+    assert run.edge is not None
+    wait_until(lambda: run.edge is not None and
+               run.edge.metric("riskstream_edge_outbox_depth") == 0, timeout=120, interval=0.5)
+    time.sleep(2)
+    records = read_topic(run.dis.cfg.kafka, run.dis.cfg.kafka.topics.events, expect=1, timeout=60,
+                         settle=3.0)
+    seen: dict[str, tuple[bytes, Event]] = {}
+    for key, value in records:
+        for _, item in decode_event_record(value):
+            if isinstance(item, Event):
+                seen.setdefault(item.event_id, (key or b"", item))
+    return list(seen.values())
 
 
 def _supervisor_restarts(procs: list[RiskstreamProcess]) -> int:
@@ -329,6 +437,7 @@ def _supervisor_restarts(procs: list[RiskstreamProcess]) -> int:
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "runs": len(runs),
+        "runs_that_failed_to_finish": sum(1 for r in runs if "error" in r),
         "lost_total": sum(r["lost"] for r in runs),
         "conflicting_revisions_total": sum(r["conflicting_revisions"] for r in runs),
         "runs_with_alerts_equal_reference": sum(r["alerts_equal_reference"] for r in runs),
@@ -344,13 +453,20 @@ def main() -> None:
                         help="comma-separated subset")
     args = parser.parse_args()
     chosen = [s for s in SCENARIOS if s.name in args.scenarios.split(",")]
-    figures: dict[str, Any] = {}
+    previous = RESULTS / "faults.json"  # scenarios not run now keep their last figures
+    figures: dict[str, Any] = (json.loads(previous.read_text())["figures"]
+                               if previous.exists() else {})
     with local_services() as (info, scratch):
         for scenario in chosen:
             runs = []
             for seed in range(args.runs):
                 print(f"{scenario.name} run {seed + 1}/{args.runs} ...", flush=True)
-                outcome = run_once(info, scratch, scenario, seed)
+                try:
+                    outcome = run_once(info, scratch, scenario, seed)
+                except Exception as exc:  # a run that could not finish is reported, not hidden
+                    outcome = {"seed": seed, "error": f"{type(exc).__name__}: {exc}"[:500],
+                               "lost": 0, "conflicting_revisions": 0,
+                               "alerts_equal_reference": False, "uncorrelated_vs_reference": 0}
                 print("  " + json.dumps(outcome), flush=True)
                 runs.append(outcome)
             figures[scenario.name] = {"summary": summarise(runs), "runs": runs}

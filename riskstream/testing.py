@@ -117,6 +117,7 @@ class MemoryStore:
         self.data: dict[bytes, bytes] = {}
         self.journal: list[tuple[bytes, bytes | None]] = []
         self.fail_next = 0
+        self.flushes = 0
 
     def get(self, key: bytes) -> bytes | None:
         return self.data.get(key)
@@ -130,6 +131,9 @@ class MemoryStore:
             self.data.pop(key, None)
         else:
             self.data[key] = value
+
+    async def flush(self) -> None:
+        self.flushes += 1  # every write is durable at once here
 
     def items(self, partitions: Any) -> list[tuple[bytes, bytes]]:
         from riskstream.streams.correlator_core import partition_of

@@ -315,3 +315,18 @@ def test_a_record_faust_delivers_out_of_order_is_applied_not_taken_for_a_replay(
     assert set(alert[1]) >= {e.event_id for e in events[1:]}  # all counted
     again = run(core.on_batch(records, ALL))  # a real replay: every id is known
     assert again.replayed == 4
+
+
+def test_the_state_is_durable_before_the_batch_is_acknowledged() -> None:
+    """A partition that moves to another worker is recovered from the changelog: the state
+    must be there before the offsets that stand for it can be committed."""
+    store, outlet, log = MemoryStore(PARTS), MemoryOutlet(), Log()
+    written_at_flush: list[int] = []
+
+    async def flush() -> None:
+        written_at_flush.append(len(store.journal))
+
+    store.flush = flush  # type: ignore[method-assign]
+    run(core_on(store, outlet).on_batch(
+        [log.record("rs.events", "plant-a", gas("plant-a", 0, 1).to_json())], ALL))
+    assert written_at_flush == [len(store.journal)] and store.journal  # after every write

@@ -73,8 +73,14 @@ class _PartitionContext:
 class TableStore:
     """:class:`riskstream.streams.correlator_core.SiteStore` on one Faust table."""
 
-    def __init__(self, table: Any, source_topic: str, partitions: int) -> None:
+    def __init__(self, table: Any, source_topic: str, partitions: int, app: Any = None) -> None:
         self._table, self._topic, self._partitions = table, source_topic, partitions
+        self._app = app
+
+    async def flush(self) -> None:
+        """Wait for the changelog writes (Faust buffers them in its producer)."""
+        if self._app is not None:
+            await self._app.producer.flush()
 
     def get(self, key: bytes) -> bytes | None:
         value = self._table.get(key)
@@ -123,7 +129,7 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
                       value_type=bytes, use_partitioner=False,
                       help="Correlation state per site (rule windows, alerts, replay "
                            "watermark) and its recent-id segments")
-    core = CorrelatorCore(cfg, TableStore(table, topics.events, partitions),
+    core = CorrelatorCore(cfg, TableStore(table, topics.events, partitions, app),
                           TopicOutlet(app, partitions),
                           decode=decoder.decode if decoder else None)
     core.dlq_decode_errors = dlq_decode_errors
