@@ -372,10 +372,12 @@ def run_once(info: ServiceInfo, scratch: Path, scenario: Scenario, seed: int) ->
             produced = edge_events(run)  # each reading made one event: these ids are what came
             run.events = [e for _, e in produced]
         distinct = len({e.event_id for e in run.events})
-        for group in (run.ref, run.dis):
-            wait_until(lambda g=group: caught_up(g, 4), timeout=600, interval=1.0)
-            wait_until(lambda g=group: clickhouse_distinct(g)[0] >= distinct, timeout=300,
-                       interval=1.0)
+        settled = {}
+        for group in (run.ref, run.dis):  # bounded waits: a stuck group is a finding, not a hang
+            settled[group.name] = (
+                wait_until(lambda g=group: caught_up(g, 4), timeout=240, interval=1.0)
+                and wait_until(lambda g=group: clickhouse_distinct(g)[0] >= distinct,
+                               timeout=120, interval=1.0))
         time.sleep(2)
         ref_alerts, _, ref_conflicts = final_alerts(run.ref)
         dis_alerts, revisions, conflicts = final_alerts(run.dis)
@@ -401,6 +403,7 @@ def run_once(info: ServiceInfo, scratch: Path, scenario: Scenario, seed: int) ->
                                     if dis_alerts[k] != ref_alerts[k]),
             "worker_restarts_by_fault": run.dis.restarts,
             "crash_restarts_by_supervisor": _supervisor_restarts(run.started),
+            "groups_caught_up": settled,
             "seconds": round(time.monotonic() - started, 1),
         }
     finally:
