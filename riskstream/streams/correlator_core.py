@@ -121,7 +121,6 @@ class BatchReport:
     forwarded: int = 0
     dead_letters: int = 0
     alerts: int = 0
-    abandoned: int = 0  # sites whose partition moved to another worker during the batch
 
 
 @dataclass
@@ -156,9 +155,7 @@ class CorrelatorCore:
     def __init__(self, cfg: Config, store: SiteStore, outlet: Outlet, *,
                  clock: Callable[[], float] = time.time, decode: Decode | None = None,
                  give_up_s: float = 120.0,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 owned: Callable[[], Collection[int]] | None = None) -> None:
-        """``owned``: the partitions this worker holds right now (None: all of them)."""
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.topics = cfg.kafka.topics
         self.partitions = cfg.kafka.partitions
         self.processor = SiteProcessor(cfg)
@@ -168,7 +165,6 @@ class CorrelatorCore:
         self._decode: Decode = decode or (lambda _source, value: decode_event_record(value))
         self._give_up_s = give_up_s
         self._sleep = sleep
-        self._owned = owned
         self._loaded_for: frozenset[int] | None = None
         self._lock = asyncio.Lock()  # the timer and the agent must not interleave on a site
         self.dlq_decode_errors = True  # False when a store agent in this process DLQs them
@@ -206,8 +202,7 @@ class CorrelatorCore:
                     report.forwarded += 1
                 continue
             by_site.setdefault(site, []).append(rec)
-        runs = self._still_owned(
-            [self._apply_site(site, recs, out, report) for site, recs in by_site.items()], report)
+        runs = [self._apply_site(site, recs, out, report) for site, recs in by_site.items()]
         for run in runs:
             out += [Outgoing(self.topics.alerts, run.site.encode(), a.to_json()) for a in run.alerts]
             report.alerts += len(run.alerts)
@@ -217,27 +212,9 @@ class CorrelatorCore:
         for run in runs:
             for a in run.alerts:
                 metrics.ALERTS.labels(a.status.value).inc()
-        runs = self._still_owned(runs, report)
         writes = [w for run in runs for w in self._site_writes(run)]
         await self._until_done("storing the correlation state", lambda: self._write(writes))
         return report
-
-    def _still_owned(self, runs: list[_SiteRun], report: BatchReport) -> list[_SiteRun]:
-        """The runs whose partition this worker still holds. A partition that moved during
-        the batch belongs to its new owner, which recovers it from the changelog and reads
-        these records again: writing its state now would race that recovery (a rebalance
-        once cost 215 events their alerts), so this worker forgets them."""
-        if self._owned is None:
-            return runs
-        owned = set(self._owned())
-        kept = []
-        for run in runs:
-            if partition_of(run.site, self.partitions) in owned:
-                kept.append(run)
-            else:
-                self.recent.discard_open(run.site)
-                report.abandoned += 1
-        return kept
 
     def _apply_site(self, site: str, records: list[Record], out: list[Outgoing],
                     report: BatchReport) -> _SiteRun:

@@ -330,17 +330,3 @@ def test_the_state_is_durable_before_the_batch_is_acknowledged() -> None:
     run(core_on(store, outlet).on_batch(
         [log.record("rs.events", "plant-a", gas("plant-a", 0, 1).to_json())], ALL))
     assert written_at_flush == [len(store.journal)] and store.journal  # after every write
-
-
-def test_a_site_whose_partition_moves_during_the_batch_is_left_to_its_new_owner() -> None:
-    store, outlet, log = MemoryStore(PARTS), MemoryOutlet(), Log()
-    owned = [ALL]
-    core = CorrelatorCore(config(), store, outlet, clock=lambda: T0.timestamp(),
-                          owned=lambda: owned[0])
-    batch = [log.record("rs.events", "plant-a", gas("plant-a", i, i).to_json()) for i in range(3)]
-    owned[0] = ALL - {partition_of("plant-a", PARTS)}  # revoked while the batch ran
-    report = run(core.on_batch(batch, ALL))
-    assert report.abandoned == 1 and store.journal == [] and alerts_of(outlet) == []
-    owned[0] = ALL  # the new owner (here: the same core after recovery) reads them again
-    again = run(core.on_batch(batch, ALL))
-    assert again.applied == 3 and len(alerts_of(outlet)) == 1

@@ -131,7 +131,7 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
                            "watermark) and its recent-id segments")
     core = CorrelatorCore(cfg, TableStore(table, topics.events, partitions, app),
                           TopicOutlet(app, partitions),
-                          decode=decoder.decode if decoder else None, owned=lambda: actives())
+                          decode=decoder.decode if decoder else None)
     core.dlq_decode_errors = dlq_decode_errors
     source = app.topic(topics.events, topics.alert_actions, topics.health, partitions=partitions)
     last_offset: dict[int, int] = {}  # rs.events partition -> highest offset handed to the core
