@@ -393,7 +393,7 @@ class ActionRecord:
                    at=parse_time(data.get("at"), "lifecycle.history.at"),
                    comment=str(data.get("comment") or ""),
                    action_id=str(data.get("action_id") or ""),
-                   revision=int(data.get("revision") or 0))
+                   revision=_count(data, "revision", "lifecycle.history.revision"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,7 +430,7 @@ class Lifecycle:
 
         return cls(opened_at=when("opened_at"), acknowledged_at=when("acknowledged_at"),
                    cleared_at=when("cleared_at"), published_event_at=when("published_event_at"),
-                   held=int(data.get("held") or 0),
+                   held=_count(data, "held", "lifecycle.held"),
                    history=tuple(ActionRecord.from_dict(h) for h in history),
                    last_action=ActionRecord.from_dict(last) if last else None)
 
@@ -441,12 +441,23 @@ class Lifecycle:
             value = attrs.get(name)
             return None if value is None else parse_time(value, f"attrs.{name}")
 
-        history = tuple(ActionRecord.from_dict(h) for h in attrs.get("history") or [])
+        old = attrs.get("history") or []
+        if not isinstance(old, list):
+            raise EventError("attrs.history", "expected a list of actions")
+        history = tuple(ActionRecord.from_dict(h) for h in old)
         last = attrs.get("last_action")
         return cls(opened_at=when("opened_ms"), acknowledged_at=when("acknowledged_ms"),
                    cleared_at=when("cleared_ms"), published_event_at=when("published_ms"),
-                   held=int(attrs.get("held") or 0), history=history,
+                   held=_count(attrs, "held", "attrs.held"), history=history,
                    last_action=ActionRecord.from_dict(last) if last else None)
+
+
+def _count(data: dict[str, Any], name: str, where: str) -> int:
+    """A non-negative integer field (absent: 0), or an EventError naming it."""
+    value = data.get(name) or 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise EventError(where, f"expected a non-negative integer, got {value!r}"[:200])
+    return value
 
 
 LEGACY_LIFECYCLE_ATTRS = ("opened_ms", "acknowledged_ms", "cleared_ms", "published_ms", "held",

@@ -173,3 +173,23 @@ def test_every_decoder_gives_a_value_or_an_event_error(
             assert all(isinstance(item, EventError) or item.event_id for _, item in result)
 
     check()
+
+
+@pytest.mark.parametrize("lifecycle", [
+    {"held": "x"}, {"held": [1]}, {"held": -1}, {"held": True},
+    {"history": [{"action": "a", "by": "b", "at": "2026-11-29T10:00:00Z", "revision": "y"}]},
+    {"history": ["nope"]}, {"last_action": 5}, {"opened_at": "yesterday"}, "not an object",
+    None,  # no lifecycle: read from legacy attrs, which are hostile below
+])
+def test_a_hostile_alert_lifecycle_is_an_event_error(lifecycle: object) -> None:
+    """A record on rs.alerts is read by the store agent, which dead-letters EventErrors only:
+    anything else escaping the decoder would stop the agent."""
+    alert = {"rule": "r", "site_id": "s", "severity": "major", "first_ts": "2026-11-29T10:00:00Z",
+             "last_ts": "2026-11-29T10:00:00Z", "event_ids": ["e"], "explanation": "x",
+             "status": "open", "alert_id": "A", "revision": 1,
+             "updated_at": "2026-11-29T10:00:00Z", "schema": 1, "lifecycle": lifecycle}
+    if lifecycle is None:
+        del alert["lifecycle"]
+        alert["attrs"] = {"history": 7, "held": "x"}
+    with pytest.raises(EventError):
+        Alert.from_json(json.dumps(alert).encode())
