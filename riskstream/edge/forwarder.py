@@ -62,11 +62,11 @@ class Forwarder(threading.Thread):
         while not self._halt.is_set():
             self._pump(0.05)
 
-    def _check_reachable(self) -> None:
+    def _check_reachable(self, timeout: float = 10.0) -> None:
         """Say at start whether Kafka answers: the edge works without it (the outbox fills),
         but an operator must know it is not connected, and why."""
         try:
-            self._producer.list_topics(timeout=10)
+            self._producer.list_topics(timeout=timeout)
             metrics.KAFKA_REACHABLE.set(1)
         except KafkaException as exc:
             metrics.KAFKA_REACHABLE.set(0)

@@ -115,3 +115,37 @@ def test_forwarded_batches_decode_to_the_stored_events() -> None:
     decoded = [[e for _, e in decode_event_record(v)] for t, _, _, v in records if t == "rs.events"]
     assert decoded == [events, [other]]
     assert all(isinstance(e, Event) for batch in decoded for e in batch)
+
+
+def test_the_edge_says_when_kafka_does_not_answer(tmp_path: Path, caplog: Any) -> None:
+    """With no environment the edge once said "running" while librdkafka failed every 0.5 s."""
+    from riskstream.config.schema import KafkaSettings
+    from riskstream.edge.forwarder import Forwarder
+    from riskstream.edge.outbox import Outbox
+    from riskstream.services.process import free_port
+
+    forwarder = Forwarder(Outbox(tmp_path / "o.db"), KafkaSettings(bootstrap=f"127.0.0.1:{free_port()}"))
+    with caplog.at_level("ERROR"):
+        forwarder._check_reachable(timeout=1.0)
+    assert metrics.KAFKA_REACHABLE._value.get() == 0
+    assert any("does not answer" in r.getMessage() and "RS_KAFKA_BOOTSTRAP" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_metrics_are_on_by_default_and_a_taken_port_is_not_fatal() -> None:
+    import socket
+    import urllib.request
+
+    from riskstream.config.schema import EdgeSettings, WorkerSettings
+    from riskstream.metrics_http import serve_metrics
+
+    assert (EdgeSettings().metrics_port, WorkerSettings().metrics_port) == (9108, 9109)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        used = serve_metrics(port, "edge")
+    assert used and used != port
+    body = urllib.request.urlopen(f"http://127.0.0.1:{used}/metrics", timeout=5).read()
+    assert b"riskstream_edge_outbox_writable" in body
+    assert serve_metrics(0, "edge") is None  # 0 turns them off
