@@ -228,6 +228,9 @@ def caught_up(group: Group, n_partitions: int) -> bool:
         parts = [(group.cfg.kafka.topics.events, p) for p in range(n_partitions)]
         ends, done = offsets.ends(parts, 10), offsets.committed(parts, 10)
         return all(done[tp] >= end for tp, end in ends.items())
+    except Exception as exc:  # e.g. NOT_COORDINATOR right after a broker restart: ask again
+        print(f"  offset probe of {group.name}: {type(exc).__name__}: {exc}"[:200], flush=True)
+        return False
     finally:
         offsets.close()
 

@@ -28,8 +28,12 @@ the streams, which ack it anyway ("ack the filtered out message"), and the commi
 them. Found by ``python -m benchmarks.faults`` (worker SIGKILL x3: 215 events committed and
 never stored, their alerts short; riskstream's topics are neither compacted nor
 transactional, so their offsets have no real gaps). Such an ack of a stale-generation record
-is not recorded either; what the jump made Faust drop is re-read after a restart (the stall
-watchdog sees a partition that waits and does not commit).
+is not recorded either. The jump itself no longer happens: Faust then moved its read offset
+past the records in between and dropped them when they were fetched again, until a restart;
+:meth:`_Consumer.getmany` asks :class:`~riskstream.streams.offset_guard.OffsetGuard` about
+every record and seeks back instead of delivering a record that jumps ahead. A hole Kafka
+confirms (two seeks back land past it again: retention deleted those records) is logged as an
+error and committed past.
 
 The transport is found through the ``faust.transports`` entry point in pyproject.toml.
 """
@@ -37,10 +41,13 @@ The transport is found through the ``faust.transports`` entry point in pyproject
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TP
+from faust.types import TP, Message
+
+from riskstream.streams.offset_guard import Decision, OffsetGuard
 
 log = logging.getLogger(__name__)
 FETCH_MAX_WAIT_MS = 100
@@ -55,6 +62,12 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
 
 class _Consumer(faust_aiokafka.Consumer):
+    _offset_guard: OffsetGuard
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._offset_guard = OffsetGuard()
+
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
@@ -64,9 +77,39 @@ class _Consumer(faust_aiokafka.Consumer):
             return False
         return bool(super().ack(message))
 
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        offsets = await super().seek_to_committed()
+        self._offset_guard.seeked_all(offsets.items())
+        return offsets
+
+    async def seek(self, partition: TP, offset: int) -> None:
+        await super().seek(partition, offset)
+        self._offset_guard.seeked(partition, offset)
+
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:
+        guard = self._offset_guard
+        guard.new_batch()
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        async for tp, message in super().getmany(timeout):
+            if not acks_enabled_for(message.topic):  # changelogs are compacted: real gaps
+                yield tp, message
+                continue
+            expected = guard.expected(tp)
+            decision = guard.decide(tp, message.offset)
+            if decision is Decision.REWIND:
+                log.warning("%s: fetched offset %d where %s was next (a record of an earlier "
+                            "fetch position): reading again from %s", tp, message.offset,
+                            expected, expected)
+                await self.seek(tp, expected)  # type: ignore[arg-type]
+            elif decision is Decision.GONE:
+                log.error("%s: offsets %s to %d are no longer in Kafka (retention deleted "
+                          "them before they were processed): continuing after them", tp,
+                          expected, message.offset - 1)
+            if decision in (Decision.DELIVER, Decision.GONE):
+                yield tp, message
+
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
-        log.warning("offsets of %s jumped to %d past %d: commits wait until those records are "
-                    "processed (a restart re-reads them)", tp, offset_to, offset_from - 1)
+        """Faust would count the records of a jump as done; the guard rewinds instead."""
 
     def _new_offset(self, tp: TP) -> int | None:
         acked: list[int] = self._acked[tp]
@@ -75,9 +118,10 @@ class _Consumer(faust_aiokafka.Consumer):
         done = set(acked)
         start = min(done)
         committed = self._committed_offset[tp]
-        if committed and start - committed > 1:
+        if committed is not None and start > committed and not \
+                self._offset_guard.hole_covers(tp, committed, start):
             acked[:] = sorted(done)
-            return None  # a hole right after the committed offset: nothing new to commit
+            return None  # a record right after the committed offset is not done yet
         end = start
         while end + 1 in done:
             end += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from riskstream.config import load
 from riskstream.streams.app import create_app
@@ -37,12 +38,14 @@ def _commit_state(acked: list[int], committed: int | None, gaps: list[tuple[int,
 
     from intervaltree import IntervalTree
 
+    from riskstream.streams.offset_guard import OffsetGuard
+
     tree = IntervalTree()
     for begin, end in gaps:
         tree.addi(begin, end)
     return SimpleNamespace(_acked={"tp": list(acked)}, _acked_index={"tp": set(acked)},
                            _gap=defaultdict(IntervalTree, {"tp": tree}),
-                           _committed_offset={"tp": committed})
+                           _committed_offset={"tp": committed}, _offset_guard=OffsetGuard())
 
 
 def test_commit_offset_with_duplicated_acks_reaches_the_first_hole() -> None:
@@ -76,3 +79,85 @@ def test_a_skipped_stale_record_is_not_acked_for_commit() -> None:
     consumer = SimpleNamespace(app=SimpleNamespace(consumer_generation_id=7))
     stale = SimpleNamespace(generation_id=6, acked=False)
     assert _Consumer.ack(consumer, stale) is False and stale.acked  # type: ignore[arg-type]
+
+
+def test_the_guard_rewinds_a_jump_ahead_and_skips_the_rest_of_that_fetch() -> None:
+    from riskstream.streams.offset_guard import Decision, OffsetGuard
+
+    guard = OffsetGuard()
+    guard.seeked("tp", 100)  # a rebalance: back to the committed offset
+    guard.new_batch()
+    # records of a fetch made at the old position arrive first
+    assert guard.decide("tp", 140) is Decision.REWIND and guard.expected("tp") == 100
+    assert guard.decide("tp", 141) is Decision.SKIP
+    assert guard.decide("other", 7) is Decision.DELIVER  # other partitions are not held up
+    guard.seeked("tp", 100)
+    guard.new_batch()
+    assert [guard.decide("tp", o) for o in (100, 101, 102)] == [Decision.DELIVER] * 3
+    assert guard.decide("tp", 101) is Decision.DELIVER  # a repeat: Faust drops it itself
+    assert guard.expected("tp") == 103
+    assert guard.decide("tp", 104) is Decision.REWIND  # one record missing is a jump too
+
+
+def test_a_hole_kafka_confirms_twice_is_delivered_and_committed_past() -> None:
+    from riskstream.streams.offset_guard import Decision, OffsetGuard
+    from riskstream.streams.transport import _Consumer
+
+    guard = OffsetGuard()
+    guard.seeked("tp", 10)
+    decisions = []
+    for _ in range(3):  # retention deleted 10..49: every seek back lands on 50 again
+        guard.new_batch()
+        decisions.append(guard.decide("tp", 50))
+        if decisions[-1] is Decision.REWIND:
+            guard.seeked("tp", 10)
+    assert decisions == [Decision.REWIND, Decision.REWIND, Decision.GONE]
+    assert guard.hole_covers("tp", 10, 50) and not guard.hole_covers("tp", 9, 50)
+    state = _commit_state([50, 51], committed=10)
+    state._offset_guard = guard  # type: ignore[attr-defined]
+    assert _Consumer._new_offset(state, "tp") == 52  # type: ignore[arg-type]
+    # without the confirmed hole the commit waits for offset 10
+    assert _Consumer._new_offset(_commit_state([50, 51], committed=10), "tp") is None  # type: ignore[arg-type]
+
+
+def test_the_consumer_reads_again_what_a_stale_record_would_have_made_faust_drop(
+        monkeypatch: Any) -> None:
+    """Faust's own consumer around the guard, its fetches scripted: after a seek back to the
+    committed offset a record of the old fetch position arrives first. Before the guard Faust
+    delivered it and then dropped offsets 100-105 when they came again (lost until a restart)."""
+    from types import SimpleNamespace
+
+    from faust.transport.drivers import aiokafka as faust_aiokafka
+
+    from riskstream.streams.offset_guard import OffsetGuard
+    from riskstream.streams.transport import _Consumer
+
+    batches = [[106, 107], [100, 101, 102, 103, 104, 105, 106, 107]]
+    seeks: list[tuple[str, int]] = []
+
+    async def scripted_getmany(self: Any, timeout: float) -> Any:
+        for offset in batches.pop(0):
+            yield "tp", SimpleNamespace(topic="rs.events", offset=offset)
+
+    async def record_seek(self: Any, tp: str, offset: int) -> None:
+        seeks.append((tp, offset))
+
+    async def committed(self: Any) -> dict[str, int]:
+        return {"tp": 100}
+
+    monkeypatch.setattr(faust_aiokafka.Consumer, "getmany", scripted_getmany)
+    monkeypatch.setattr(faust_aiokafka.Consumer, "seek", record_seek)
+    monkeypatch.setattr(faust_aiokafka.Consumer, "seek_to_committed", committed)
+    consumer = object.__new__(_Consumer)
+    consumer._offset_guard = OffsetGuard()
+    consumer.app = SimpleNamespace(topics=SimpleNamespace(acks_enabled_for=lambda t: True))
+
+    async def drain() -> list[int]:
+        await consumer.seek_to_committed()
+        delivered = []
+        while batches:
+            delivered += [m.offset async for _, m in consumer.getmany(timeout=1.0)]
+        return delivered
+
+    assert asyncio.run(drain()) == [100, 101, 102, 103, 104, 105, 106, 107]
+    assert seeks == [("tp", 100)]
