@@ -100,13 +100,20 @@ class _Consumer(faust_aiokafka.Consumer):
                 log.warning("%s: fetched offset %d where %s was next (a record of an earlier "
                             "fetch position): reading again from %s", tp, message.offset,
                             expected, expected)
-                await self.seek(tp, expected)  # type: ignore[arg-type]
+                await self._rewind(tp, expected)  # type: ignore[arg-type]
             elif decision is Decision.GONE:
                 log.error("%s: offsets %s to %d are no longer in Kafka (retention deleted "
                           "them before they were processed): continuing after them", tp,
                           expected, message.offset - 1)
             if decision in (Decision.DELIVER, Decision.GONE):
                 yield tp, message
+
+    async def _rewind(self, tp: TP, offset: int) -> None:
+        try:
+            await self.seek(tp, offset)
+        except Exception as exc:  # revoked meanwhile (a rebalance): its next owner seeks
+            log.warning("%s: could not seek back to %d (%s): the partition's next assignment "
+                        "starts from the committed offset", tp, offset, exc)
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         """Faust would count the records of a jump as done; the guard rewinds instead."""
