@@ -139,8 +139,8 @@ def markdown(results: dict[str, Any]) -> str:
         if "all_normal_rows" in d:
             lines.append(
                 _row(
-                    f"TEP all {d['all_normal_rows']['rows']:,} normal rows (d00_te + rows 1-160 of "
-                    "each fault run): false-alarm rate",
+                    f"TEP all {d['all_normal_rows'].get('rows', '')} normal rows (d00_te + "
+                    "rows 1-160 of each fault run): false-alarm rate",
                     f"{d['all_normal_rows']['false_alarm_rate']:.1%}",
                     f"{b['all_normal_rows']['false_alarm_rate']:.1%}",
                     "low",
