@@ -211,8 +211,8 @@ class WorkerSettings(Strict):
         30.0,
         ge=0,
         description="Restart the worker when records wait on its partitions and "
-        "nothing is committed for this long (a stalled Faust consumer, or one that skipped "
-        "records after an offset jump and must re-read them); 0 disables. Keep it "
+        "nothing is committed for this long (a stalled Faust consumer; offset jumps are "
+        "read again by the worker's consumer itself); 0 disables. Keep it "
         "above 5 s, the longest ClickHouse retry pause.",
     )
 
