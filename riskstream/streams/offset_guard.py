@@ -73,6 +73,11 @@ class OffsetGuard:
         self._skipping.add(tp)
         return Decision.REWIND
 
+    def seek_failed(self, tp: Hashable) -> None:
+        """A seek back did not happen: the next jump is not evidence of a hole (never GONE on
+        failed seeks; the partition keeps being rewound, or its next assignment seeks)."""
+        self._rewinds.pop(tp, None)
+
     def hole_covers(self, tp: Hashable, begin: int, end: int) -> bool:
         """Whether the offsets ``begin`` up to ``end`` (excluded) are a hole Kafka confirmed."""
         hole = self._holes.get(tp)

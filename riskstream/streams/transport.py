@@ -112,6 +112,7 @@ class _Consumer(faust_aiokafka.Consumer):
         try:
             await self.seek(tp, offset)
         except Exception as exc:  # revoked meanwhile (a rebalance): its next owner seeks
+            self._offset_guard.seek_failed(tp)
             log.warning("%s: could not seek back to %d (%s): the partition's next assignment "
                         "starts from the committed offset", tp, offset, exc)
 

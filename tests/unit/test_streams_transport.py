@@ -161,3 +161,49 @@ def test_the_consumer_reads_again_what_a_stale_record_would_have_made_faust_drop
 
     assert asyncio.run(drain()) == [100, 101, 102, 103, 104, 105, 106, 107]
     assert seeks == [("tp", 100)]
+
+
+def test_failed_seeks_back_never_make_a_jump_look_like_a_hole() -> None:
+    """Declaring a hole commits past it: only seeks that happened count as evidence."""
+    from riskstream.streams.offset_guard import Decision, OffsetGuard
+
+    guard = OffsetGuard()
+    guard.seeked("tp", 10)
+    for _ in range(4):  # the seek back fails every time (e.g. the partition was revoked)
+        guard.new_batch()
+        assert guard.decide("tp", 50) is Decision.REWIND
+        guard.seek_failed("tp")
+    assert not guard.hole_covers("tp", 10, 50)
+
+
+def test_a_seek_back_that_fails_is_logged_and_the_stale_records_stay_undelivered(
+        monkeypatch: Any) -> None:
+    from types import SimpleNamespace
+
+    from faust.transport.drivers import aiokafka as faust_aiokafka
+
+    from riskstream.streams.offset_guard import OffsetGuard
+    from riskstream.streams.transport import _Consumer
+
+    async def stale(self: Any, timeout: float) -> Any:
+        for offset in (50, 51):
+            yield "tp", SimpleNamespace(topic="rs.events", offset=offset)
+
+    async def revoked(self: Any, tp: str, offset: int) -> None:
+        raise RuntimeError("No current assignment for partition")
+
+    monkeypatch.setattr(faust_aiokafka.Consumer, "getmany", stale)
+    monkeypatch.setattr(faust_aiokafka.Consumer, "seek", revoked)
+    consumer = object.__new__(_Consumer)
+    consumer._offset_guard = OffsetGuard()
+    consumer._offset_guard.seeked("tp", 10)
+    consumer.app = SimpleNamespace(topics=SimpleNamespace(acks_enabled_for=lambda t: True))
+
+    async def drain() -> list[int]:
+        delivered = []
+        for _ in range(4):  # more tries than REWINDS_BEFORE_GONE: still no hole declared
+            delivered += [m.offset async for _, m in consumer.getmany(timeout=1.0)]
+        return delivered
+
+    assert asyncio.run(drain()) == []
+    assert not consumer._offset_guard.hole_covers("tp", 10, 50)
