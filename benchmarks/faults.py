@@ -35,7 +35,8 @@ from riskstream.kafka_settings import librdkafka_config
 from riskstream.launch import RiskstreamProcess, start_process
 from riskstream.services import LocalServices, ServiceInfo
 from riskstream.storage.clickhouse import connect
-from riskstream.testing import read_topic
+from riskstream.streams.agents.correlator import PRODUCER_HEADER
+from riskstream.testing import ReadRecord, read_topic, read_topic_records
 from riskstream.topics import ensure_topics
 
 RULES = """
@@ -245,24 +246,34 @@ def clickhouse_distinct(group: Group) -> tuple[int, int]:
         return 0, 0
 
 
-def final_alerts(group: Group) -> tuple[dict[str, tuple[Any, ...]], int, int]:
-    """Latest revision per alert; (alerts, revisions read, conflicting (id, revision) pairs)."""
-    records = read_topic(group.cfg.kafka, group.cfg.kafka.topics.alerts, expect=1, timeout=20,
-                         settle=3.0)
-    seen: dict[tuple[str, int], bytes] = {}
-    conflicting = 0
+def final_alerts(group: Group) -> tuple[dict[str, tuple[Any, ...]], int, list[dict[str, Any]]]:
+    """Latest revision per alert; (alerts, revisions read, conflicting (id, revision) pairs,
+    each with which worker published either body, when, and which fields differ)."""
+    records = read_topic_records(group.cfg.kafka, group.cfg.kafka.topics.alerts, expect=1,
+                                 timeout=20, settle=3.0)
+    seen: dict[tuple[str, int], tuple[dict[str, Any], ReadRecord]] = {}
+    conflicts: list[dict[str, Any]] = []
     latest: dict[str, Alert] = {}
-    for _, value in records:
-        alert = Alert.from_json(value)
+    for rec in records:
+        alert = Alert.from_json(rec.value)
         key = (alert.alert_id, alert.revision)
-        body = json.dumps({**alert.to_dict(), "updated_at": None, "attrs": None}).encode()
-        if key in seen and seen[key] != body:
-            conflicting += 1
-        seen[key] = body
+        body = {**alert.to_dict(), "updated_at": None, "attrs": None}
+        if key in seen and seen[key][0] != body:
+            first_body, first = seen[key]
+            conflicts.append({
+                "alert_id": alert.alert_id, "revision": alert.revision,
+                "differs": sorted(k for k in body if body[k] != first_body.get(k)),
+                "published_by": [_producer(first), _producer(rec)],
+                "published_ms": [first.timestamp_ms, rec.timestamp_ms]})
+        seen[key] = (body, rec)
         if alert.alert_id not in latest or alert.revision > latest[alert.alert_id].revision:
             latest[alert.alert_id] = alert
     return ({a.alert_id: (a.revision, a.status.value, a.severity.value, tuple(sorted(a.event_ids)))
-             for a in latest.values()}, len(records), conflicting)
+             for a in latest.values()}, len(records), conflicts)
+
+
+def _producer(rec: ReadRecord) -> str:
+    return rec.headers.get(PRODUCER_HEADER, b"?").decode("utf-8", "replace")
 
 
 # -- scenarios: what happens to the disturbed side while events flow ---------------------------
@@ -398,7 +409,9 @@ def run_once(info: ServiceInfo, scratch: Path, scenario: Scenario, seed: int) ->
             "uncorrelated_vs_reference": len(ref_correlated - correlated),
             "alerts": len(dis_alerts), "reference_alerts": len(ref_alerts),
             "alert_revisions_read": revisions,
-            "conflicting_revisions": conflicts + ref_conflicts,
+            "conflicting_revisions": len(conflicts) + len(ref_conflicts),
+            "conflicts_sample": (conflicts + ref_conflicts)[:5],
+            "worker_pids": {g.name: [w.pid for w in g.workers] for g in (run.ref, run.dis)},
             "alerts_equal_reference": dis_alerts == ref_alerts,
             "extra_alerts": len(set(dis_alerts) - set(ref_alerts)),
             "missing_alerts": len(set(ref_alerts) - set(dis_alerts)),

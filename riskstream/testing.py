@@ -5,6 +5,7 @@ an authenticated MQTT publisher, and a reader that drains a Kafka topic.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,18 @@ def config_publisher(state_dir: str | Path, cfg: Config, env: dict[str, str],
     return mqtt_publisher(env, client_id, client_id, accounts[client_id].password)
 
 
+@dataclass(frozen=True)
+class ReadRecord:
+    """One record read back from Kafka, with what a diagnosis needs beside key and value."""
+
+    key: bytes | None
+    value: bytes
+    partition: int
+    offset: int
+    timestamp_ms: int
+    headers: dict[str, bytes]
+
+
 def read_topic(
     settings: KafkaSettings, topic: str, *, expect: int, timeout: float = 30.0,
     settle: float = 0.0,
@@ -77,6 +90,15 @@ def read_topic(
     With ``settle`` > 0, keep reading after ``expect`` until no record came for that long
     (to see re-sent duplicates too).
     """
+    return [(r.key, r.value) for r in read_topic_records(settings, topic, expect=expect,
+                                                         timeout=timeout, settle=settle)]
+
+
+def read_topic_records(
+    settings: KafkaSettings, topic: str, *, expect: int, timeout: float = 30.0,
+    settle: float = 0.0,
+) -> list[ReadRecord]:
+    """:func:`read_topic` with each record's partition, offset, timestamp and headers."""
     from confluent_kafka import Consumer
 
     from riskstream.kafka_settings import librdkafka_config
@@ -84,7 +106,7 @@ def read_topic(
     consumer = Consumer({**librdkafka_config(settings, "admin"), "group.id": f"reader-{time.time_ns()}",
                          "auto.offset.reset": "earliest", "enable.auto.commit": False})
     consumer.subscribe([topic])
-    records: list[tuple[bytes | None, bytes]] = []
+    records: list[ReadRecord] = []
     deadline = time.monotonic() + timeout
     last = time.monotonic()
     try:
@@ -95,7 +117,11 @@ def read_topic(
             if msg is None or msg.error():
                 continue
             last = time.monotonic()
-            records.append((msg.key(), msg.value() or b""))
+            pairs: list[Any] = list(msg.headers() or [])
+            headers = {str(k): v if isinstance(v, bytes) else str(v or "").encode()
+                       for k, v in pairs}
+            records.append(ReadRecord(msg.key(), msg.value() or b"", msg.partition() or 0,
+                                      msg.offset() or 0, msg.timestamp()[1], headers))
     finally:
         consumer.close()
     return records

@@ -155,7 +155,8 @@ class CorrelatorCore:
     def __init__(self, cfg: Config, store: SiteStore, outlet: Outlet, *,
                  clock: Callable[[], float] = time.time, decode: Decode | None = None,
                  give_up_s: float = 120.0,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 ready: Callable[[], bool] = lambda: True) -> None:
         self.topics = cfg.kafka.topics
         self.partitions = cfg.kafka.partitions
         self.processor = SiteProcessor(cfg)
@@ -167,6 +168,9 @@ class CorrelatorCore:
         self._sleep = sleep
         self._loaded_for: frozenset[int] | None = None
         self._lock = asyncio.Lock()  # the timer and the agent must not interleave on a site
+        # False while partitions move (a rebalance and the tables' recovery): the store then
+        # holds old or half-recovered states, and anything derived from them is stale.
+        self._ready = ready
         self.dlq_decode_errors = True  # False when a store agent in this process DLQs them
 
     def now_ms(self) -> int:
@@ -174,9 +178,36 @@ class CorrelatorCore:
 
     # -- batches ----------------------------------------------------------------------
 
-    async def on_batch(self, records: Sequence[Record], actives: Collection[int]) -> BatchReport:
+    async def on_batch(self, records: Sequence[Record],
+                       actives: Collection[int] | Callable[[], Collection[int]]) -> BatchReport:
+        """Correlate one batch. ``actives`` (the rs.events partitions owned, or a function
+        giving them) is read once partitions are settled: records of a partition that moved
+        away meanwhile are left to its new owner (their offsets are no longer ours to commit)."""
+        while True:
+            await self._until_ready()
+            async with self._lock:
+                if not self._ready():  # a rebalance began while we waited for the lock
+                    continue
+                owned = set(actives() if callable(actives) else actives)
+                kept = [r for r in records if r.partition in owned]
+                if len(kept) < len(records):
+                    metrics.SKIPPED.labels("partition moved to another worker").inc(
+                        len(records) - len(kept))
+                    log.info("%d records of partitions now owned by another worker left to it",
+                             len(records) - len(kept))
+                return await self._on_batch(kept, owned)
+
+    async def _until_ready(self) -> None:
+        while not self._ready():
+            mark_activity()  # a rebalance is not a stalled consumer
+            await self._sleep(0.05)
+
+    async def quiesce(self) -> None:
+        """Partitions are about to move: wait for the batch or tick in flight to finish (its
+        state must reach the changelog before recovery reads it), and rebuild the recent ids
+        once the new assignment is recovered."""
         async with self._lock:
-            return await self._on_batch(records, actives)
+            self._loaded_for = None
 
     async def _on_batch(self, records: Sequence[Record], actives: Collection[int]) -> BatchReport:
         self._sync_recent(actives)
@@ -402,9 +433,11 @@ class CorrelatorCore:
 
     async def on_tick(self, actives: Collection[int], caught_up: Callable[[int], bool]) -> int:
         """Expire windows and dedup segments, find silence, escalate; returns alerts sent."""
-        if not actives:
+        if not actives or not self._ready():
             return 0
         async with self._lock:
+            if not self._ready():  # partitions began to move while we waited
+                return 0
             self._sync_recent(actives)
             now_ms = self.now_ms()
             writes: list[tuple[str, bytes, bytes | None]] = [

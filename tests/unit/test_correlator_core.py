@@ -330,3 +330,79 @@ def test_the_state_is_durable_before_the_batch_is_acknowledged() -> None:
     run(core_on(store, outlet).on_batch(
         [log.record("rs.events", "plant-a", gas("plant-a", 0, 1).to_json())], ALL))
     assert written_at_flush == [len(store.journal)] and store.journal  # after every write
+
+
+def test_a_tick_while_partitions_move_publishes_and_writes_nothing() -> None:
+    """Item 3: during a rebalance the table holds old or half-recovered site states; a tick
+    then republished revision numbers already used, with other content (seen on the real
+    stack: 24 conflicting revisions, alerts short of their events)."""
+    store, outlet, log = MemoryStore(PARTS), MemoryOutlet(), Log()
+    moving = [False]
+    clock = [T0.timestamp()]
+    core = CorrelatorCore(config(), store, outlet, clock=lambda: clock[0],
+                          ready=lambda: not moving[0])
+    run(core.on_batch([log.record("rs.events", "plant-a", gas("plant-a", 0, n).to_json())
+                       for n in range(3)], ALL))
+    sent, journal = len(outlet.sent), len(store.journal)
+    clock[0] += 3600  # everything has expired: a tick would write and (re)publish
+    moving[0] = True
+    assert run(core.on_tick(ALL, lambda _p: True)) == 0
+    assert (len(outlet.sent), len(store.journal)) == (sent, journal)
+    moving[0] = False
+    run(core.on_tick(ALL, lambda _p: True))
+    assert len(store.journal) > journal  # once settled, the tick does its work
+
+
+def test_a_batch_waits_for_partitions_to_settle_and_leaves_moved_ones_to_their_owner() -> None:
+    store, outlet, log = MemoryStore(PARTS), MemoryOutlet(), Log()
+    moving = [True]
+    owned = [set(ALL)]
+    home_a, home_b = partition_of("plant-a", PARTS), partition_of("plant-b", PARTS)
+    assert home_a != home_b
+
+    async def scenario() -> None:
+        async def settle() -> None:  # the rebalance ends: plant-b's partition went elsewhere
+            await asyncio.sleep(0.2)
+            owned[0] = set(ALL) - {home_b}
+            moving[0] = False
+
+        core = CorrelatorCore(config(), store, outlet, ready=lambda: not moving[0])
+        records = [log.record("rs.events", s, gas(s, 0, 1).to_json())
+                   for s in ("plant-a", "plant-b")]
+        settling = asyncio.create_task(settle())
+        await core.on_batch(records, lambda: owned[0])
+        await settling
+        assert not moving[0]  # it did not run before the partitions settled
+
+    run(scenario())
+    assert b"plant-a" in store.data and b"plant-b" not in store.data
+
+
+def test_quiesce_waits_for_the_batch_in_flight() -> None:
+    """Faust revokes partitions without waiting for our batch (stream_wait_empty=False): the
+    revocation must wait until the batch's state is stored, or recovery reads it half done."""
+    store, outlet, log = MemoryStore(PARTS), MemoryOutlet(), Log()
+    release = asyncio.Event()
+    order: list[str] = []
+
+    class SlowOutlet(MemoryOutlet):
+        async def send(self, messages: Any) -> None:
+            await release.wait()
+            await super().send(messages)
+
+    async def scenario() -> None:
+        core = CorrelatorCore(config(), store, SlowOutlet())
+        batch = asyncio.create_task(core.on_batch(
+            [log.record("rs.events", "plant-a", gas("plant-a", 0, 1).to_json())], ALL))
+        await asyncio.sleep(0.05)
+        quiet = asyncio.create_task(core.quiesce())
+        await asyncio.sleep(0.05)
+        order.append("quiesced" if quiet.done() else "waiting")
+        release.set()
+        await batch
+        order.append("stored" if b"plant-a" in store.data else "lost")
+        await quiet
+        order.append("quiesced")
+
+    run(scenario())
+    assert order == ["waiting", "stored", "quiesced"]

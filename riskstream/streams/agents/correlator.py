@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import time
 import weakref
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -100,12 +101,19 @@ class TableStore:
                 yield key, value
 
 
+PRODUCER_HEADER = "rs-producer"  # which worker process produced a record: host:pid
+
+
 class TopicOutlet:
-    """:class:`riskstream.streams.correlator_core.Outlet` on Faust topics."""
+    """:class:`riskstream.streams.correlator_core.Outlet` on Faust topics.
+
+    Every record carries an ``rs-producer`` header naming the worker process (host:pid), so
+    an operator can tell which worker published an alert revision (after a rebalance, say)."""
 
     def __init__(self, app: faust.App, partitions: int) -> None:
         self._app, self._partitions = app, partitions
         self._topics: dict[str, Any] = {}
+        self._headers = [(PRODUCER_HEADER, f"{socket.gethostname()}:{os.getpid()}".encode())]
 
     def _topic(self, name: str) -> Any:
         if name not in self._topics:
@@ -114,7 +122,8 @@ class TopicOutlet:
 
     async def send(self, messages: Sequence[Outgoing]) -> None:
         futures = [await self._topic(m.topic).send(key=m.key, value=m.value,
-                                                    partition=m.partition)
+                                                    partition=m.partition,
+                                                    headers=self._headers)
                    for m in messages]
         for fut in futures:
             await fut
@@ -131,7 +140,8 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
                            "watermark) and its recent-id segments")
     core = CorrelatorCore(cfg, TableStore(table, topics.events, partitions, app),
                           TopicOutlet(app, partitions),
-                          decode=decoder.decode if decoder else None)
+                          decode=decoder.decode if decoder else None,
+                          ready=lambda: not (app.rebalancing or app.in_recovery))
     core.dlq_decode_errors = dlq_decode_errors
     source = app.topic(topics.events, topics.alert_actions, topics.health, partitions=partitions)
     last_offset: dict[int, int] = {}  # rs.events partition -> highest offset handed to the core
@@ -167,13 +177,23 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
                               ev.key, ev.value, int(ev.message.timestamp * 1000))
                        for ev in batch]
             try:
-                await core.on_batch(records, actives())
+                await core.on_batch(records, actives)
             except CorrelatorStuck as exc:
                 stop(exc)
             for rec in records:
                 if rec.topic == topics.events:
                     last_offset[rec.partition] = max(rec.offset, last_offset.get(rec.partition, -1))
             metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    faust_revoked = app._on_partitions_revoked
+
+    async def on_revoked(revoked: Any) -> None:
+        # Before Faust revokes (it waits for neither streams, stream_wait_empty=False, nor
+        # timers, and skips everything when stopping): the batch or tick in flight finishes.
+        await core.quiesce()
+        await faust_revoked(revoked)
+
+    app._on_partitions_revoked = on_revoked  # type: ignore[method-assign]
 
     @app.timer(interval=cfg.worker.tick_interval_s, name="correlate-tick")  # type: ignore[untyped-decorator]
     async def tick() -> None:
