@@ -71,6 +71,26 @@ def urfd(result: dict[str, Any], out: Path) -> list[Path]:
     return [_save(fig, out / "urfd_fall01.png")]
 
 
+def tamper(result: dict[str, Any], out: Path) -> list[Path]:
+    """Detection rate and median time to detect per tamper, ours next to the baseline."""
+    from riskstream.evaluation.tamper import KINDS
+
+    plt = _pyplot()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3))
+    x = np.arange(len(KINDS))
+    for offset, key, label in ((-0.2, "detector", "riskstream tamper"), (0.2, "baseline", "video loss")):
+        d = result[key]
+        a1.bar(x + offset, [d[k]["detection_rate"] for k in KINDS], 0.4, label=label)
+        a2.bar(x + offset, [d[k]["median_seconds_to_detect"] or 0.0 for k in KINDS], 0.4, label=label)
+    for ax, title in ((a1, "share of clips detected"), (a2, "median seconds to detect")):
+        ax.set_xticks(x, [k.replace("_", " ") for k in KINDS])
+        ax.set_title(title)
+    a1.legend(fontsize=7)
+    fig.suptitle(f"Camera tamper on {result['dataset'].split(',')[0]} "
+                 f"(false alarms on untouched clips: {result['detector']['untouched']['false_alarms']})")
+    return [_save(fig, out / "tamper.png")]
+
+
 def series_flags(name: str, result: dict[str, Any], out: Path) -> list[Path]:
     """SKAB / TEP: per file or run, detector and baseline scores with labels."""
     plt, paths = _pyplot(), []

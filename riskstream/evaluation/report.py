@@ -186,4 +186,23 @@ def markdown(results: dict[str, Any]) -> str:
                 "<= 1 s / 0",
             )
         )
+    if "tamper" in results:
+        lines += _tamper_rows(results["tamper"])
     return "\n".join(lines) + "\n"
+
+
+def _tamper_rows(r: dict[str, Any]) -> list[str]:
+    d, b = r["detector"], r["baseline"]
+
+    def cell(x: dict[str, Any]) -> str:
+        med = x["median_seconds_to_detect"]
+        return f"{x['detection_rate']:.0%}" + (f", median {med} s (max {x['max_seconds_to_detect']} s)"
+                                                if med is not None else "")
+
+    rows = [_row(f"Camera tamper {kind.replace('_', ' ')}: clips detected, time to detect",
+                 cell(d[kind]), f"{cell(b[kind])} (video loss)", "report")
+            for kind in ("covered", "defocused", "view_shifted", "frozen")]
+    rows.append(_row(f"Camera tamper: false alarms on the untouched clips ({r['dataset']})",
+                     f"{d['untouched']['false_alarms']} ({d['untouched']['false_alarms_per_hour']}/h)",
+                     f"{b['untouched']['false_alarms']}", "0"))
+    return rows

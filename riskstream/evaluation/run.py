@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from riskstream.evaluation import nab, ped2, plots, report, skab, tep, urfd
+from riskstream.evaluation import nab, ped2, plots, report, skab, tamper, tep, urfd
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,7 @@ DATASETS: dict[str, tuple[Callable[[Any], dict[str, Any]], Callable[[dict[str, A
     "tep": (tep.evaluate, lambda r, out: plots.series_flags("tep", r, out)),
     "ped2": (lambda data: ped2.evaluate(data, model_dir=_shipped("ped2")), plots.ped2),
     "urfd": (urfd.evaluate, plots.urfd),
+    "tamper": (tamper.evaluate, plots.tamper),
 }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from riskstream.evaluation import nab, ped2, skab, tep, urfd
+from riskstream.evaluation import nab, ped2, skab, tamper, tep, urfd
 from riskstream.evaluation.report import markdown, merge
 
 from .conftest import need
@@ -85,3 +85,15 @@ def test_results_files(tmp_path: Path) -> None:
     merged = merge(tmp_path / "quality.json", "urfd", urfd.evaluate(), "riskstream eval urfd")
     assert "_scores" not in merged["urfd"] and merged["urfd"]["command"] == "riskstream eval urfd"
     assert "URFD fall-01" in markdown(merged)
+
+
+def test_camera_tamper_on_real_footage() -> None:
+    need("video/ucsd_ped2")
+    r = tamper.evaluate()
+    d, b = r["detector"], r["baseline"]
+    assert len(r["clips"]) >= 3 and d["untouched"]["false_alarms"] == 0
+    for kind in ("covered", "defocused", "frozen"):
+        assert d[kind]["detection_rate"] >= 0.95, kind
+    for kind in tamper.KINDS:  # never worse than a video-loss check on the same clips
+        assert d[kind]["detection_rate"] >= b[kind]["detection_rate"], kind
+    assert b["defocused"]["detection_rate"] == 0.0  # the baseline cannot see focus

@@ -381,7 +381,7 @@ def test_a_batch_waits_for_partitions_to_settle_and_leaves_moved_ones_to_their_o
 def test_quiesce_waits_for_the_batch_in_flight() -> None:
     """Faust revokes partitions without waiting for our batch (stream_wait_empty=False): the
     revocation must wait until the batch's state is stored, or recovery reads it half done."""
-    store, outlet, log = MemoryStore(PARTS), MemoryOutlet(), Log()
+    store, log = MemoryStore(PARTS), Log()
     release = asyncio.Event()
     order: list[str] = []
 
