@@ -31,6 +31,14 @@ def _published(nab: dict[str, Any], profile: str) -> str:
     return text + ("; ARTime 74.9 whole corpus" if profile == "standard" else "")
 
 
+def _swept_baseline(nab: dict[str, Any]) -> str:
+    sw = nab["baseline"].get("swept_nab_protocol")
+    if not sw:
+        return ""
+    return "windowed Gaussian " + " / ".join(
+        str(sw[p]["score"]) for p in ("standard", "reward_low_FP_rate", "reward_low_FN_rate"))
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         "# Detection quality",
@@ -46,7 +54,8 @@ def markdown(results: dict[str, Any]) -> str:
         for p in ("standard", "reward_low_FP_rate", "reward_low_FN_rate"):
             lines.append(
                 _row(
-                    f"NAB realKnownCause, {p} (normalised over its {r['detector'][p]['windows']} windows)",
+                    f"{r['dataset'].split(' (')[0]}, {p} (normalised over its "
+                    f"{r['detector'][p]['windows']} windows)",
                     f"{r['detector'][p]['score']}",
                     f"{r['baseline'][p]['score']} (windowed Gaussian; NAB's own run of it: "
                     f"{r.get('published_same_files', {}).get('windowedGaussian', {}).get(p)})",
@@ -63,7 +72,7 @@ def markdown(results: dict[str, Any]) -> str:
                     " / ".join(
                         str(sw[p]["score"]) for p in ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
                     ),
-                    "",
+                    _swept_baseline(r),
                     "same files: "
                     + "; ".join(
                         f"{d} "

@@ -1,0 +1,47 @@
+"""NAB's protocol pieces of the evaluation: the threshold search, what is said to be scored, and
+NAB's published scores normalised over exactly the files scored here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from riskstream.evaluation import nab
+
+
+def test_the_threshold_search_is_finer_than_the_old_grid() -> None:
+    peak = 0.6137
+
+    def total(th: float) -> float:  # a score that peaks between the old grid's points
+        return 100.0 - 1000.0 * abs(th - peak)
+
+    coarse = max(total(0.30 + 0.025 * i) for i in range(27))  # the old 0.30..0.95 grid
+    score, th = nab.best_threshold(total)
+    assert abs(th - peak) < 1e-4 and score > coarse + 5
+
+
+def test_the_search_reaches_the_ends_exactly() -> None:
+    assert nab.best_threshold(lambda th: 1.0 if th >= 1.0 else 0.0) == (1.0, 1.0)
+
+
+def series(name: str, windows: int) -> nab.Series:
+    return nab.Series(name, [], [], [(i, i) for i in range(windows)])
+
+
+def test_what_was_scored_is_named_by_its_categories() -> None:
+    one = [series("realKnownCause/a.csv", 2), series("realKnownCause/b.csv", 1)]
+    assert nab.describe(one) == "NAB realKnownCause (2 files, 3 windows)"
+    two = [*one, series("realTweets/c.csv", 4)]
+    assert nab.describe(two) == "NAB 2 categories (3 files, 7 windows)"
+
+
+def test_published_scores_count_only_the_files_scored(tmp_path: Path) -> None:
+    results = tmp_path / "nab" / "results" / "det"
+    results.mkdir(parents=True)
+    rows = ["Detector,Profile,File,Threshold,Score,TP,TN,FP,FN,Total_Count",
+            "det,standard,realKnownCause/a.csv,0.5,1.0,0,0,0,0,0",
+            "det,standard,realTweets/other.csv,0.5,-50.0,0,0,0,0,0"]
+    (results / "det_standard_scores.csv").write_text("\n".join(rows) + "\n")
+    got = nab.published_on_same_files(tmp_path, [series("realKnownCause/a.csv", 1)])
+    assert got == {"det": {"standard": 100.0}}  # the unscored file's -50 is not in it
+    assert nab.published_on_same_files(tmp_path, [series("realKnownCause/a.csv", 1),
+                                                  series("realKnownCause/z.csv", 1)]) == {}
