@@ -171,6 +171,7 @@ class CorrelatorCore:
         # False while partitions move (a rebalance and the tables' recovery): the store then
         # holds old or half-recovered states, and anything derived from them is stale.
         self._ready = ready
+        self._closing = False
         self.dlq_decode_errors = True  # False when a store agent in this process DLQs them
 
     def now_ms(self) -> int:
@@ -186,7 +187,7 @@ class CorrelatorCore:
         while True:
             await self._until_ready()
             async with self._lock:
-                if not self._ready():  # a rebalance began while we waited for the lock
+                if not self.settled():  # a rebalance began while we waited for the lock
                     continue
                 owned = set(actives() if callable(actives) else actives)
                 kept = [r for r in records if r.partition in owned]
@@ -198,9 +199,19 @@ class CorrelatorCore:
                 return await self._on_batch(kept, owned)
 
     async def _until_ready(self) -> None:
-        while not self._ready():
+        while not self.settled():
             mark_activity()  # a rebalance is not a stalled consumer
             await self._sleep(0.05)
+
+    def settled(self) -> bool:
+        return not self._closing and self._ready()
+
+    async def close(self) -> None:
+        """The worker is stopping: start nothing more, and wait for the batch or tick in
+        flight, so its state is in the changelog before the partitions go to another worker
+        (Faust leaves the group without waiting for our batch)."""
+        self._closing = True
+        await self.quiesce()
 
     async def quiesce(self) -> None:
         """Partitions are about to move: wait for the batch or tick in flight to finish (its
@@ -433,10 +444,10 @@ class CorrelatorCore:
 
     async def on_tick(self, actives: Collection[int], caught_up: Callable[[int], bool]) -> int:
         """Expire windows and dedup segments, find silence, escalate; returns alerts sent."""
-        if not actives or not self._ready():
+        if not actives or not self.settled():
             return 0
         async with self._lock:
-            if not self._ready():  # partitions began to move while we waited
+            if not self.settled():  # partitions began to move while we waited
                 return 0
             self._sync_recent(actives)
             now_ms = self.now_ms()

@@ -406,3 +406,37 @@ def test_quiesce_waits_for_the_batch_in_flight() -> None:
 
     run(scenario())
     assert order == ["waiting", "stored", "quiesced"]
+
+
+def test_a_stopping_worker_finishes_its_batch_then_starts_no_other() -> None:
+    """Faust leaves the group on stop without waiting for our batch: seen, a stopping worker's
+    last batch stored its state after the new owner had recovered the partition, and its
+    offsets were committed, so 16 events were in no alert. ``close`` comes first now."""
+    store, log = MemoryStore(PARTS), Log()
+    release = asyncio.Event()
+
+    class SlowOutlet(MemoryOutlet):
+        async def send(self, messages: Any) -> None:
+            await release.wait()
+            await super().send(messages)
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        core = CorrelatorCore(config(), store, SlowOutlet())
+        first = asyncio.create_task(core.on_batch(
+            [log.record("rs.events", "plant-a", gas("plant-a", 0, 1).to_json())], ALL))
+        await asyncio.sleep(0.05)
+        closing = asyncio.create_task(core.close())
+        await asyncio.sleep(0.05)
+        closed_early = closing.done()
+        release.set()
+        await closing
+        stored = b"plant-a" in store.data
+        later = asyncio.create_task(core.on_batch(
+            [log.record("rs.events", "plant-b", gas("plant-b", 0, 1).to_json())], ALL))
+        await asyncio.sleep(0.2)
+        later_ran = later.done() or b"plant-b" in store.data
+        later.cancel()
+        assert first.done()
+        return closed_early, stored, later_ran
+
+    assert run(scenario()) == (False, True, False)

@@ -194,6 +194,15 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
         await faust_revoked(revoked)
 
     app._on_partitions_revoked = on_revoked  # type: ignore[method-assign]
+    faust_stop = app.on_stop
+
+    async def on_stop() -> None:
+        # Before Faust stops the consumer and leaves the group (seen: a stopping worker's
+        # last batch stored its state after the new owner had recovered, and committed).
+        await core.close()
+        await faust_stop()
+
+    app.on_stop = on_stop  # type: ignore[method-assign]
 
     @app.timer(interval=cfg.worker.tick_interval_s, name="correlate-tick")  # type: ignore[untyped-decorator]
     async def tick() -> None:
