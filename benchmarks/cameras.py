@@ -39,7 +39,7 @@ from riskstream.edge.camera.timing import FrameSampler
 from riskstream.evaluation.datapath import DataMissing, dataset_dir
 from riskstream.evaluation.video_io import jpeg_folder
 
-DETECTORS = [{"type": "zone_motion"}, {"type": "tamper"}, {"type": "scene_model", "model": "scene-ped2@1"}]
+DETECTORS = [{"type": "zone_motion"}, {"type": "tamper"}, {"type": "scene_model", "model": "scene-ped2@2"}]
 ZONES = [{"name": "walkway", "polygon": [[0, 0.3], [1, 0.3], [1, 1], [0, 1]], "restricted": True}]
 
 

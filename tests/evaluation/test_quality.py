@@ -69,7 +69,7 @@ def test_ped2_shipped_artifact_is_as_good() -> None:
     need("video/ucsd_ped2")
     from riskstream.models.registry import resolve_model
 
-    r = ped2.evaluate(model_dir=resolve_model("scene-ped2@1"))
+    r = ped2.evaluate(model_dir=resolve_model("scene-ped2@2"))
     assert r["detector"]["frame_auc"] >= 93.0
 
 
