@@ -208,8 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Run riskstream's detectors next to a baseline on real labelled "
                         "data; write RESULTS/quality.json, RESULTS/quality.md and PNG plots under "
                         "RESULTS/quality/. Thresholds come from normal data, never from the labels.")
-    ev.add_argument("dataset", choices=["nab", "skab", "tep", "ped2", "urfd", "tamper", "all"],
-                    help="tamper: camera tampers applied to the Ped2 clips")
+    ev.add_argument("dataset", choices=["nab", "skab", "tep", "ped2", "urfd", "tamper", "generated",
+                                        "all"],
+                    help="tamper: camera tampers applied to the Ped2 clips; generated: univariate "
+                         "series made here, clean and with injected anomalies")
     ev.add_argument("--data", type=Path, default=None,
                     help="evaluation data root (default: $RISKSTREAM_DATA or ../shared/data)")
     ev.add_argument("--results", type=Path, default=Path("benchmarks/results"),

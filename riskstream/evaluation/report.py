@@ -209,6 +209,14 @@ def markdown(results: dict[str, Any]) -> str:
         )
     if "tamper" in results:
         lines += _tamper_rows(results["tamper"])
+    if "generated" in results:
+        d, b = results["generated"]["detector"], results["generated"]["baseline"]
+        lines.append(_row(
+            f"Univariate, {results['generated']['dataset']}: false detections on the clean "
+            "series / injected anomalies found",
+            f"{d['false_detections_on_clean_series']} / {d['injected_detected']}",
+            f"{b['false_detections_on_clean_series']} / {b['injected_detected']} (windowed Gaussian)",
+            "0 / all"))
     return "\n".join(lines) + "\n"
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from riskstream.evaluation import nab, ped2, plots, report, skab, tamper, tep, urfd
+from riskstream.evaluation import generated_series, nab, ped2, plots, report, skab, tamper, tep, urfd
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,7 @@ DATASETS: dict[str, tuple[Callable[[Any], dict[str, Any]], Callable[[dict[str, A
     "ped2": (lambda data: ped2.evaluate(data, model_dir=_shipped("ped2")), plots.ped2),
     "urfd": (urfd.evaluate, plots.urfd),
     "tamper": (tamper.evaluate, plots.tamper),
+    "generated": (lambda _data: generated_series.evaluate(), lambda _r, _out: []),
 }
 
 
