@@ -15,7 +15,13 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from riskstream.config.base import Identifier, Strict
-from riskstream.config.detectors import CameraDetectorSpec, SensorDetectorSpec, TamperSpec, ZoneMotionSpec
+from riskstream.config.detectors import (
+    CameraDetectorSpec,
+    SensorDetectorSpec,
+    TamperSpec,
+    WindowModelSpec,
+    ZoneMotionSpec,
+)
 from riskstream.config.mqtt_topics import matches as topic_matches
 from riskstream.config.mqtt_topics import valid_filter
 from riskstream.config.rules import EventMatch, RuleConfig, RuleSet
@@ -76,6 +82,31 @@ class Sensor(Strict):
         "thresholds: rate (sensor.rate), stuck (sensor.stuck), silence (sensor.offline), "
         "knn_likelihood (sensor.anomaly).",
     )
+
+
+ASSET_METRIC = "asset"  # attrs.metric of an asset's sensor.anomaly events (rules match on it)
+
+
+class Asset(Strict):
+    """A group of one unit's sensors scored together by a multivariate window model (a pump's
+    pressure, flow, vibration and current): the edge assembles a row of their latest values
+    every ``cadence_s`` of device time and emits ``sensor.anomaly`` for the asset."""
+
+    id: Identifier = Field(description="Asset id, unique across the deployment (the events' source_id).")
+    site: Identifier = Field(description="Id of the site the asset belongs to.")
+    point: Identifier = Field(description="Id of the risk point (within the site) it is part of.")
+    sensors: list[Identifier] = Field(
+        min_length=2, description="Sensor ids, in the order of the model's features.")
+    cadence_s: float = Field(1.0, gt=0, description="One row per this many seconds of device time.")
+    max_age_s: float | None = Field(
+        None, gt=0, description="A channel whose latest reading is older than this at the row's "
+        "time is missing and the row is skipped (counted); default 3 x cadence_s.")
+    detector: WindowModelSpec = Field(
+        description="The window model: {type: window_model, model: name@version}.")
+
+    @property
+    def max_age(self) -> float:
+        return self.max_age_s if self.max_age_s is not None else 3.0 * self.cadence_s
 
 
 class Zone(Strict):
@@ -263,6 +294,8 @@ class Config(Strict):
     sites: list[Site] = Field(min_length=1, description="Monitored sites.")
     sensors: list[Sensor] = Field(default_factory=list, description="Hazard sensors (MQTT).")
     cameras: list[Camera] = Field(default_factory=list, description="CCTV cameras.")
+    assets: list[Asset] = Field(
+        default_factory=list, description="Groups of sensors scored together by a window model.")
     kafka: KafkaSettings = Field(default_factory=KafkaSettings, description="Kafka connection.")
     mqtt: MqttSettings = Field(default_factory=MqttSettings, description="MQTT connection.")
     clickhouse: ClickHouseSettings = Field(
@@ -295,11 +328,13 @@ def reference_errors(cfg: Config) -> list[tuple[tuple[str | int, ...], str]]:
     unique([s.id for s in cfg.sensors], ("sensors",), "id")
     unique([s.topic for s in cfg.sensors], ("sensors",), "topic")
     unique([c.id for c in cfg.cameras], ("cameras",), "id")
+    unique([a.id for a in cfg.assets], ("assets",), "id")
     for i, site in enumerate(cfg.sites):
         unique([p.id for p in site.risk_points], ("sites", i, "risk_points"), "id")
-    devices: list[tuple[str, int, Sensor | Camera]] = [
+    devices: list[tuple[str, int, Sensor | Camera | Asset]] = [
         *(("sensors", i, s) for i, s in enumerate(cfg.sensors)),
         *(("cameras", i, c) for i, c in enumerate(cfg.cameras)),
+        *(("assets", i, a) for i, a in enumerate(cfg.assets)),
     ]
     for section, i, dev in devices:
         if dev.site not in points:
@@ -336,7 +371,24 @@ def reference_errors(cfg: Config) -> list[tuple[tuple[str | int, ...], str]]:
             problems.append((("sensors", i, "unit"), f"unknown unit {sensor.unit!r}" + (
                 f" (did you mean {hint!r}?)" if hint else
                 f" (known: {', '.join(sorted(KNOWN_UNITS))})")))
+    problems += _asset_errors(cfg)
     problems += _rule_errors(cfg)
+    return problems
+
+
+def _asset_errors(cfg: Config) -> list[tuple[tuple[str | int, ...], str]]:
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    sensors = {s.id: s for s in cfg.sensors}
+    for i, asset in enumerate(cfg.assets):
+        if len(set(asset.sensors)) < len(asset.sensors):
+            problems.append((("assets", i, "sensors"), "a sensor is listed twice"))
+        for j, sid in enumerate(asset.sensors):
+            sensor = sensors.get(sid)
+            if sensor is None:
+                problems.append((("assets", i, "sensors", j), f"unknown sensor {sid!r}"))
+            elif sensor.site != asset.site:
+                problems.append((("assets", i, "sensors", j), f"sensor {sid!r} belongs to site "
+                                 f"{sensor.site!r}, the asset to {asset.site!r}"))
     return problems
 
 
@@ -354,7 +406,7 @@ UNIT_SPELLINGS = {"celsius": "degC", "°c": "degC", "c": "degC", "fahrenheit": "
 def _rule_errors(cfg: Config) -> list[tuple[tuple[str | int, ...], str]]:
     """A rule that can never fire: a metric no sensor measures, a site kind no site has."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
-    metrics = {s.metric for s in cfg.sensors}
+    metrics = {s.metric for s in cfg.sensors} | ({ASSET_METRIC} if cfg.assets else set())
     kinds = {k.value for k in SiteKind}
     for i, rule in enumerate(cfg.correlation.rules):
         where: tuple[str | int, ...] = ("correlation", "rules", i)

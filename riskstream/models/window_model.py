@@ -177,6 +177,24 @@ class WindowModelDetector:
         err = self._errors(np.stack(list(self._context)) - self.level_offset)[0]
         return clip_score(float(error_to_score(err, self.model.card.calibration.error_reference)))
 
+    def contributions(self) -> list[float]:
+        """Each feature's share of the current window's error: how much of it goes away when
+        that feature is replaced by its (followed) normal level, normalised to sum to 1 (all
+        zeros before the first full window or when no feature lowers the error)."""
+        n = self.n_features
+        if len(self._context) < self.window:
+            return [0.0] * n
+        scaled = standardize(np.stack(list(self._context)) - self.level_offset, self._mean, self._std)
+        variants = [scaled]
+        for f in range(n):
+            occluded = scaled.copy()
+            occluded[:, f] = 0.0  # the normal level, standardised
+            variants.append(occluded)
+        errors = self.model.run(np.concatenate([sliding(v, self.window) for v in variants]))
+        drops = np.maximum(float(errors[0]) - np.asarray(errors[1:], dtype=np.float64), 0.0)
+        total = float(drops.sum())
+        return [float(d / total) if total > 0 else 0.0 for d in drops]
+
     def learn(self, x: Any) -> None:
         if self._rate:
             row = finite_array(x, (self.n_features,), f"{self.name} row")

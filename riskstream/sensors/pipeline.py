@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from riskstream.config.schema import Config, Sensor
 from riskstream.deadletter import DeadLetter
 from riskstream.events import Event, Severity
+from riskstream.sensors.assets import AssetStages
 from riskstream.sensors.chain import DetectorChain
 from riskstream.sensors.readings import PayloadError, Reading, parse_reading
 from riskstream.sensors.thresholds import ALARM, LEVEL_NAMES, NORMAL, WARNING, limit_for, next_level
@@ -39,6 +41,8 @@ class SensorPipeline:
         self._levels: dict[str, int] = {}
         self._max_age = timedelta(seconds=cfg.edge.max_reading_age_s)
         self.chain = DetectorChain(cfg.sensors, self._district)
+        models = Path(cfg.edge.models_dir) if cfg.edge.models_dir else None
+        self.assets = AssetStages(cfg.assets, cfg.sensors, self._district, models)
 
     @property
     def topics(self) -> list[str]:
@@ -72,6 +76,7 @@ class SensorPipeline:
             events = self._threshold_events(sensor, reading)
             if reading.quality != "bad":
                 events += self.chain.observe(reading)
+                events += self.assets.observe(reading)
         except Exception as exc:  # a detector bug costs this reading's detection, not the agent
             # The reading itself is valid and is still summarised; the payload goes to the DLQ.
             reason = f"{sensor.id}: internal error in detection: {exc!r}"[:500]
