@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -193,8 +194,17 @@ def build_parser() -> argparse.ArgumentParser:
                             "MODELS/<name>/<version>/model.onnx + card.json, or list the artifacts "
                             "with their cards. Recipes run on a 2-core CPU in seconds.")
     models.add_argument("action", choices=["train", "list"])
-    models.add_argument("name", nargs="?", help="recipe: sensor-skab, sensor-tep, scene-ped2, or scene "
-                        "(a scene-anomaly model for one camera from --clip files of its normal footage)")
+    models.add_argument("name", nargs="?", help="recipe: sensor-skab, sensor-tep, scene-ped2, scene "
+                        "(a scene-anomaly model for one camera from --clip files of its normal "
+                        "footage), or asset (a window model for --asset from its normal history "
+                        "in ClickHouse, --since .. --until)")
+    _add_config(models)
+    models.add_argument("--asset", default=None, help="asset recipe: the asset's id in the config")
+    models.add_argument("--since", type=_iso_time, default=None,
+                        help="asset recipe: start of the normal period (ISO 8601, UTC if no zone)")
+    models.add_argument("--until", type=_iso_time, default=None,
+                        help="asset recipe: end of the normal period (ISO 8601, UTC if no zone)")
+    models.add_argument("--version", default="1", help="asset recipe: artifact version (default 1)")
     models.add_argument("--clip", type=Path, action="append", default=[],
                         help="scene recipe: a video file or JPEG folder of normal footage (repeatable)")
     models.add_argument("--model-name", default=None, help="scene recipe: artifact name, e.g. scene-cam-gate")
@@ -218,6 +228,46 @@ def build_parser() -> argparse.ArgumentParser:
                     help="results folder (default benchmarks/results)")
     ev.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     return parser
+
+
+def _iso_time(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r} (e.g. 2026-12-01T08:00)") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _train_asset(args: argparse.Namespace) -> int:
+    from riskstream.config import load
+    from riskstream.models.window_model import train_window_model
+    from riskstream.storage import asset_history
+    from riskstream.storage.clickhouse import connect
+
+    cfg = load(args.config)
+    asset = next((a for a in cfg.assets if a.id == args.asset), None)
+    if asset is None:
+        known = ", ".join(a.id for a in cfg.assets) or "none"
+        print(f"error: --asset names one of the config's assets (known: {known})", file=sys.stderr)
+        return 2
+    if args.since is None or args.until is None or args.since >= args.until:
+        print("error: the asset recipe needs --since and --until, since before until", file=sys.stderr)
+        return 2
+    client = connect(cfg.clickhouse, analyst=True)  # reading is all it needs
+    history = asset_history.load(client, cfg.clickhouse.database, asset, args.since, args.until)
+    print(f"{asset.id}: {len(history.rows)} complete rows of {history.buckets} buckets "
+          f"({history.incomplete} left out: a channel had no reading)")
+    name, _, _ = asset.detector.model.partition("@")
+    card = train_window_model(
+        history.rows, list(asset.sensors), args.models / name / args.version, name=name,
+        version=args.version, min_consecutive=asset.detector.threshold.min_consecutive,
+        training={"data": f"asset {asset.id} of site {asset.site}: ClickHouse readings "
+                          f"{args.since.isoformat()} .. {args.until.isoformat()} "
+                          f"(cadence {asset.cadence_s:g} s)",
+                  "command": "riskstream models train asset --asset ID --since T --until T"})
+    print(f"wrote {args.models / name / args.version} ({card.model_ref}); the asset's detector "
+          f"uses it as {{type: window_model, model: {card.model_ref}}}")
+    return 0
 
 
 def _camera(args: argparse.Namespace) -> int:
@@ -257,8 +307,11 @@ def _models(args: argparse.Namespace) -> int:
         print(f"wrote {args.models / card.name / card.version} ({card.model_ref}); use it with "
               f"{{type: scene_model, model: {card.model_ref}}} in the camera's detectors")
         return 0
+    if args.name == "asset":
+        return _train_asset(args)
     if args.name not in RECIPES:
-        print(f"error: name one recipe to train: {', '.join(sorted([*RECIPES, 'scene']))}", file=sys.stderr)
+        print(f"error: name one recipe to train: {', '.join(sorted([*RECIPES, 'scene', 'asset']))}",
+              file=sys.stderr)
         return 2
     card = train(args.name, args.data, args.models)
     print(f"wrote {args.models / card.name / card.version} ({card.model_ref}: {card.task})")
