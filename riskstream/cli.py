@@ -287,7 +287,7 @@ def _camera(args: argparse.Namespace) -> int:
 
 def _models(args: argparse.Namespace) -> int:
     from riskstream.models.card import CardError, load_card
-    from riskstream.models.recipes import RECIPES, train
+    from riskstream.training.recipes import RECIPES, train
 
     if args.action == "list":
         for directory in sorted(p.parent for p in args.models.glob("*/*/card.json")):
@@ -298,7 +298,7 @@ def _models(args: argparse.Namespace) -> int:
                 print(f"{directory}: INVALID: {exc}")
         return 0
     if args.name == "scene":
-        from riskstream.models.recipes import scene_from_clips
+        from riskstream.training.recipes import scene_from_clips
 
         if not args.model_name:
             print("error: the scene recipe needs --model-name (e.g. scene-cam-gate)", file=sys.stderr)

@@ -110,7 +110,7 @@ def test_camera_password_goes_into_the_url_only_at_connect_time() -> None:
 
 def test_scene_recipe_trains_a_camera_model_that_the_analyzer_loads(tmp_path: Path) -> None:
     from riskstream.demo.clips import walker_clip
-    from riskstream.models.recipes import scene_from_clips
+    from riskstream.training.recipes import scene_from_clips
 
     normal = walker_clip(tmp_path / "normal.mp4", seconds=8.0, fps=25.0)
     card = scene_from_clips([normal], "scene-cam-1", 5.0, tmp_path / "models")
