@@ -17,9 +17,9 @@ import numpy as np
 
 from riskstream.evaluation.nab import BASELINE_THRESHOLD, DETECTOR_THRESHOLD
 from riskstream.evaluation.nab_scoring import probation_rows
-from riskstream.models.base import OnlineDetector, run_online
+from riskstream.models.base import OnlineDetector
 from riskstream.models.streaming import KnnLikelihood, WindowedGaussian
-from riskstream.models.thresholding import detections
+from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, detections, run_online
 
 N = 4000
 ONSET = int(0.7 * N)
@@ -71,9 +71,11 @@ def cases() -> list[tuple[str, str, np.ndarray]]:
 
 def _hits(make: Callable[[], OnlineDetector], values: np.ndarray, ours: bool) -> np.ndarray:
     if ours:
-        scores = run_online(make(), values.tolist(), lambda s: s >= DETECTOR_THRESHOLD.threshold)
+        gate = ThresholdFilter(ThresholdConfig(threshold=DETECTOR_THRESHOLD.threshold))
+        scores = run_online(make(), values.tolist(), gate)
         return np.asarray(detections(scores, DETECTOR_THRESHOLD), dtype=bool)
-    scores = run_online(make(), values.tolist(), lambda s: s >= BASELINE_THRESHOLD)
+    baseline_gate = ThresholdFilter(ThresholdConfig(threshold=BASELINE_THRESHOLD))
+    scores = run_online(make(), values.tolist(), baseline_gate)
     return np.asarray(scores) >= BASELINE_THRESHOLD
 
 

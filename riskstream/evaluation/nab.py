@@ -28,9 +28,9 @@ from riskstream.evaluation.nab_scoring import (
     window_index_ranges,
     window_labels,
 )
-from riskstream.models.base import OnlineDetector, run_online
+from riskstream.models.base import OnlineDetector
 from riskstream.models.streaming import KnnLikelihood, WindowedGaussian
-from riskstream.models.thresholding import ThresholdConfig, detections
+from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, detections, run_online
 
 DETECTOR_THRESHOLD = ThresholdConfig(threshold=0.5, cooldown=300)
 BASELINE_THRESHOLD = 1.0  # NAB's tuned threshold for windowedGaussian (config/thresholds.json)
@@ -64,7 +64,9 @@ def load_series(data: str | Path | None = None) -> list[Series]:
 def _score_all(
     series: list[Series], make: Callable[[], OnlineDetector], threshold: float
 ) -> list[list[float]]:
-    return [run_online(make(), s.values, lambda v: v >= threshold) for s in series]
+    # learning gate: the point threshold alone (persistence and cooldown only decide detections)
+    return [run_online(make(), s.values, ThresholdFilter(ThresholdConfig(threshold=threshold)))
+            for s in series]
 
 
 def _profile_scores(series: list[Series], hits: list[list[float]], threshold: float) -> dict[str, Any]:

@@ -25,10 +25,9 @@ import numpy as np
 
 from riskstream.evaluation.datapath import dataset_dir
 from riskstream.evaluation.metrics import binary_rates
-from riskstream.models.base import run_online
 from riskstream.models.onnx_model import OnnxModel
 from riskstream.models.pca import PcaMonitor
-from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, flags
+from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, flags, run_online
 from riskstream.models.window_model import WindowModelDetector, train_window_model
 
 TRAIN_ROWS = 400
@@ -103,7 +102,7 @@ def online_level_scores(model_dir: Path, exp: Experiment) -> np.ndarray:
     filter does not flag it (the same rule as the edge's detector chain)."""
     det = WindowModelDetector(OnnxModel(model_dir), level_half_life=LEVEL_HALF_LIFE)
     gate = ThresholdFilter(THRESHOLD)
-    scores = run_online(det, exp.rows[TRAIN_ROWS - WINDOW + 1 :], lambda s: gate.observe(s)[0])
+    scores = run_online(det, exp.rows[TRAIN_ROWS - WINDOW + 1 :], gate)
     return np.asarray(scores[WINDOW - 1 :], dtype=np.float32)
 
 

@@ -2,13 +2,13 @@
 
 A :class:`Detector` scores one input; an :class:`OnlineDetector` also ``learn``s from inputs it
 did not flag and ``advance``s past the ones it did (its context moves on, its notion of normal
-does not). :func:`run_online` is the one loop that enforces that rule.
+does not). :meth:`riskstream.models.thresholding.ThresholdFilter.step` is the one step that
+enforces that rule (the threshold filter owns what may be learned).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -72,20 +72,3 @@ def finite_array(x: Any, shape: tuple[int | None, ...], what: str) -> FloatArray
     if not np.isfinite(arr).all():
         raise DetectorInputError(f"{what}: input contains NaN or infinite values")
     return arr
-
-
-def run_online(
-    detector: OnlineDetector,
-    xs: Iterable[Any],
-    flagged: Callable[[float], bool],
-) -> list[float]:
-    """Score each input in order, learning only from those ``flagged`` rejects."""
-    scores = []
-    for x in xs:
-        s = detector.score(x)
-        scores.append(s)
-        if flagged(s):
-            detector.advance(x)
-        else:
-            detector.learn(x)
-    return scores

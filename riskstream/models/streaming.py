@@ -8,7 +8,8 @@
   nearest neighbour among the last ``memory`` sub-sequences it learned as normal; the score is
   the anomaly *likelihood* of that surprise: how unusual the recent mean surprise is against the
   long-run distribution of surprises, mapped to [0, 1] on a log scale so that 0.5 means a tail
-  probability of 1e-5. Flagged points are not learned (see :func:`riskstream.models.base.run_online`).
+  probability of 1e-5. Flagged points are not learned (see
+  :meth:`riskstream.models.thresholding.ThresholdFilter.step`).
 """
 
 from __future__ import annotations

@@ -8,11 +8,13 @@ stateful per stream; ``detections`` applies it to a whole series for evaluation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from riskstream.config.detectors import ThresholdConfig
+from riskstream.models.base import OnlineDetector
 
-__all__ = ["ThresholdConfig", "ThresholdFilter", "detections", "flags"]
+__all__ = ["ThresholdConfig", "ThresholdFilter", "detections", "flags", "run_online"]
 
 
 class ThresholdFilter:
@@ -54,6 +56,36 @@ class ThresholdFilter:
         detector must not learn from it; ``fired``: a new detection starts here."""
         flagged = self.above(score)
         return flagged, self.update(score)
+
+
+    def step(self, detector: Any, x: Any) -> tuple[float, bool]:
+        """One input through ``detector`` and this filter: (score, fired). The filter owns what
+        may be learned (see :func:`step`). The edge's detector chain, its assets and the
+        evaluations all run this one step."""
+        return step(detector, x, self.observe)
+
+
+def step(detector: Any, x: Any, observe: Callable[[float], tuple[bool, bool]]) -> tuple[float, bool]:
+    """Score ``x``; ``observe`` says (flagged, fired). An online detector learns ``x`` only when
+    it is not flagged, and otherwise only moves past it (never learn what you flag); other
+    detectors are only scored."""
+    score = detector.score(x)
+    flagged, fired = observe(score)
+    if isinstance(detector, OnlineDetector):
+        (detector.advance if flagged else detector.learn)(x)
+    return score, fired
+
+
+def run_online(detector: Any, xs: Iterable[Any],
+               gate: ThresholdFilter | Callable[[float], bool]) -> list[float]:
+    """Scores of a whole series through :func:`step`; ``gate`` is the threshold filter, or a
+    plain "is this flagged" predicate (a baseline's point threshold, a test's never/always)."""
+    if isinstance(gate, ThresholdFilter):
+        observe = gate.observe
+    else:
+        def observe(score: float) -> tuple[bool, bool]:
+            return gate(score), False
+    return [step(detector, x, observe)[0] for x in xs]
 
 
 def detections(scores: Iterable[float], cfg: ThresholdConfig) -> list[int]:

@@ -8,7 +8,8 @@ to score 0.5), exports the ensemble as one graph and writes ``model.onnx`` + ``c
 Plants drift: the normal operating level after a few minutes (or after a repaired fault) is
 not the one of the training rows. With ``level_half_life`` the detector is online: it follows
 the operating level (a per-feature offset, an exponential average with that half-life in
-inputs) learning only from inputs it did not flag (:func:`riskstream.models.base.run_online`),
+inputs) learning only from inputs it did not flag
+(:meth:`riskstream.models.thresholding.ThresholdFilter.step`),
 so a fault that persists is not learned as the new normal.
 """
 

@@ -107,9 +107,7 @@ class AssetStage:
             row.append(value)
         self.counts.rows += 1
         x = np.asarray(row, dtype=np.float32)
-        score = self.detector.score(x)
-        flagged, fired = self.flt.observe(score)
-        (self.detector.advance if flagged else self.detector.learn)(x)
+        score, fired = self.flt.step(self.detector, x)
         return [self._event(end, score, row)] if fired else []
 
     def _event(self, end: float, score: float, row: list[float]) -> Event:

@@ -69,10 +69,7 @@ class DetectorChain:
             if isinstance(link.detector, Silence):
                 continue
             x = reading.value if isinstance(link.spec, KnnLikelihoodSpec) else Sample(t, reading.value)
-            score = link.detector.score(x)
-            flagged, fired = link.flt.observe(score)
-            if isinstance(link.spec, KnnLikelihoodSpec):
-                (link.detector.advance if flagged else link.detector.learn)(x)
+            score, fired = link.flt.step(link.detector, x)
             if fired:
                 events.append(self._event(link, reading.sensor_id, reading.ts, score, reading.value))
         return events

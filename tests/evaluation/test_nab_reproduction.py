@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from riskstream.evaluation.nab_scoring import PROFILES, score_file, window_index_ranges, window_labels
-from riskstream.models.base import run_online
 from riskstream.models.streaming import WindowedGaussian
+from riskstream.models.thresholding import run_online
 
 from .conftest import need
 

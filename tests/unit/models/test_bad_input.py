@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from riskstream.models.base import DetectorInputError, run_online
+from riskstream.models.base import DetectorInputError
 from riskstream.models.onnx_model import OnnxModel
 from riskstream.models.sensor_rules import RateOfChange, Sample, Stuck
 from riskstream.models.streaming import KnnLikelihood, WindowedGaussian
+from riskstream.models.thresholding import run_online
 from riskstream.models.window_model import WindowModelDetector, train_window_model
 
 

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
-from riskstream.models.base import Detector, DetectorInputError, OnlineDetector, run_online
+from riskstream.models.base import Detector, DetectorInputError, OnlineDetector
 from riskstream.models.registry import DetectorSpec, build
 from riskstream.models.sensor_rules import Sample
 from riskstream.models.streaming import KnnLikelihood, WindowedGaussian
+from riskstream.models.thresholding import run_online
 
 from .synthetic import noisy, textured_scene
 
