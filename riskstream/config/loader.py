@@ -64,6 +64,11 @@ def _pydantic_problems(path: str, root: yaml.Node | None, err: ValidationError) 
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown field (check the spelling; see the schema in riskstream/config)"
+        elif (item["type"] == "union_tag_invalid" and loc[:1] == ("sensors",)
+              and item.get("ctx", {}).get("tag") == "window_model"):
+            message = ("a window model scores several sensors together: list them in an asset "
+                       "(assets: [{id, site, point, sensors: [...], detector: {type: window_model, "
+                       "model: ...}}]), not on one sensor")
         elif "input" in item and item["type"] not in ("missing",):
             shown = repr(item["input"])
             message = f"{message} (got {shown[:60]})"

@@ -112,3 +112,12 @@ def test_config_errors_point_at_the_asset() -> None:
     with pytest.raises(ConfigError) as err:
         parse(yaml_text(site="plant-b"))
     assert any("belongs to site 'plant-a', the asset to 'plant-b'" in p for p in err.value.problems)
+
+
+def test_a_window_model_on_one_sensor_points_to_assets() -> None:
+    text = yaml_text().split("assets:")[0].replace(
+        "topic: plant-a/ch-0}", "topic: plant-a/ch-0, detectors: [{type: window_model, model: m@1}]}")
+    with pytest.raises(ConfigError) as err:
+        parse(text, "site.yaml")
+    (problem,) = err.value.problems
+    assert problem.startswith("site.yaml:") and "list them in an asset" in problem
