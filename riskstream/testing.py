@@ -5,6 +5,7 @@ an authenticated MQTT publisher, and a reader that drains a Kafka topic.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,16 @@ class FakeClock:
     def advance(self, seconds: float) -> datetime:
         self.now += timedelta(seconds=seconds)
         return self.now
+
+
+def wait_for(check: Callable[[], Any], timeout: float, interval: float = 0.2) -> bool:
+    """Poll ``check`` until it is truthy (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return False
 
 
 def make_event(**overrides: Any) -> Event:

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from riskstream.evaluation.datapath import DataMissing, dataset_dir
 from riskstream.launch import start_process
 from riskstream.services import ServiceInfo
 from riskstream.storage.clickhouse import connect
-from riskstream.testing import config_publisher
+from riskstream.testing import config_publisher, wait_for
 from riskstream.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
@@ -94,17 +93,11 @@ def rows_of(cfg: Any, query: str) -> list[tuple[Any, ...]]:
     return list(connect(cfg.clickhouse, analyst=True).query(query).result_rows)
 
 
-def wait_rows(cfg: Any, query: str, at_least: int, timeout: float) -> int:
-    deadline, n = time.monotonic() + timeout, 0
-    while time.monotonic() < deadline:
-        try:
-            n = int(rows_of(cfg, query)[0][0])
-        except Exception:  # the table may not exist yet
-            n = 0
-        if n >= at_least:
-            return n
-        time.sleep(1)
-    return n
+def count(cfg: Any, query: str) -> int:
+    try:
+        return int(rows_of(cfg, query)[0][0])
+    except Exception:  # the table may not exist yet
+        return 0
 
 
 def test_an_asset_model_trained_from_clickhouse_flags_the_pump_fault(
@@ -124,9 +117,9 @@ def test_an_asset_model_trained_from_clickhouse_flags_the_pump_fault(
     edge = start_process("edge", first, workdir, env, workdir / "logs")
     try:
         publish(publisher, unique, rows[:NORMAL_ROWS], start)
-        stored = wait_rows(cfg, f"SELECT count() FROM as_{unique}.readings FINAL WHERE window_s = 1",
-                           NORMAL_ROWS * len(CHANNELS), 120)
-        assert stored == NORMAL_ROWS * len(CHANNELS)
+        stored = f"SELECT count() FROM as_{unique}.readings FINAL WHERE window_s = 1"
+        wait_for(lambda: count(cfg, stored) >= NORMAL_ROWS * len(CHANNELS), 120, 1.0)
+        assert count(cfg, stored) == NORMAL_ROWS * len(CHANNELS)
         edge.stop()
         until = start + timedelta(seconds=NORMAL_ROWS)
         trained = subprocess.run(
@@ -142,7 +135,7 @@ def test_an_asset_model_trained_from_clickhouse_flags_the_pump_fault(
         publish(publisher, unique, rows[NORMAL_ROWS:], start + timedelta(seconds=NORMAL_ROWS))
         query = (f"SELECT count() FROM as_{unique}.events FINAL WHERE kind = 'sensor.anomaly' "
                  "AND source_id = 'pump-1-asset'")
-        assert wait_rows(cfg, query, 1, 120) >= 1
+        assert wait_for(lambda: count(cfg, query) >= 1, 120, 1.0)
     finally:
         publisher.disconnect()
         publisher.loop_stop()

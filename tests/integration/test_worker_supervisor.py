@@ -15,6 +15,7 @@ from riskstream.config.loader import with_env_overrides
 from riskstream.launch import start_process
 from riskstream.services import ServiceInfo
 from riskstream.services.process import pid_alive
+from riskstream.testing import wait_for
 from riskstream.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
@@ -38,15 +39,6 @@ worker:
 def children(pid: int) -> list[int]:
     text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
     return [int(p) for p in text.split()]
-
-
-def wait_for(check: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_the_faust_child_dies_with_its_supervisor_and_a_crashed_child_is_replaced(
