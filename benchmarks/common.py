@@ -66,12 +66,9 @@ def save(name: str, figures: dict[str, Any]) -> Path:
 
 
 def wait_until(predicate: Any, timeout: float, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
+    from riskstream.testing import wait_for
+
+    return wait_for(predicate, timeout, interval)
 
 
 def report(title: str, rows: list[tuple[str, str]]) -> None:
