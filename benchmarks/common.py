@@ -7,7 +7,6 @@ import os
 import platform
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
