@@ -264,7 +264,9 @@ class CorrelatorCore:
         run = _SiteRun(site, raw, load_state(raw, site))
         now_ms = self.now_ms()
         known = self.processor.registry.site(site) is not None
-        for rec in records:
+        for n, rec in enumerate(records):
+            if n % 200 == 0:
+                mark_activity()  # a long batch is work in progress, not a stalled consumer
             if (replayed(run.state, rec.topic, rec.partition, rec.offset)
                     and self._is_replay(site, rec, now_ms)):
                 metrics.REPLAYED.inc()

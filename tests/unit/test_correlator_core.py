@@ -440,3 +440,15 @@ def test_a_stopping_worker_finishes_its_batch_then_starts_no_other() -> None:
         return closed_early, stored, later_ran
 
     assert run(scenario()) == (False, True, False)
+
+
+def test_a_long_batch_tells_the_stall_watchdog_it_is_working() -> None:
+    """A backlog batch of 1,000 records can hold 20,000 events; on a loaded box two such
+    batches took longer than the 30 s stall limit and the worker was restarted for nothing."""
+    from riskstream.streams import watchdog
+
+    store, outlet, log = MemoryStore(PARTS), MemoryOutlet(), Log()
+    watchdog._activity[0] = 0.0
+    records = [log.record("rs.events", "plant-a", gas("plant-a", i, i).to_json()) for i in range(400)]
+    run(core_on(store, outlet).on_batch(records, ALL))
+    assert watchdog._activity[0] > 0.0
