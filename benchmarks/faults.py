@@ -464,6 +464,21 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _commit() -> str:
+    """The code a scenario's figures were measured on (scenarios are rerun separately)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, cwd=Path(__file__).parent, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, cwd=Path(__file__).parent,
+                               timeout=10).stdout.strip()
+        return out.stdout.strip() + ("+changes" if dirty else "") if out.returncode == 0 else "?"
+    except OSError:
+        return "?"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -488,7 +503,7 @@ def main() -> None:
                                "alerts_equal_reference": False, "uncorrelated_vs_reference": 0}
                 print("  " + json.dumps(outcome), flush=True)
                 runs.append(outcome)
-            figures[scenario.name] = {"summary": summarise(runs), "runs": runs}
+            figures[scenario.name] = {"summary": summarise(runs), "commit": _commit(), "runs": runs}
             save("faults", figures)  # partial results survive a later failure
     out = save("faults", figures)
     report("Faults (per scenario: runs, lost, conflicting revisions, runs with equal alerts)", [
