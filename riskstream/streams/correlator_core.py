@@ -156,7 +156,8 @@ class CorrelatorCore:
                  clock: Callable[[], float] = time.time, decode: Decode | None = None,
                  give_up_s: float = 120.0,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 ready: Callable[[], bool] = lambda: True) -> None:
+                 ready: Callable[[], bool] = lambda: True,
+                 ready_state: Callable[[], str] = lambda: "") -> None:
         self.topics = cfg.kafka.topics
         self.partitions = cfg.kafka.partitions
         self.processor = SiteProcessor(cfg)
@@ -171,6 +172,7 @@ class CorrelatorCore:
         # False while partitions move (a rebalance and the tables' recovery): the store then
         # holds old or half-recovered states, and anything derived from them is stale.
         self._ready = ready
+        self._ready_state = ready_state  # what ``ready`` looks at, for the log
         self._closing = False
         self.dlq_decode_errors = True  # False when a store agent in this process DLQs them
 
@@ -199,12 +201,20 @@ class CorrelatorCore:
                 return await self._on_batch(kept, owned)
 
     async def _until_ready(self) -> None:
+        # No mark_activity here: a wait that never ends must be seen by the stall watchdog.
+        waited = 0.0
         while not self.settled():
-            mark_activity()  # a rebalance is not a stalled consumer
             await self._sleep(0.05)
+            waited += 0.05
+            if abs(waited - 10.0) < 0.025:
+                log.warning("a batch has waited 10 s for partitions to settle (%s)",
+                            self.why_unsettled())
 
     def settled(self) -> bool:
         return not self._closing and self._ready()
+
+    def why_unsettled(self) -> str:
+        return f"stopping={self._closing} {self._ready_state()}".strip()
 
     async def close(self) -> None:
         """The worker is stopping: start nothing more, and wait for the batch or tick in

@@ -141,7 +141,9 @@ def register_correlator(app: faust.App, cfg: Config, dlq_decode_errors: bool,
     core = CorrelatorCore(cfg, TableStore(table, topics.events, partitions, app),
                           TopicOutlet(app, partitions),
                           decode=decoder.decode if decoder else None,
-                          ready=lambda: not (app.rebalancing or app.in_recovery))
+                          ready=lambda: not (app.rebalancing or app.in_recovery),
+                          ready_state=lambda: (f"rebalancing={app.rebalancing} "
+                                               f"in_recovery={app.in_recovery}"))
     core.dlq_decode_errors = dlq_decode_errors
     source = app.topic(topics.events, topics.alert_actions, topics.health, partitions=partitions)
     last_offset: dict[int, int] = {}  # rs.events partition -> highest offset handed to the core
