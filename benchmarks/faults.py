@@ -472,7 +472,7 @@ def _commit() -> str:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                              text=True, cwd=Path(__file__).parent, timeout=10)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
-                                ".", ":!benchmarks/results"],
+                                ":/", ":(top,exclude)benchmarks/results"],
                                capture_output=True, text=True, cwd=Path(__file__).parent,
                                timeout=10).stdout.strip()
         return out.stdout.strip() + ("+changes" if dirty else "") if out.returncode == 0 else "?"
