@@ -35,6 +35,8 @@ every record and seeks back instead of delivering a record that jumps ahead. A h
 confirms (two seeks back land past it again: retention deleted those records) is logged as an
 error and committed past.
 
+Nothing acked once the worker is stopping is committed (see :meth:`_Consumer.ack`).
+
 The transport is found through the ``faust.transports`` entry point in pyproject.toml.
 """
 
@@ -74,6 +76,14 @@ class _Consumer(faust_aiokafka.Consumer):
     def ack(self, message: Any) -> bool:
         if message.generation_id != self.app.consumer_generation_id:
             message.acked = True  # skipped by the streams, not processed: never committed
+            return False
+        if getattr(self.app, "should_stop", False):
+            # Stopping: Faust cancels the agents, and take_events acks a whole batch in its
+            # ``finally`` even when the agent never finished it; the commit on stop then passed
+            # records nobody stored (fault runner, two-worker rebalance: 19-74 events committed
+            # and not in ClickHouse in 4 of 5 runs). Acks from now on are not committed: the
+            # next owner reads those records again, and replays are recognised.
+            message.acked = True
             return False
         return bool(super().ack(message))
 

@@ -81,6 +81,18 @@ def test_a_skipped_stale_record_is_not_acked_for_commit() -> None:
     assert _Consumer.ack(consumer, stale) is False and stale.acked  # type: ignore[arg-type]
 
 
+def test_nothing_acked_while_the_worker_stops_is_committed() -> None:
+    """take_events acks a whole batch in its ``finally`` when Faust cancels the agent at stop,
+    stored or not; the commit on stop then passed records that were never written."""
+    from types import SimpleNamespace
+
+    from riskstream.streams.transport import _Consumer
+
+    consumer = SimpleNamespace(app=SimpleNamespace(consumer_generation_id=7, should_stop=True))
+    message = SimpleNamespace(generation_id=7, acked=False)
+    assert _Consumer.ack(consumer, message) is False and message.acked  # type: ignore[arg-type]
+
+
 def test_the_guard_rewinds_a_jump_ahead_and_skips_the_rest_of_that_fetch() -> None:
     from riskstream.streams.offset_guard import Decision, OffsetGuard
 
