@@ -130,6 +130,15 @@ def _server_properties(port: int, controller_port: int, data_dir: Path,
     ])
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id: a random UUID in URL-safe base64, never starting with '-' (Kafka's
+    own Uuid.randomUuid avoids it too): the storage tool took a leading '-' for an option and
+    refused to format, about one start in 64 (seen: every integration test of one run)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
 def start_kafka(workdir: Path, port: int, controller_port: int, passwords: dict[str, str],
                 timeout: float = 90.0) -> KafkaProcess:
     """Format (first time only) and start a broker; returns once it accepts clients.
@@ -150,7 +159,7 @@ def start_kafka(workdir: Path, port: int, controller_port: int, passwords: dict[
     java = ["java", "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{libs}/*"]
     if not (data_dir / "meta.properties").exists():
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         users = [arg for role in ROLES for arg in
                  ("--add-scram", f"{MECHANISM}=[name={role_user(role)},password={passwords[role]}]")]
         fmt = subprocess.run(
