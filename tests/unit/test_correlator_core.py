@@ -332,6 +332,18 @@ def test_the_state_is_durable_before_the_batch_is_acknowledged() -> None:
     assert written_at_flush == [len(store.journal)] and store.journal  # after every write
 
 
+class HeldOutlet(MemoryOutlet):
+    """An outlet whose sends wait until ``release`` is set: a batch held in flight."""
+
+    def __init__(self, release: asyncio.Event) -> None:
+        super().__init__()
+        self._release = release
+
+    async def send(self, messages: Any) -> None:
+        await self._release.wait()
+        await super().send(messages)
+
+
 def test_a_tick_while_partitions_move_publishes_and_writes_nothing() -> None:
     """Item 3: during a rebalance the table holds old or half-recovered site states; a tick
     then republished revision numbers already used, with other content (seen on the real
@@ -385,13 +397,8 @@ def test_quiesce_waits_for_the_batch_in_flight() -> None:
     release = asyncio.Event()
     order: list[str] = []
 
-    class SlowOutlet(MemoryOutlet):
-        async def send(self, messages: Any) -> None:
-            await release.wait()
-            await super().send(messages)
-
     async def scenario() -> None:
-        core = CorrelatorCore(config(), store, SlowOutlet())
+        core = CorrelatorCore(config(), store, HeldOutlet(release))
         batch = asyncio.create_task(core.on_batch(
             [log.record("rs.events", "plant-a", gas("plant-a", 0, 1).to_json())], ALL))
         await asyncio.sleep(0.05)
@@ -415,13 +422,8 @@ def test_a_stopping_worker_finishes_its_batch_then_starts_no_other() -> None:
     store, log = MemoryStore(PARTS), Log()
     release = asyncio.Event()
 
-    class SlowOutlet(MemoryOutlet):
-        async def send(self, messages: Any) -> None:
-            await release.wait()
-            await super().send(messages)
-
     async def scenario() -> tuple[bool, bool, bool]:
-        core = CorrelatorCore(config(), store, SlowOutlet())
+        core = CorrelatorCore(config(), store, HeldOutlet(release))
         first = asyncio.create_task(core.on_batch(
             [log.record("rs.events", "plant-a", gas("plant-a", 0, 1).to_json())], ALL))
         await asyncio.sleep(0.05)
