@@ -81,7 +81,7 @@ class _Consumer(faust_aiokafka.Consumer):
             # Stopping: Faust cancels the agents, and take_events acks a whole batch in its
             # ``finally`` even when the agent never finished it; the commit on stop then passed
             # records nobody stored (fault runner, two-worker rebalance: 19-74 events committed
-            # and not in ClickHouse in 4 of 5 runs). Acks from now on are not committed: the
+            # and not in ClickHouse in 4 of 10 runs). Acks from now on are not committed: the
             # next owner reads those records again, and replays are recognised.
             message.acked = True
             return False

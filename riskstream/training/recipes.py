@@ -21,47 +21,34 @@ SCENE_PED2_VERSION = "2"
 SENSOR_VERSION = "2"
 
 
+def _window_recipe(rows: Any, features: list[str], out: Path, name: str, version: str,
+                   window: int, min_consecutive: int, data: str) -> ModelCard:
+    from riskstream.models.window_model import train_window_model
+
+    return train_window_model(
+        rows, features, out, name=name, version=version, window=window,
+        min_consecutive=min_consecutive,
+        training={"data": data, "command": f"riskstream models train {name} --data PATH"},
+    )
+
+
 def sensor_skab(data: Path | None, out: Path, version: str) -> ModelCard:
     from riskstream.evaluation import skab
     from riskstream.evaluation.datapath import dataset_dir
-    from riskstream.models.window_model import train_window_model
 
     path = dataset_dir("skab", data) / "data" / "anomaly-free" / "anomaly-free.csv"
     rows, _ = skab.read_experiment(path)
-    return train_window_model(
-        rows,
-        skab.FEATURES,
-        out,
-        name="sensor-skab",
-        version=version,
-        window=skab.WINDOW,
-        min_consecutive=5,
-        training={
-            "data": "SKAB anomaly-free/anomaly-free.csv (pump loop, normal operation)",
-            "command": "riskstream models train sensor-skab --data PATH",
-        },
-    )
+    return _window_recipe(rows, skab.FEATURES, out, "sensor-skab", version, skab.WINDOW, 5,
+                          "SKAB anomaly-free/anomaly-free.csv (pump loop, normal operation)")
 
 
 def sensor_tep(data: Path | None, out: Path, version: str) -> ModelCard:
     from riskstream.evaluation import tep
     from riskstream.evaluation.datapath import dataset_dir
-    from riskstream.models.window_model import train_window_model
 
     rows = tep.read(dataset_dir("tep", data) / "d00.dat")
-    return train_window_model(
-        rows,
-        tep.FEATURES,
-        out,
-        name="sensor-tep",
-        version=version,
-        window=tep.WINDOW,
-        min_consecutive=3,
-        training={
-            "data": "Tennessee Eastman d00.dat (normal operation, 500 rows)",
-            "command": "riskstream models train sensor-tep --data PATH",
-        },
-    )
+    return _window_recipe(rows, tep.FEATURES, out, "sensor-tep", version, tep.WINDOW, 3,
+                          "Tennessee Eastman d00.dat (normal operation, 500 rows)")
 
 
 def scene_ped2(data: Path | None, out: Path, version: str) -> ModelCard:

@@ -344,6 +344,16 @@ class HeldOutlet(MemoryOutlet):
         await super().send(messages)
 
 
+async def held_batch(store: MemoryStore, log: Log, release: asyncio.Event,
+                     ) -> tuple[CorrelatorCore, asyncio.Task[Any]]:
+    """A core with one batch of plant-a in flight, held in its publish until ``release``."""
+    core = CorrelatorCore(config(), store, HeldOutlet(release))
+    batch = asyncio.create_task(core.on_batch(
+        [log.record("rs.events", "plant-a", gas("plant-a", 0, 1).to_json())], ALL))
+    await asyncio.sleep(0.05)
+    return core, batch
+
+
 def test_a_tick_while_partitions_move_publishes_and_writes_nothing() -> None:
     """Item 3: during a rebalance the table holds old or half-recovered site states; a tick
     then republished revision numbers already used, with other content (seen on the real
@@ -398,10 +408,7 @@ def test_quiesce_waits_for_the_batch_in_flight() -> None:
     order: list[str] = []
 
     async def scenario() -> None:
-        core = CorrelatorCore(config(), store, HeldOutlet(release))
-        batch = asyncio.create_task(core.on_batch(
-            [log.record("rs.events", "plant-a", gas("plant-a", 0, 1).to_json())], ALL))
-        await asyncio.sleep(0.05)
+        core, batch = await held_batch(store, log, release)
         quiet = asyncio.create_task(core.quiesce())
         await asyncio.sleep(0.05)
         order.append("quiesced" if quiet.done() else "waiting")
@@ -423,10 +430,7 @@ def test_a_stopping_worker_finishes_its_batch_then_starts_no_other() -> None:
     release = asyncio.Event()
 
     async def scenario() -> tuple[bool, bool, bool]:
-        core = CorrelatorCore(config(), store, HeldOutlet(release))
-        first = asyncio.create_task(core.on_batch(
-            [log.record("rs.events", "plant-a", gas("plant-a", 0, 1).to_json())], ALL))
-        await asyncio.sleep(0.05)
+        core, first = await held_batch(store, log, release)
         closing = asyncio.create_task(core.close())
         await asyncio.sleep(0.05)
         closed_early = closing.done()
