@@ -16,6 +16,11 @@ from riskstream.logs import setup_logging
 
 DEFAULT_STATE = Path(os.environ.get("RISKSTREAM_HOME", ".riskstream"))
 DEFAULT_CONFIG = "config/demo.yaml"
+# `riskstream alerts` verbs -> rs.alert-actions action
+ALERT_ACTIONS = {"ack": "acknowledge", "resolve": "resolve", "comment": "comment",
+                 "claim": "claim", "shelve": "shelve", "unshelve": "unshelve",
+                 "out-of-service": "out_of_service", "return-to-service": "return_to_service",
+                 "suppress": "suppress", "unsuppress": "unsuppress"}
 
 DESCRIPTION = """\
 riskstream turns hazard-sensor readings (MQTT) and camera frames into events in Kafka,
@@ -124,15 +129,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     al = sub.add_parser("alerts", help="follow the alert stream, or act on an alert",
                         description="tail: follow rs.alerts like the command center does. "
-                        "ack/resolve/comment: send an operator action to rs.alert-actions and "
-                        "wait for the correlator's answer (exit 0: applied, printing the new "
-                        "revision; 1: refused, printing the reason, or no answer).")
-    al.add_argument("action", choices=["tail", "ack", "resolve", "comment"])
-    al.add_argument("alert_id", nargs="?", help="alert to act on (ack/resolve/comment)")
-    al.add_argument("--site", help="the alert's site_id (ack/resolve/comment)")
+                        "Any other action: send it to rs.alert-actions and wait for the "
+                        "correlator's answer (exit 0: applied, printing the new revision; 1: "
+                        "refused, printing the reason, or no answer). resolve needs --comment "
+                        "(the reason) and --action-taken; shelve needs --comment and --duration "
+                        "and, like out-of-service and suppress, --role supervisor; "
+                        "out-of-service/return-to-service take a device id, suppress/unsuppress "
+                        "a risk point id, as --target instead of an ALERT_ID.")
+    al.add_argument("action", choices=["tail", *ALERT_ACTIONS])
+    al.add_argument("alert_id", nargs="?", help="alert to act on")
+    al.add_argument("--site", help="the alert's (or target's) site_id")
     al.add_argument("--by", default=os.environ.get("USER", "operator"),
                     help="who acts (default: $USER)")
-    al.add_argument("--comment", default="", help="free text recorded with the action")
+    al.add_argument("--comment", default="", help="free text recorded with the action "
+                    "(the reason, for resolve, shelve, out-of-service and suppress)")
+    al.add_argument("--role", default="", help="the actor's role: city_operator, "
+                    "district_operator or supervisor (shelve, out-of-service, suppress)")
+    al.add_argument("--action-taken", default="", help="resolve: what was done")
+    al.add_argument("--duration", type=float, default=None, help="shelve: seconds")
+    al.add_argument("--assignee", default="", help="claim: who takes it on (default: --by)")
+    al.add_argument("--target", default="", help="out-of-service/return-to-service: device id; "
+                    "suppress/unsuppress: risk point id")
     al.add_argument("--wait", type=float, default=30.0,
                     help="ack/resolve/comment: seconds to wait for the correlator's answer "
                          "(default 30); exit 1 when it refuses or does not answer")
@@ -366,7 +383,7 @@ def _alerts(args: argparse.Namespace, cfg: Config) -> int:
         format_alert,
         make_action,
     )
-    from riskstream.events import Severity
+    from riskstream.events import ActionKind, EventError, Severity
 
     if args.action == "tail":
         flt = AlertFilter(args.district, Severity(args.min_severity))
@@ -378,11 +395,19 @@ def _alerts(args: argparse.Namespace, cfg: Config) -> int:
         except KeyboardInterrupt:
             pass
         return 0
-    if not args.alert_id or not args.site:
-        print("error: ack/resolve/comment need ALERT_ID and --site", file=sys.stderr)
+    kind = ALERT_ACTIONS[args.action]
+    on_target = ActionKind(kind).on_target
+    if not args.site or (args.alert_id is None if not on_target else not args.target):
+        needs = "--target and --site" if on_target else "ALERT_ID and --site"
+        print(f"error: {args.action} needs {needs}", file=sys.stderr)
         return 2
-    kind = {"ack": "acknowledge", "resolve": "resolve", "comment": "comment"}[args.action]
-    action = make_action(kind, args.alert_id, args.site, args.by, args.comment)
+    try:
+        action = make_action(kind, args.alert_id or "", args.site, args.by, args.comment,
+                             role=args.role, action_taken=args.action_taken,
+                             duration_s=args.duration, assignee=args.assignee, target=args.target)
+    except EventError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     outcome = act(cfg.kafka, action, timeout=args.wait)
     if outcome.applied is not None:
         alert = outcome.applied
@@ -390,9 +415,10 @@ def _alerts(args: argparse.Namespace, cfg: Config) -> int:
               f"{alert.status.value} (action {action.action_id})")
         return 0
     if outcome.refused is not None:
-        print(f"error: {kind} of {args.alert_id} refused: {outcome.refused}", file=sys.stderr)
+        print(f"error: {kind} of {args.alert_id or args.target} refused: {outcome.refused}",
+              file=sys.stderr)
         return 1
-    print(f"error: no answer to {kind} of {args.alert_id} within {args.wait:g} s (action "
+    print(f"error: no answer to {kind} of {args.alert_id or args.target} within {args.wait:g} s (action "
           f"{action.action_id} was sent; is a correlate worker running?)", file=sys.stderr)
     return 1
 

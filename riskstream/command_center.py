@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from riskstream.config.schema import KafkaSettings
 from riskstream.events import ActionKind, Alert, AlertAction, EventError, Severity
@@ -145,9 +146,12 @@ def _answer(is_alert: bool, value: bytes, action: AlertAction) -> Outcome | None
     return None
 
 
-def make_action(kind: str, alert_id: str, site_id: str, by: str, comment: str = "") -> AlertAction:
+def make_action(kind: str, alert_id: str, site_id: str, by: str, comment: str = "",
+                **details: Any) -> AlertAction:
+    """An action; ``details`` are AlertAction's optional fields (role, action_taken,
+    duration_s, assignee, target)."""
     return AlertAction(alert_id=alert_id, site_id=site_id, action=ActionKind(kind), by=by,
-                       comment=comment)
+                       comment=comment, **details)
 
 
 def alert_json(alert: Alert) -> str:

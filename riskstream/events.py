@@ -58,10 +58,27 @@ _SEVERITY_ORDER = [Severity.INFO, Severity.WARNING, Severity.MAJOR, Severity.CRI
 
 
 class AlertStatus(StrEnum):
+    """Where an alarm stands (ISA-18.2 / IEC 62682 states, as OPC UA Part 9 maps them).
+
+    ``open`` and ``escalated`` are unacknowledged and active; ``returned`` is returned to
+    normal unacknowledged (the condition cleared before anyone acknowledged); ``resolved`` is
+    normal again. ``shelved`` is an operator's timed suppression of one alarm.
+    ``out_of_service`` and ``suppressed`` are conditions of a device or a risk point rather
+    than alarms: while one is live, that source's events are recorded and raise nothing.
+    """
+
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
     ESCALATED = "escalated"
+    RETURNED = "returned"
+    SHELVED = "shelved"
+    OUT_OF_SERVICE = "out_of_service"
+    SUPPRESSED = "suppressed"
+
+    @property
+    def unacknowledged(self) -> bool:
+        return self in (AlertStatus.OPEN, AlertStatus.ESCALATED, AlertStatus.RETURNED)
 
 
 # -- time-sortable ids ---------------------------------------------------------------------
@@ -375,12 +392,14 @@ _EVENT_SLOTS: tuple[tuple[str, Any], ...] = tuple((n, getattr(Event, n)) for n i
 class ActionRecord:
     """One action in an alert's history: an operator's, or the system's (``clear``)."""
 
-    action: str  # acknowledge | resolve | comment | clear
+    action: str  # an ActionKind value, or the system's clear | unshelve-expired
     by: str
     at: datetime
     comment: str = ""
     action_id: str = ""
     revision: int = 0  # the alert revision the action produced
+    role: str = ""  # the actor's console role, for the audit
+    action_taken: str = ""  # what was done about it (resolve)
 
     def to_dict(self) -> dict[str, Any]:
         return _wire_dict(self)
@@ -393,7 +412,9 @@ class ActionRecord:
                    at=parse_time(data.get("at"), "lifecycle.history.at"),
                    comment=str(data.get("comment") or ""),
                    action_id=str(data.get("action_id") or ""),
-                   revision=_count(data, "revision", "lifecycle.history.revision"))
+                   revision=_count(data, "revision", "lifecycle.history.revision"),
+                   role=str(data.get("role") or ""),
+                   action_taken=str(data.get("action_taken") or ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,13 +428,18 @@ class Lifecycle:
     held: int = 0  # changes held back by update_interval_s since the last published revision
     history: tuple[ActionRecord, ...] = ()
     last_action: ActionRecord | None = None
+    claimed_by: str = ""  # the operator who took it on (claim / assign)
+    shelved_until: datetime | None = None  # while shelved: when it comes back by itself
+    shelved_from: str = ""  # while shelved: the status it returns to
 
     def to_dict(self) -> dict[str, Any]:
         times = {n: format_time(v) if v is not None else None for n, v in (
             ("opened_at", self.opened_at), ("acknowledged_at", self.acknowledged_at),
-            ("cleared_at", self.cleared_at), ("published_event_at", self.published_event_at))}
+            ("cleared_at", self.cleared_at), ("published_event_at", self.published_event_at),
+            ("shelved_until", self.shelved_until))}
         return {**times, "held": self.held, "history": [h.to_dict() for h in self.history],
-                "last_action": self.last_action.to_dict() if self.last_action else None}
+                "last_action": self.last_action.to_dict() if self.last_action else None,
+                "claimed_by": self.claimed_by, "shelved_from": self.shelved_from}
 
     @classmethod
     def from_dict(cls, data: Any) -> Lifecycle:
@@ -432,7 +458,10 @@ class Lifecycle:
                    cleared_at=when("cleared_at"), published_event_at=when("published_event_at"),
                    held=_count(data, "held", "lifecycle.held"),
                    history=tuple(ActionRecord.from_dict(h) for h in history),
-                   last_action=ActionRecord.from_dict(last) if last else None)
+                   last_action=ActionRecord.from_dict(last) if last else None,
+                   claimed_by=str(data.get("claimed_by") or ""),
+                   shelved_until=when("shelved_until"),
+                   shelved_from=str(data.get("shelved_from") or ""))
 
     @classmethod
     def from_legacy_attrs(cls, attrs: dict[str, Any]) -> Lifecycle:
@@ -544,9 +573,27 @@ _ALERT_PLAIN = tuple(f.name for f in fields(Alert) if f.name != "lifecycle")
 
 
 class ActionKind(StrEnum):
+    """What an operator can do. The first six act on one alert (``alert_id``); the last four
+    on a device or risk point of the site (``target``) and answer with its condition record."""
+
     ACKNOWLEDGE = "acknowledge"
-    RESOLVE = "resolve"
+    RESOLVE = "resolve"  # needs a reason (comment) and the action taken
     COMMENT = "comment"
+    CLAIM = "claim"  # take it on, or assign it (assignee)
+    SHELVE = "shelve"  # needs a reason and duration_s (capped by correlation.max_shelve_s)
+    UNSHELVE = "unshelve"
+    OUT_OF_SERVICE = "out_of_service"  # a device under repair: needs a reason, supervisor role
+    RETURN_TO_SERVICE = "return_to_service"
+    SUPPRESS = "suppress"  # suppressed by design (a unit shut down): reason, supervisor role
+    UNSUPPRESS = "unsuppress"
+
+    @property
+    def on_target(self) -> bool:
+        return self in _TARGET_ACTIONS
+
+
+_TARGET_ACTIONS = frozenset({ActionKind.OUT_OF_SERVICE, ActionKind.RETURN_TO_SERVICE,
+                             ActionKind.SUPPRESS, ActionKind.UNSUPPRESS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -560,6 +607,11 @@ class AlertAction:
     comment: str = ""
     at: datetime = field(default_factory=utc_now)
     action_id: str = field(default_factory=new_event_id)
+    role: str = ""  # the actor's console role (city_operator, supervisor, ...)
+    action_taken: str = ""  # resolve: what was done
+    duration_s: float | None = None  # shelve: for how long
+    assignee: str = ""  # claim: who takes it on (empty: the actor)
+    target: str = ""  # out_of_service / suppress: the device or risk point id
     schema: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
@@ -567,6 +619,13 @@ class AlertAction:
         object.__setattr__(self, "action", ActionKind(self.action))
         if not self.by:
             raise EventError("by", "must name who acted")
+        if self.action.on_target and not self.target:
+            raise EventError("target", f"{self.action.value} needs the device or risk point id")
+        if not self.action.on_target and not self.alert_id:
+            raise EventError("alert_id", f"{self.action.value} needs the alert id")
+        if self.duration_s is not None and not (
+                math.isfinite(self.duration_s) and self.duration_s > 0):
+            raise EventError("duration_s", "must be a positive number of seconds")
 
     def to_dict(self) -> dict[str, Any]:
         return _wire_dict(self)
@@ -578,14 +637,20 @@ class AlertAction:
     def from_json(cls, payload: bytes | str | dict[str, Any]) -> AlertAction:
         data = _decode_object(payload)
         _check_schema(data)
+        kind = _enum(data, "action", ActionKind)
         return cls(
             action_id=_text(data, "action_id", max_len=64),
-            alert_id=_text(data, "alert_id", max_len=64),
+            alert_id=_text(data, "alert_id", required=not kind.on_target, max_len=64) or "",
             site_id=_text(data, "site_id", max_len=64),
-            action=_enum(data, "action", ActionKind),
+            action=kind,
             by=_text(data, "by", max_len=128),
             comment=_text(data, "comment", required=False, max_len=2000) or "",
             at=parse_time(data.get("at"), "at"),
+            role=_text(data, "role", required=False, max_len=32) or "",
+            action_taken=_text(data, "action_taken", required=False, max_len=2000) or "",
+            duration_s=_number(data, "duration_s", required=False),
+            assignee=_text(data, "assignee", required=False, max_len=128) or "",
+            target=_text(data, "target", required=kind.on_target, max_len=64) or "",
         )
 
 

@@ -119,10 +119,18 @@ RuleConfig = Annotated[
 ]
 
 
+# the condition records of devices out of service and points suppressed by design
+RESERVED_RULE_NAMES = ("out-of-service", "suppressed-by-design")
+
+
 class RuleSet(Strict):
     rules: list[RuleConfig] = Field(default_factory=list, description="Correlation rules.")
     dedup_window_s: float = Field(
         900.0, gt=0, description="How long an event_id is remembered to drop re-deliveries."
+    )
+    max_shelve_s: float = Field(
+        8 * 3600.0, gt=0, description="Longest an operator may shelve an alert; a longer "
+        "request is capped to this (ISA-18.2: shelving is timed)."
     )
 
     @model_validator(mode="after")
@@ -131,4 +139,7 @@ class RuleSet(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"duplicate rule names: {', '.join(dupes)}")
+        reserved = sorted(set(names) & set(RESERVED_RULE_NAMES))
+        if reserved:
+            raise ValueError(f"rule names reserved for alarm conditions: {', '.join(reserved)}")
         return self

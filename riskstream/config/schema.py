@@ -52,6 +52,10 @@ class Site(Strict):
     risk_points: list[RiskPoint] = Field(
         default_factory=list, description="Monitored risk points (major hazard sources, areas)."
     )
+    major_hazard_grade: int | None = Field(
+        None, ge=1, le=4, description="GB 18218 major-hazard grade (1 is the highest); breaks "
+        "ties in the command center's alarm order. None: not a major hazard installation."
+    )
 
 
 class ValidRange(Strict):

@@ -3,7 +3,9 @@
 Per event: drop re-sent events (event_id seen within the dedup window; the ids live in the
 in-memory :attr:`SiteProcessor.recent`, not in the site state, see
 :mod:`riskstream.streams.dedup`), run every rule, and turn findings into alert changes
-(district from the registry). Per operator action: apply it to the alert book. Per tick:
+(district from the registry). Per operator action: apply it to the alert book (a device
+out of service or a point suppressed by design silences its events: recorded by the store,
+fed to no rule). Per tick:
 expire windows, detect silence, escalate. The Faust agent only loads the state, calls these,
 stores the state (and the recent ids' new segment) and publishes the alerts.
 
@@ -17,11 +19,15 @@ Dedup and escalation run on processing (wall) time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pydantic import BaseModel
+
+from riskstream.alarms.priority import alarm_class, rule_class, stronger
+from riskstream.config.rules import EventMatch
 from riskstream.config.schema import Config
-from riskstream.events import Alert, AlertAction, Event, Heartbeat, Severity
+from riskstream.events import ActionKind, Alert, AlertAction, Event, Heartbeat, Severity
 from riskstream.streams import alerts as book_ops
 from riskstream.streams.dedup import RecentIds
 from riskstream.streams.registry import SiteRegistry
@@ -37,6 +43,7 @@ class Result:
     alerts: list[Alert] = field(default_factory=list)
     duplicate: bool = False
     rejected: str | None = None
+    silenced: bool = False  # from a device out of service or a point suppressed by design
 
 
 class SiteProcessor:
@@ -48,6 +55,13 @@ class SiteProcessor:
         self._escalate = {r.name: r.options.escalate_after_s for r in self.rules}
         self._update_interval = {r.name: r.options.update_interval_s for r in self.rules}
         self._options = {r.name: r.options for r in self.rules}
+        self._max_shelve_s = cfg.correlation.max_shelve_s
+        self._devices: dict[str, set[str]] = {}  # site -> devices an action may take out of service
+        for site, dev in [(d.site, d.id) for d in cfg.sensors] + [
+                (d.site, d.id) for d in cfg.cameras] + [(d.site, d.id) for d in cfg.assets]:
+            self._devices.setdefault(site, set()).add(dev)
+        self._points = {s.id: {p.id for p in s.risk_points} for s in cfg.sites}
+        self._rule_class = {r.name: _rule_class(r.options, cfg) for r in self.rules}
 
     @staticmethod
     def new_state(site_id: str) -> SiteState:
@@ -81,10 +95,17 @@ class SiteProcessor:
         if self.recent.seen(event.site_id, event.event_id):
             return state, Result(duplicate=True)
         self.recent.remember(event.site_id, event.event_id, now_ms)
+        devices, points = book_ops.silenced(state["book"])
+        if event.source_id in devices or (event.point_id or "") in points:
+            # recorded (the store reads rs.events itself) but raises nothing
+            return self._advance(state, ts_ms(event), now_ms), Result(silenced=True)
         # No enriched copy here: rules read the registry (site kind, district) directly, and
         # the store adds the registry's facts to the stored rows.
         rule_states, findings = self._run_rules(state, event)
         state = self._advance({**state, "rules": rule_states}, ts_ms(event), now_ms)
+        klass = alarm_class(event)
+        findings = [replace(f, attrs={**f.attrs, **stronger(self._rule_class[f.rule], klass)})
+                    for f in findings]
         return self._apply_findings(state, findings, now_ms)
 
     def _run_rules(self, state: SiteState, event: Event) -> tuple[dict[str, Any], list[Finding]]:
@@ -127,11 +148,26 @@ class SiteProcessor:
         if self.recent.seen(action.site_id, action_key):  # the same action delivered twice
             return state, Result(duplicate=True)
         try:
-            book, alert = book_ops.on_action(state["book"], action, self._cooldowns, now_ms)
+            if action.action.on_target:
+                self._check_target(action)
+                site = self.registry.site(action.site_id)
+                book, alert = book_ops.on_target_action(
+                    state["book"], action, action.site_id, site.district if site else "", now_ms)
+            else:
+                book, alert = book_ops.on_action(state["book"], action, self._cooldowns, now_ms,
+                                                 self._max_shelve_s)
         except book_ops.ActionRejected as exc:
             return state, Result(rejected=str(exc))
         self.recent.remember(action.site_id, action_key, now_ms)
         return {**state, "book": book}, Result(alerts=[alert])
+
+    def _check_target(self, action: AlertAction) -> None:
+        devices = action.action in (ActionKind.OUT_OF_SERVICE, ActionKind.RETURN_TO_SERVICE)
+        known = (self._devices if devices else self._points).get(action.site_id, set())
+        if action.target not in known:
+            what = "device" if devices else "risk point"
+            raise book_ops.ActionRejected(
+                f"{what} {action.target!r} is not configured at site {action.site_id}")
 
     def on_tick(self, state: SiteState, now_ms: int,
                 live: bool = True) -> tuple[SiteState | None, Result]:
@@ -172,7 +208,10 @@ class SiteProcessor:
         book = state["book"]
         site = self.registry.site(state["site"])
         district = site.district if site else ""
+        devices, _ = book_ops.silenced(book)
         for finding in findings:
+            if finding.attrs.get("device") in devices and not finding.attrs.get(CLEAR):
+                continue  # a device out of service may be silent
             if finding.attrs.get(CLEAR):
                 book, alert = book_ops.on_clear(book, finding, now_ms)
             else:
@@ -182,6 +221,31 @@ class SiteProcessor:
             if alert is not None:
                 result.alerts.append(alert)
         return {**state, "book": book}, result
+
+
+def _rule_class(options: BaseModel, cfg: Config) -> dict[str, Any]:
+    """The alarm class of a rule, from its severity and the metrics its matchers name (or the
+    metrics of the sensors they name)."""
+    by_metric = {s.metric: s.unit for s in cfg.sensors}
+    by_source = {s.id: (s.metric, s.unit) for s in cfg.sensors}
+    measured = []
+    for m in _matchers(options):
+        if m.metric is not None:
+            measured.append((m.metric, by_metric.get(m.metric, "")))
+        elif m.source_id in by_source:
+            measured.append(by_source[m.source_id])
+    severity = getattr(options, "severity", Severity.MAJOR)
+    return rule_class(severity, measured)
+
+
+def _matchers(value: Any) -> list[EventMatch]:
+    if isinstance(value, EventMatch):
+        return [value]
+    if isinstance(value, BaseModel):
+        return [m for name in type(value).model_fields for m in _matchers(getattr(value, name))]
+    if isinstance(value, list | tuple):
+        return [m for item in value for m in _matchers(item)]
+    return []
 
 
 def _put(per_key: dict[str, Any], key: str, value: Any) -> None:

@@ -167,7 +167,8 @@ class Scenario:
                            ("repeated-intrusion", ActionKind.RESOLVE)):
             a = by_rule[rule]
             send_action(self.cfg.kafka, AlertAction(alert_id=a.alert_id, site_id=a.site_id,
-                                                    action=kind, by="duty officer", comment=rule))
+                                                    action=kind, by="duty officer", comment=rule,
+                                                    action_taken="checked on camera"))
         send_action(self.cfg.kafka, AlertAction(alert_id="AL-NOPE", site_id="plant-a",
                                                 action=ActionKind.ACKNOWLEDGE, by="duty officer"))
 

@@ -12,6 +12,8 @@ FORBIDDEN = {
                "riskstream.training", "riskstream.cli"),
     "sensors": ("riskstream.edge", "riskstream.streams", "riskstream.evaluation",
                 "riskstream.training"),
+    "alarms": ("riskstream.streams", "riskstream.edge", "riskstream.center",
+               "riskstream.storage", "riskstream.evaluation"),
     "config": ("riskstream.models", "riskstream.edge", "riskstream.streams",
                "riskstream.evaluation"),
 }

@@ -301,7 +301,8 @@ def test_actions_lifecycle_and_cooldown() -> None:
         site_id="plant-east",
         action=ActionKind.RESOLVE,
         by="duty officer Li",
-        comment="valve closed",
+        comment="leak at flange 3 confirmed on site",
+        action_taken="valve closed, flange resealed",
     )
     state, res = p.on_action(state, resolve, ms(60))
     assert res.alerts[0].status is AlertStatus.RESOLVED
@@ -460,8 +461,12 @@ def test_absence_ignores_devices_never_heard_and_clears_when_one_reports_again()
     assert alert.attrs["device"] == "gas-2" and alert.status is AlertStatus.OPEN
     state, res = p.on_heartbeat(state, Heartbeat("plant-east", "gas-2", T0 + timedelta(seconds=80)),
                                 ms(80))
-    (cleared,) = res.alerts
-    assert cleared.alert_id == alert.alert_id and cleared.status is AlertStatus.RESOLVED
+    (cleared,) = res.alerts  # nobody acknowledged it: returned to normal, unacknowledged
+    assert cleared.alert_id == alert.alert_id and cleared.status is AlertStatus.RETURNED
     assert "reported again" in cleared.explanation and cleared.revision == alert.revision + 1
     state, res = p.on_tick(state, ms(90))
     assert res.alerts == []  # not raised again while it reports
+    ack = AlertAction(alert_id=alert.alert_id, site_id="plant-east",
+                      action=ActionKind.ACKNOWLEDGE, by="duty officer Li")
+    state, res = p.on_action(state, ack, ms(95))
+    assert res.alerts[0].status is AlertStatus.RESOLVED and state["book"]["live"] == {}
