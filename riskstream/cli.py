@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -11,11 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from riskstream.alarms.roles import Role
 from riskstream.config.schema import Config
 from riskstream.logs import setup_logging
 
 DEFAULT_STATE = Path(os.environ.get("RISKSTREAM_HOME", ".riskstream"))
 DEFAULT_CONFIG = "config/demo.yaml"
+CENTER_PASSWORD_ENV = "RS_CENTER_PASSWORD"
 # `riskstream alerts` verbs -> rs.alert-actions action
 ALERT_ACTIONS = {"ack": "acknowledge", "resolve": "resolve", "comment": "comment",
                  "claim": "claim", "shelve": "shelve", "unshelve": "unshelve",
@@ -163,6 +166,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(al)
 
     from riskstream.storage.queries import QUERIES
+
+    cc = sub.add_parser(
+        "center", help="the command-center console: serve it, manage its users and tokens",
+        description="serve: the web console (board, alert pages, KPIs, JSON API, live "
+        "stream) on center.host:center.port; it needs the services (ClickHouse over HTTP). "
+        "create-admin: the first admin (only while none exists). add-user: a user with a "
+        "role (city_operator, district_operator with --district, supervisor, viewer, admin). "
+        "disable-user: end a user's sessions and tokens. users: list them. token: a bearer "
+        f"token for the JSON API. Passwords are read from ${CENTER_PASSWORD_ENV} or asked "
+        "for, never taken from the command line.")
+    cc.add_argument("action", choices=["serve", "create-admin", "add-user", "disable-user",
+                                       "users", "token"])
+    cc.add_argument("--username", help="the user to create, disable or make a token for")
+    cc.add_argument("--role", choices=[r.value for r in Role], help="add-user: the role")
+    cc.add_argument("--district", default="", help="add-user: a district operator's district")
+    cc.add_argument("--label", default="api", help="token: what the token is for")
+    cc.add_argument("--port", type=int, default=None, help="serve: port (default center.port)")
+    _add_config(cc)
+    _add_state(cc)
 
     q = sub.add_parser("query", help="run one of the analysts' example queries",
                        description="Run a named, documented query as the read-only analyst "
@@ -423,6 +445,64 @@ def _alerts(args: argparse.Namespace, cfg: Config) -> int:
     return 1
 
 
+def _center(args: argparse.Namespace, cfg: Config) -> int:
+    from riskstream.center.accounts import AccountError
+    from riskstream.center.server import ConsoleError, accounts_for, serve
+
+    state = args.state_dir.resolve()
+    try:
+        if args.action == "serve":
+            with contextlib.suppress(KeyboardInterrupt):
+                serve(cfg, state, args.port)
+            return 0
+        accounts = accounts_for(cfg, state)
+        if args.action == "users":
+            for user, disabled in accounts.users():
+                print(f"{user.name:<20} {user.role.value:<18} {user.district or '-':<12}"
+                      f"{' disabled' if disabled else ''}")
+            return 0
+        if not args.username:
+            print(f"error: center {args.action} needs --username", file=sys.stderr)
+            return 2
+        if args.action == "disable-user":
+            accounts.disable(args.username)
+            print(f"disabled {args.username}: sessions and tokens revoked")
+        elif args.action == "token":
+            print(accounts.new_token(args.username, args.label))
+        else:
+            if args.action == "create-admin" and accounts.has_admin():
+                print("error: an admin exists; admins add users with center add-user",
+                      file=sys.stderr)
+                return 2
+            role = Role.ADMIN if args.action == "create-admin" else args.role
+            if role is None:
+                print("error: add-user needs --role", file=sys.stderr)
+                return 2
+            user = accounts.add_user(args.username, _new_password(), role, args.district)
+            print(f"created {user.name} ({user.role.value}"
+                  f"{', ' + user.district if user.district else ''})")
+    except (AccountError, ConsoleError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _new_password() -> str:
+    import getpass
+
+    from riskstream.center.accounts import AccountError
+
+    given = os.environ.get(CENTER_PASSWORD_ENV)
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise AccountError(f"set {CENTER_PASSWORD_ENV} (no terminal to ask for a password)")
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        raise AccountError("the passwords differ")
+    return first
+
+
 def _query(args: argparse.Namespace) -> int:
     from riskstream.config import load
     from riskstream.storage.clickhouse import connect
@@ -538,6 +618,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = load(args.config)
         if args.command == "alerts":
             return _alerts(args, cfg)
+        if args.command == "center":
+            return _center(args, cfg)
         if args.command == "edge":
             from riskstream.edge.agent import run_edge
 

@@ -136,13 +136,23 @@ def _answer(is_alert: bool, value: bytes, action: AlertAction) -> Outcome | None
             return None
         last = alert.lifecycle.last_action
         return Outcome(applied=alert) if last and last.action_id == action.action_id else None
+    found = refusal_of(value)
+    if found is not None and found[0] == action.action_id:
+        return Outcome(refused=found[1])
+    return None
+
+
+def refusal_of(value: bytes) -> tuple[str, str] | None:
+    """(action_id, reason) if this rs.dlq record is a refused action, else None."""
     try:
         dead = json.loads(value)
+        if dead.get("stage") != "worker.action":
+            return None
         payload = json.loads(base64.b64decode(dead["payload_b64"]))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    if isinstance(payload, dict) and payload.get("action_id") == action.action_id:
-        return Outcome(refused=str(dead.get("reason", "refused")))
+    if isinstance(payload, dict) and isinstance(payload.get("action_id"), str):
+        return payload["action_id"], str(dead.get("reason", "refused"))
     return None
 
 

@@ -292,6 +292,26 @@ class EdgeSettings(Strict):
     )
 
 
+class CenterSettings(Strict):
+    """The command-center console (``riskstream center serve``)."""
+
+    host: str = Field("127.0.0.1", description="Address the console listens on.")
+    port: int = Field(8600, ge=0, le=65535, description="Port of the console (0: a free one).")
+    session_idle_s: float = Field(
+        1800.0, gt=0, description="A session unused this long is over (log in again).")
+    session_max_s: float = Field(12 * 3600.0, gt=0, description="A session ends this long after login.")
+    login_attempts: int = Field(
+        5, ge=1, description="Failed logins allowed per user name and per client address ...")
+    login_window_s: float = Field(300.0, gt=0, description="... within this many seconds.")
+    audit_retention_days: int = Field(
+        180, ge=30, description="Days the audit trail keeps its rows (at least the 30 days the "
+        "major-hazard rules require).")
+    resolved_kept: int = Field(
+        500, ge=0, description="Resolved alerts the board keeps in memory (newest first).")
+    action_wait_s: float = Field(
+        10.0, gt=0, description="How long an action waits for the correlator's answer.")
+
+
 class Config(Strict):
     """A whole deployment: what is watched and how the parts connect."""
 
@@ -308,6 +328,7 @@ class Config(Strict):
     worker: WorkerSettings = Field(default_factory=WorkerSettings, description="Stream workers.")
     edge: EdgeSettings = Field(default_factory=EdgeSettings, description="Edge agent.")
     correlation: RuleSet = Field(default_factory=RuleSet, description="Correlation rules.")
+    center: CenterSettings = Field(default_factory=CenterSettings, description="Command center.")
 
     def site(self, site_id: str) -> Site:
         for site in self.sites:

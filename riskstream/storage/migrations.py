@@ -128,11 +128,29 @@ SELECT site_id, source_id, metric, unit, toStartOfHour(minute) AS hour,
 FROM {db}.readings_1m
 GROUP BY site_id, source_id, metric, unit, hour
 """),
+    (7, "center_audit: the console's append-only audit trail", """
+CREATE TABLE IF NOT EXISTS {db}.center_audit (
+    at        DateTime64(3, 'UTC'),
+    actor     String,
+    role      LowCardinality(String),
+    district  LowCardinality(String),
+    action    LowCardinality(String),
+    alert_id  String,
+    site_id   LowCardinality(String),
+    outcome   LowCardinality(String),
+    status    UInt16,
+    detail    String CODEC(ZSTD),
+    address   String,
+    session   String
+) ENGINE = MergeTree
+PARTITION BY toYYYYMM(at)
+ORDER BY (at, actor)
+"""),
 ]
 
 # Retention per table, applied at every start (ALTER ... MODIFY TTL is idempotent).
 TTL_COLUMNS = {"events": "ts", "readings": "ts", "readings_1m": "minute", "readings_1h": "hour",
-               "alert_transitions": "at"}
+               "alert_transitions": "at", "center_audit": "at"}
 
 
 
