@@ -92,3 +92,31 @@ def wait_for_metric(
         time.sleep(0.2)
         value = proc.metric(name, **labels)
     return value
+
+
+def start_center(config: Path, state_dir: Path, env: dict[str, str], log_dir: Path,
+                 port: int | None = None) -> tuple[RiskstreamProcess, str]:
+    """Start ``riskstream center serve`` and return it with its URL once it answers."""
+    import urllib.request
+
+    port = port or free_port()
+    cmd = [sys.executable, "-m", "riskstream", "center", "serve", "--config", str(config),
+           "--state-dir", str(state_dir), "--port", str(port)]
+    log = log_dir / f"center-{port}-{time.time_ns()}.log"
+    pid = spawn(cmd, log, env={**os.environ, **env, "PYTHONUNBUFFERED": "1"})
+    proc = RiskstreamProcess("center", pid, port, log)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"{url}/login", timeout=2) as reply:
+                return bool(reply.status == 200)
+        except OSError:
+            return False
+
+    try:
+        wait_until(answers, pid=pid, what="riskstream center", log_path=log, timeout=60)
+    except ServiceError:
+        proc.stop(5)
+        raise
+    return proc, url

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare a fresh machine for riskstream: system packages (Java 17, Maven, Mosquitto, ffmpeg,
-# GStreamer's RTSP server; kcat, mosquitto-clients and curl for the third-party client tests) and a
+# GStreamer's RTSP server; kcat, mosquitto-clients and curl for the third-party client tests;
+# Chromium for the console's browser tests) and a
 # Python virtual environment in .venv with riskstream installed (editable, all roles + dev tools).
 # Safe to re-run: it only installs what is missing.
 set -euo pipefail
@@ -23,6 +24,8 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The console's browser tests drive Debian's Chromium with Playwright (no browser download).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 # Cameras: ffmpeg writes the generated test clips; GStreamer's RTSP server (system Python
 # bindings) serves them as a real RTSP camera in tests and the demo.
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)

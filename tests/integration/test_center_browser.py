@@ -1,0 +1,290 @@
+"""The command-center console in a real browser on the real stack.
+
+Mosquitto -> edge -> Kafka -> correlator -> rs.alerts -> ``riskstream center serve`` -> headless
+Chromium (Debian's package, driven by Playwright). Checks, by trying: log in; an alert raised by
+readings published over MQTT appears on the board without a reload; its page shows the
+contributing events and the readings chart; an acknowledgement in one session shows in a second;
+a shelved alert comes back on expiry; a restarted server loses no alarm raised meanwhile; a
+district operator cannot see or act on another district's alert through the page, the API, the
+live stream or the alert page URL; the audit trail in ClickHouse holds each attempt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from riskstream.config import load
+from riskstream.config.loader import with_env_overrides
+from riskstream.config.schema import Config
+from riskstream.launch import start_center, start_process, wait_for_metric
+from riskstream.services import ServiceInfo
+from riskstream.storage.clickhouse import connect
+from riskstream.testing import config_publisher, wait_for
+from riskstream.topics import ensure_topics
+
+pytestmark = pytest.mark.integration
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "duty-officer-2026"
+
+CONFIG = """\
+sites:
+  - {{id: plant-a, name: Plant A, district: harbour, kind: chemical_plant, major_hazard_grade: 1,
+     risk_points: [{{id: tank-farm, name: Tank farm}}, {{id: loading-bay, name: Loading bay}}]}}
+  - {{id: plant-b, name: Plant B, district: hillside, kind: chemical_plant,
+     risk_points: [{{id: reactor, name: Reactor}}]}}
+sensors:
+  - {{id: gas-a, site: plant-a, point: tank-farm, metric: combustible_gas, unit: "%LEL",
+     topic: c{u}/plant-a/gas-a, thresholds: {{warning: 25, alarm: 50}}}}
+  - {{id: gas-a2, site: plant-a, point: loading-bay, metric: combustible_gas, unit: "%LEL",
+     topic: c{u}/plant-a/gas-a2, thresholds: {{warning: 25, alarm: 50}}}}
+  - {{id: h2s-b, site: plant-b, point: reactor, metric: h2s, unit: ppm,
+     topic: c{u}/plant-b/h2s-b, thresholds: {{warning: 10, alarm: 20}}}}
+kafka:
+  partitions: 2
+  topics: {{events: c-{u}.events, dlq: c-{u}.dlq, readings: c-{u}.readings,
+           health: c-{u}.health, alerts: c-{u}.alerts, alert_actions: c-{u}.actions}}
+mqtt: {{username: riskstream-edge, client_id: center-{u}}}
+clickhouse: {{database: center_{u}, batch_size: 50, batch_seconds: 0.3}}
+edge: {{heartbeat_s: 2}}
+worker: {{app_id: center-{u}, session_timeout_s: 6}}
+correlation:
+  max_shelve_s: 3600
+  rules:
+    - name: gas-rising
+      type: count
+      severity: critical
+      threshold: 2
+      window_s: 600
+      scope: point
+      match: {{kind: sensor.threshold, min_severity: warning}}
+"""
+
+
+def needs_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/bootstrap.sh does)")
+
+
+class Stack:
+    def __init__(self, services: ServiceInfo, unique: str, workdir: Path) -> None:
+        self.u, self.workdir, self.env = unique, workdir, services.env()
+        self.config = workdir / "center.yaml"
+        self.config.write_text(CONFIG.format(u=unique))
+        self.cfg: Config = with_env_overrides(load(self.config, environ={}), self.env)
+        ensure_topics(self.cfg)
+        self.publisher = config_publisher(services.state_dir, self.cfg, self.env, f"c-sensors-{unique}")
+        self.logs = workdir / "logs"
+        self.logs.mkdir(exist_ok=True)
+        self.worker = start_process("worker", self.config, workdir, self.env, self.logs)
+        self.edge = start_process("edge", self.config, workdir, self.env, self.logs)
+        self.users()
+        self.center, self.url = start_center(self.config, workdir, self.env, self.logs)
+        self.sent = 0
+
+    def users(self) -> None:
+        """The first admin from the command line, as a new deployment makes it; then the
+        operators."""
+        base = [sys.executable, "-m", "riskstream", "center", "--config", str(self.config),
+                "--state-dir", str(self.workdir)]
+        env = {**os.environ, **self.env, "RS_CENTER_PASSWORD": PASSWORD}
+        for extra in (["create-admin", "--username", "admin"],
+                      ["add-user", "--username", "ops1", "--role", "city_operator"],
+                      ["add-user", "--username", "ops2", "--role", "city_operator"],
+                      ["add-user", "--username", "chief", "--role", "supervisor"],
+                      ["add-user", "--username", "hill", "--role", "district_operator",
+                       "--district", "hillside"]):
+            done = subprocess.run([*base[:4], extra[0], *base[4:], *extra[1:]], env=env,
+                                  capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+        again = subprocess.run([*base[:4], "create-admin", *base[4:], "--username", "other"],
+                               env=env, capture_output=True, text=True, timeout=60)
+        assert again.returncode == 2 and "an admin exists" in again.stderr
+
+    def readings(self, sensor: str, values: list[float]) -> None:
+        site = "plant-b" if sensor == "h2s-b" else "plant-a"
+        start = datetime.now(UTC) - timedelta(seconds=len(values))
+        for i, value in enumerate(values):
+            ts = (start + timedelta(seconds=i)).isoformat().replace("+00:00", "Z")
+            info = self.publisher.publish(f"c{self.u}/{site}/{sensor}",
+                                          json.dumps({"value": value, "ts": ts}).encode(), qos=1)
+            info.wait_for_publish(10)
+            self.sent += 1
+
+    def restart_center(self) -> None:
+        port = self.center.metrics_port
+        self.center.stop()
+        self.center, self.url = start_center(self.config, self.workdir, self.env, self.logs, port)
+
+    def stop(self) -> None:
+        self.publisher.disconnect()
+        self.publisher.loop_stop()
+        for proc in (self.center, self.edge, self.worker):
+            proc.stop()
+
+
+@pytest.fixture
+def stack(services: ServiceInfo, unique: str, workdir: Path) -> Iterator[Stack]:
+    needs_chromium()
+    s = Stack(services, unique, workdir)
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    needs_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def log_in(browser: Any, url: str, name: str) -> Any:
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.goto(f"{url}/login")
+    page.fill("#username", name)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    page.wait_for_url(f"{url}/")
+    return page
+
+
+def row(page: Any, alert_id: str) -> Any:
+    return page.locator(f'tr[data-alert="{alert_id}"]')
+
+
+def first_alert(page: Any, site: str, timeout: float = 60) -> str:
+    """The id of the first board row of ``site`` once one shows."""
+    locator = page.locator("#rows tr", has_text=site).first
+    locator.wait_for(timeout=timeout * 1000)
+    return str(locator.get_attribute("data-alert"))
+
+
+def api(page: Any, path: str, method: str = "GET", body: dict[str, Any] | None = None) -> Any:
+    """A fetch from the page, with its cookie and CSRF token, as its own script makes one."""
+    return page.evaluate(
+        """async ([path, method, body]) => {
+            const csrf = document.querySelector('meta[name="csrf-token"]').content;
+            const r = await fetch(path, {method, headers: {"Content-Type": "application/json",
+                "X-CSRF-Token": csrf}, body: body ? JSON.stringify(body) : undefined});
+            return {status: r.status, body: await r.text()};
+        }""", [path, method, body])
+
+
+def outsiders_are_refused(stack: Stack, browser: Any) -> None:
+    page = browser.new_context().new_page()
+    page.goto(f"{stack.url}/login")
+    page.fill("#username", "ops1")
+    page.fill("#password", "not the password")
+    page.click("#submit")
+    assert page.locator("#login-error").inner_text() == "用户名或密码错误"
+    with urllib.request.urlopen(f"{stack.url}/api/openapi.json", timeout=5) as reply:
+        assert json.load(reply)["paths"]
+    assert shutil.which("curl") is not None
+    curl = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                           f"{stack.url}/api/alerts"], capture_output=True, text=True, timeout=10)
+    assert curl.stdout == "401"
+
+
+def test_console_end_to_end(stack: Stack, browser: Any) -> None:
+    outsiders_are_refused(stack, browser)
+    ops1 = log_in(browser, stack.url, "ops1")
+    ops2 = log_in(browser, stack.url, "ops2")
+    hill = log_in(browser, stack.url, "hill")
+    # An alert raised by readings over MQTT appears without a reload, in two sessions.
+    stack.readings("gas-a", [10, 30, 55, 56])
+    harbour = first_alert(ops1, "plant-a")
+    row(ops2, harbour).wait_for(timeout=30_000)
+    assert "flash" in (row(ops1, harbour).get_attribute("class") or "")
+    # The district operator's board, API, alert page and live stream never show it.
+    stack.readings("h2s-b", [5, 12, 22])
+    hillside = first_alert(hill, "plant-b")
+    assert row(hill, harbour).count() == 0
+    assert api(hill, f"/api/alerts/{harbour}")["status"] == 404
+    ack = api(hill, f"/api/alerts/{harbour}/actions", "POST", {"action": "acknowledge"})
+    assert ack["status"] == 404
+    assert hill.goto(f"{stack.url}/alerts/{harbour}").status == 404
+    stream = hill.evaluate("""async () => {
+        const r = await fetch('/api/stream'); const reader = r.body.getReader();
+        let text = ''; const end = Date.now() + 5000;
+        while (!text.includes('event: snapshot') || !text.split('event: snapshot')[1].includes('\\n\\n')) {
+            const {value, done} = await reader.read(); if (done || Date.now() > end) break;
+            text += new TextDecoder().decode(value); }
+        reader.cancel(); return text; }""")
+    assert hillside in stream and harbour not in stream and "plant-a" not in stream
+    # The alert page: explanation, contributing events, the readings chart with setpoints.
+    ops1.click(f'tr[data-alert="{harbour}"]')
+    ops1.wait_for_url(f"{stack.url}/alerts/{harbour}")
+    ops1.locator("#events tr").first.wait_for(timeout=30_000)
+    assert ops1.locator("#events tr").count() >= 2
+
+    def chart_drawn() -> bool:  # the readings reach ClickHouse a moment after the events
+        ops1.reload()
+        ops1.wait_for_function("() => document.querySelector('#chart').childNodes.length > 0")
+        return bool(ops1.locator("#chart svg.series").count() > 0)
+
+    assert wait_for(chart_drawn, timeout=40, interval=1), "no readings chart"
+    assert ops1.locator("#chart line.setpoint").count() == 2
+    # Acknowledge in one session, see it in the other without a reload.
+    ops1.click("#do-acknowledge")
+    ops1.locator("#action-result", has_text="r").wait_for()
+    row(ops2, harbour).locator("td.status", has_text="已确认").wait_for(timeout=15_000)
+    # A supervisor shelves it for 3 s: it leaves the unacknowledged work and comes back.
+    chief = log_in(browser, stack.url, "chief")
+    chief.goto(f"{stack.url}/alerts/{harbour}")
+    chief.click("#do-shelve")
+    chief.fill("#a-comment", "crew checking the flange")
+    chief.fill("#a-duration", "0.05")
+    chief.click("#a-send")
+    row(ops2, harbour).locator("td.status", has_text="已搁置").wait_for(timeout=15_000)
+    row(ops2, harbour).locator("td.status", has_text="已确认").wait_for(timeout=20_000)
+    # The server restarts; an alarm raised meanwhile reaches the open page without a reload.
+    stack.center.stop()
+    stack.readings("gas-a2", [10, 40, 60])
+    time.sleep(3)
+    stack.restart_center()
+    ops2.locator("#rows tr").nth(2).wait_for(timeout=60_000)  # a third row: the new alarm
+    ids = {ops2.locator("#rows tr").nth(i).get_attribute("data-alert")
+           for i in range(ops2.locator("#rows tr").count())}
+    assert harbour in ids and len(ids - {harbour, hillside}) == 1
+    wait_for_metric(stack.edge, "riskstream_edge_readings_total", stack.sent, 30)
+    audit = audit_rows(stack)
+    assert ("ops1", "login", "ok") in audit and ("ops1", "acknowledge", "ok") in audit
+    assert ("chief", "shelve", "ok") in audit
+    assert ("hill", "view", "denied") in audit and ("hill", "action", "denied") in audit
+    assert ("ops1", "login", "failed") in audit and ("", "api", "denied") in audit
+
+
+def audit_rows(stack: Stack) -> set[tuple[str, str, str]]:
+    client = connect(stack.cfg.clickhouse, analyst=True)
+    table = f"{stack.cfg.clickhouse.database}.center_audit"
+
+    got: set[tuple[str, str, str]] = set()
+
+    def rows() -> bool:
+        got.clear()
+        got.update((str(a), str(b), str(c)) for a, b, c in client.query(
+            f"SELECT actor, action, outcome FROM {table}").result_rows)
+        return ("chief", "shelve", "ok") in got
+
+    assert wait_for(rows, timeout=20), f"audit rows: {sorted(got)}"
+    return got
