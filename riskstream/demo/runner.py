@@ -239,6 +239,32 @@ def _summary(cfg: Config, since: datetime, kafka_ids: list[str]) -> bool:
     return bool(kafka_ids) and not missing
 
 
+DEMO_USER = "demo"
+
+
+def _start_console(config: Path, state_dir: Path, env: dict[str, str],
+                   log_dir: Path) -> tuple[RiskstreamProcess, str, str]:
+    """The console with a demo city operator (and an admin, so it may start); the demo
+    password is made once and kept in the state folder (mode 0600)."""
+    import secrets
+
+    from riskstream.center.accounts import Accounts as ConsoleAccounts
+    from riskstream.launch import start_center
+
+    accounts = ConsoleAccounts(state_dir / "center" / "center.db")
+    secret = state_dir / "center" / "demo-login.txt"
+    if not accounts.has_admin():
+        accounts.add_user("admin", secrets.token_urlsafe(16), "admin")
+    if not any(u.name == DEMO_USER for u, _ in accounts.users()):
+        password = secrets.token_urlsafe(12)
+        accounts.add_user(DEMO_USER, password, "city_operator")
+        secret.write_text(password + "\n")
+        secret.chmod(0o600)
+    password = secret.read_text().strip() if secret.exists() else "(see demo-login.txt)"
+    proc, url = start_center(config, state_dir, env, log_dir)
+    return proc, url, f"{DEMO_USER} / {password}"
+
+
 def run_demo(config_path: str, state_dir: Path, duration: float, rate: float) -> int:
     services = LocalServices(state_dir)
     already_up = services.load() is not None and services.status()["running"]
@@ -271,6 +297,9 @@ def run_demo(config_path: str, state_dir: Path, duration: float, rate: float) ->
         edge = start_process("edge", edge_config, services.state_dir, env, log_dir)
         procs.append(edge)
         print(f"worker pid {worker.pid} (log {worker.log}), edge pid {edge.pid} (log {edge.log})")
+        console, url, login = _start_console(Path(config_path), services.state_dir, env, log_dir)
+        procs.append(console)
+        print(f"console {url}/ (log in as {login}; open it while the demo runs)")
         printer = EventPrinter(cfg)
         printer.start()
         printer.assigned.wait(30)

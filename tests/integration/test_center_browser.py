@@ -168,6 +168,14 @@ def log_in(browser: Any, url: str, name: str) -> Any:
     return page
 
 
+def shoot(page: Any, name: str) -> None:
+    """With RS_SCREENSHOTS=DIR, keep a screenshot for the README (docs/)."""
+    folder = os.environ.get("RS_SCREENSHOTS")
+    if folder:
+        page.set_viewport_size({"width": 1400, "height": 800})
+        page.screenshot(path=str(Path(folder) / name), full_page=True)
+
+
 def row(page: Any, alert_id: str) -> Any:
     return page.locator(f'tr[data-alert="{alert_id}"]')
 
@@ -244,6 +252,8 @@ def test_console_end_to_end(stack: Stack, browser: Any) -> None:
 
     assert wait_for(chart_drawn, timeout=40, interval=1), "no readings chart"
     assert ops1.locator("#chart line.setpoint").count() == 2
+    shoot(ops1, "center-alert.png")
+    shoot(ops2, "center-board.png")
     # Acknowledge in one session, see it in the other without a reload.
     ops1.click("#do-acknowledge")
     ops1.locator("#action-result", has_text="r").wait_for()
@@ -266,6 +276,10 @@ def test_console_end_to_end(stack: Stack, browser: Any) -> None:
     ids = {ops2.locator("#rows tr").nth(i).get_attribute("data-alert")
            for i in range(ops2.locator("#rows tr").count())}
     assert harbour in ids and len(ids - {harbour, hillside}) == 1
+    ops1.goto(f"{stack.url}/kpis")
+    ops1.locator("#kpi-rows tr").first.wait_for(timeout=15_000)
+    assert ops1.locator('#kpi-rows tr[data-scope="city"]').count() == 1
+    shoot(ops1, "center-kpis.png")
     wait_for_metric(stack.edge, "riskstream_edge_readings_total", stack.sent, 30)
     audit = audit_rows(stack)
     assert ("ops1", "login", "ok") in audit and ("ops1", "acknowledge", "ok") in audit
