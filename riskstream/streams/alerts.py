@@ -230,6 +230,8 @@ def _transition(alert: Alert, action: AlertAction, now_ms: int,
     """The status and lifecycle ``action`` leads to (ISA-18.2), or :class:`ActionRejected`."""
     status, lifecycle, kind = alert.status, alert.lifecycle, action.action
     if kind is ActionKind.ACKNOWLEDGE:
+        if status is AlertStatus.ACKNOWLEDGED:
+            raise ActionRejected(f"alert {alert.alert_id} is already acknowledged")
         if not status.unacknowledged:
             raise ActionRejected(f"alert {alert.alert_id} is {status.value}: nothing to acknowledge")
         # returned to normal and now acknowledged: back to normal

@@ -193,3 +193,10 @@ def test_alarm_class_comes_from_the_raising_event() -> None:
     assert priority.hazard_of("h2s", "ppm") == "toxic"
     assert priority.hazard_of("combustible_gas", "%LEL") == "combustible"
     assert priority.hazard_of("co", "ppm") == "toxic" and priority.hazard_of("temperature") == "other"
+
+
+def test_a_second_acknowledge_says_already_acknowledged() -> None:
+    p, state, alert = opened()
+    state, _ = p.on_action(state, act(ActionKind.ACKNOWLEDGE, alert), ms(40))
+    _, res = p.on_action(state, act(ActionKind.ACKNOWLEDGE, alert), ms(41))
+    assert res.rejected == f"alert {alert.alert_id} is already acknowledged"

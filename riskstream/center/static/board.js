@@ -38,7 +38,7 @@
     const rows = document.getElementById("rows");
     rows.replaceChildren(...list.map((a) => {
       const tr = el("tr", { class: `row status-${a.status}` + (unack(a) ? " unack" : "") + (unack(a) && !silenced ? " flash" : "") + (a.alert_id === selected ? " selected" : ""),
-                            "data-alert": a.alert_id, "data-level": String(a.attrs.alarm_level || 1) });
+                            "data-alert": a.alert_id, "data-revision": String(a.revision), "data-level": String(a.attrs.alarm_level || 1) });
       const box = el("input", { type: "checkbox", class: "pick" });
       box.addEventListener("click", (e) => e.stopPropagation());
       tr.append(el("td", {}, box), el("td", {}, el("span", { class: "sev sev-" + a.colour, text: word(a.severity) })),
