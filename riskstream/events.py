@@ -8,6 +8,8 @@ field and raises :class:`EventError` naming the first bad one. Times are tz-awar
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import math
 import os
@@ -730,6 +732,79 @@ class Heartbeat:
         return cls(site_id=_text(data, "site_id", max_len=64),
                    source_id=_text(data, "source_id", max_len=128),
                    ts=parse_time(data.get("ts"), "ts"), attrs=attrs)
+
+
+# -- evidence (snapshots) -------------------------------------------------------------------
+
+MAX_EVIDENCE_BYTES = 512 * 1024  # base64 in JSON keeps the record under Kafka's 1 MB
+EVIDENCE_TYPES = {"image/jpeg": b"\xff\xd8\xff", "video/webm": b"\x1a\x45\xdf\xa3"}  # leading bytes
+EVIDENCE_KINDS = {"snapshot": "image/jpeg", "clip": "video/webm"}  # kind -> its content type
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A snapshot (JPEG) or a short clip (WebM) of a video event, shipped from the edge to the
+    center (``rs.evidence``).
+
+    ``event_id`` names the event it shows (at most one of each kind per event: a clip belongs
+    to the incident's start event); ``sha256`` is the hex digest of ``data``, checked on
+    decoding, so a record damaged or altered on the way is refused rather than stored.
+    """
+
+    event_id: str
+    site_id: str
+    source_id: str
+    ts: datetime
+    content_type: str
+    sha256: str
+    data: bytes
+    kind: str = "snapshot"
+    schema: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ts", to_utc(self.ts, "ts"))
+        if self.kind not in EVIDENCE_KINDS:
+            raise EventError("kind", f"expected one of {', '.join(EVIDENCE_KINDS)}, got {self.kind!r}")
+        magic = EVIDENCE_TYPES.get(self.content_type)
+        if magic is None or EVIDENCE_KINDS[self.kind] != self.content_type:
+            raise EventError("content_type", f"a {self.kind} is {EVIDENCE_KINDS[self.kind]}, "
+                             f"got {self.content_type!r}")
+        if len(self.data) > MAX_EVIDENCE_BYTES:
+            raise EventError("data_b64", f"{len(self.data)} bytes, more than {MAX_EVIDENCE_BYTES}")
+        if not self.data.startswith(magic):
+            raise EventError("data_b64", f"not a {self.content_type} file")
+        if hashlib.sha256(self.data).hexdigest() != self.sha256:
+            raise EventError("sha256", "does not match the data (damaged or altered on the way)")
+
+    @classmethod
+    def of(cls, event_id: str, site_id: str, source_id: str, ts: datetime, data: bytes,
+           kind: str = "snapshot") -> Evidence:
+        return cls(event_id, site_id, source_id, ts, EVIDENCE_KINDS.get(kind, ""),
+                   hashlib.sha256(data).hexdigest(), data, kind)
+
+    def to_json(self) -> bytes:
+        wire = {k: v for k, v in _wire_dict(self).items() if k != "data"}
+        return _encode({**wire, "data_b64": base64.b64encode(self.data).decode()})
+
+    @classmethod
+    def from_json(cls, payload: bytes | str | dict[str, Any]) -> Evidence:
+        data = _decode_object(payload)
+        _check_schema(data)
+        text = _text(data, "data_b64", max_len=(MAX_EVIDENCE_BYTES * 4) // 3 + 4)
+        try:
+            body = base64.b64decode(text, validate=True)
+        except ValueError:
+            raise EventError("data_b64", "not valid base64") from None
+        digest = _text(data, "sha256", max_len=64)
+        if len(digest) != 64:
+            raise EventError("sha256", "expected 64 hex digits")
+        kind = _text(data, "kind", required=False, max_len=32) or "snapshot"
+        return cls(event_id=_text(data, "event_id", max_len=64),
+                   site_id=_text(data, "site_id", max_len=64),
+                   source_id=_text(data, "source_id", max_len=128),
+                   ts=parse_time(data.get("ts"), "ts"),
+                   content_type=_text(data, "content_type", max_len=64),
+                   sha256=digest, data=body, kind=kind)
 
 
 # -- event batches on the wire --------------------------------------------------------------

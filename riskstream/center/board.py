@@ -103,6 +103,11 @@ class Board:
     def get(self, alert_id: str) -> Alert | None:
         return self._alerts.get(alert_id)
 
+    def all(self) -> list[Alert]:
+        """Every alert held (unscoped: for views that scope their own rows)."""
+        with self._lock:
+            return list(self._alerts.values())
+
     def visible(self, user: User, alert: Alert) -> bool:
         return user.sees(alert.district)
 

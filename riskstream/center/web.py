@@ -36,6 +36,7 @@ from riskstream.alarms.priority import colour
 from riskstream.center.accounts import Accounts, User
 from riskstream.center.audit import AuditLog
 from riskstream.center.board import Board, Filters
+from riskstream.center.evidence import EvidenceStore
 from riskstream.center.i18n import TIMEZONE, words
 from riskstream.center.throttle import LoginThrottle
 from riskstream.config.schema import CenterSettings
@@ -64,8 +65,11 @@ class Center:
     readings: Callable[[Alert], dict[str, Any]] | None = None  # chart data from ClickHouse
     events: Callable[[Alert], list[dict[str, Any]]] | None = None
     kpis: Callable[[User], dict[str, Any]] | None = None
-    site_districts: dict[str, str] | None = None  # site id -> district (target actions)
+    site_districts: dict[str, str] | None = None  # site id -> district (targets, evidence)
     throttle: LoginThrottle | None = None
+    evidence: EvidenceStore | None = None  # snapshots received on rs.evidence
+    devices: Callable[[], list[dict[str, Any]]] | None = None  # device health rows, all sites
+    sites: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None  # overview
 
     def __post_init__(self) -> None:
         if self.throttle is None:
@@ -226,11 +230,13 @@ def create_app(center: Center) -> Starlette:
                     alert_json=script_json(alert_view(alert, board)),
                     allowed=allowed, colour=colour(alert))
 
-    async def kpi_page(request: Request) -> Response:
-        who = page_caller(request)
-        if isinstance(who, Response):
-            return who
-        return page("kpis.html", request, user=who.user, csrf=who.csrf)
+    def simple_page(name: str) -> Callable[[Request], Awaitable[Response]]:
+        async def handler(request: Request) -> Response:
+            who = page_caller(request)
+            if isinstance(who, Response):
+                return who
+            return page(name, request, user=who.user, csrf=who.csrf)
+        return handler
 
     # -- API --------------------------------------------------------------------------
 
@@ -292,7 +298,58 @@ def create_app(center: Center) -> Starlette:
         return alert_view(alert, board)
 
     async def events_of(alert: Alert) -> Any:
-        return {"events": await asyncio.to_thread(center.events, alert) if center.events else []}
+        rows = await asyncio.to_thread(center.events, alert) if center.events else []
+        held = center.evidence.known(r["event_id"] for r in rows) if center.evidence else {}
+
+        def link(event_id: str, kind: str) -> str | None:
+            if kind not in held.get(event_id, set()):
+                return None
+            return f"/evidence/{event_id}" + ("/clip" if kind == "clip" else "")
+
+        return {"events": [{**r, "evidence": link(r["event_id"], "snapshot"),
+                            "clip": link(r["event_id"], "clip")} for r in rows]}
+
+    def evidence_of(kind: str) -> Callable[[Request], Awaitable[Response]]:
+        async def handler(request: Request) -> Response:
+            """A snapshot or clip, to a user who sees its site's district; 404 to anyone else."""
+            who = api_caller(request)
+            if isinstance(who, JSONResponse):
+                return who
+            event_id = request.path_params["event_id"][:64]
+            stored = center.evidence.get(event_id, kind) if center.evidence else None
+            if stored is None:
+                return JSONResponse({"error": f"no such {kind}"}, status_code=404)
+            district = center_site_district(stored.site_id)
+            if district is None or not who.user.sees(district):
+                return deny(request, who, "view-evidence", 404, f"{kind} outside the user's "
+                            f"districts (event {event_id})", site_id=stored.site_id)
+            assert center.evidence is not None
+            data = await asyncio.to_thread(center.evidence.read, stored)
+            if data is None:
+                return JSONResponse({"error": f"the stored {kind} is missing or does not match "
+                                     "its hash"}, status_code=410)
+            return Response(data, media_type=stored.content_type, headers={
+                "ETag": f'"{stored.sha256}"', "Cache-Control": "private, no-store",
+                "X-Evidence-SHA256": stored.sha256})
+        return handler
+
+    def health_rows(user: User) -> list[dict[str, Any]]:
+        rows = center.devices() if center.devices else []
+        return [r for r in rows if user.sees(r["district"])]
+
+    async def devices(request: Request) -> Response:
+        who = api_caller(request)
+        if isinstance(who, JSONResponse):
+            return who
+        return JSONResponse({"devices": await asyncio.to_thread(health_rows, who.user)})
+
+    async def sites(request: Request) -> Response:
+        who = api_caller(request)
+        if isinstance(who, JSONResponse):
+            return who
+        rows = await asyncio.to_thread(health_rows, who.user)
+        tree = center.sites(rows) if center.sites else []
+        return JSONResponse({"sites": [s for s in tree if who.user.sees(s["district"])]})
 
     async def readings_of(alert: Alert) -> Any:
         return await asyncio.to_thread(center.readings, alert) if center.readings else {}
@@ -446,7 +503,9 @@ def create_app(center: Center) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/", board_page), Route("/kpis", kpi_page),
+            Route("/", board_page), Route("/kpis", simple_page("kpis.html")),
+            Route("/sites", simple_page("sites.html")),
+            Route("/devices", simple_page("devices.html")),
             Route("/login", login_form, methods=["GET"]), Route("/login", login, methods=["POST"]),
             Route("/logout", logout, methods=["POST"]),
             Route("/lang/{lang}", set_language, methods=["POST"]),
@@ -459,6 +518,9 @@ def create_app(center: Center) -> Starlette:
             Route("/api/sites/{site_id}/targets/{target}/actions", act_on_target,
                   methods=["POST"]),
             Route("/api/kpis", kpis), Route("/api/stream", stream),
+            Route("/api/sites", sites), Route("/api/devices", devices),
+            Route("/evidence/{event_id}", evidence_of("snapshot")),
+            Route("/evidence/{event_id}/clip", evidence_of("clip")),
             Route("/api/openapi.json", openapi),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
@@ -524,6 +586,20 @@ def openapi_document() -> dict[str, Any]:
                 "requestBody": action_body, "responses": acted}},
             "/api/kpis": {"get": {"summary": "alarm KPIs (EEMUA 191) per district and city-wide",
                                   "responses": {"200": ok, **errors}}},
+            "/api/sites": {"get": {"summary": "site overview: site -> risk point -> devices, "
+                                   "coloured by state", "responses": {"200": ok, **errors}}},
+            "/api/devices": {"get": {"summary": "device health: last heartbeat, status, fault "
+                                     "alerts", "responses": {"200": ok, **errors}}},
+            "/evidence/{event_id}": {"get": {"summary": "an event's snapshot (image/jpeg; ETag "
+                                             "and X-Evidence-SHA256 give its hash)", "parameters": [
+                {"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the JPEG"}, "410": {
+                    "description": "stored file missing or altered"}, **errors}}},
+            "/evidence/{event_id}/clip": {"get": {"summary": "the clip around an incident's start "
+                                                  "(video/webm)", "parameters": [
+                {"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the WebM"}, "410": {
+                    "description": "stored file missing or altered"}, **errors}}},
             "/api/stream": {"get": {"summary": "server-sent events: snapshot, then changes; "
                                     "Last-Event-ID replays", "responses": {"200": ok, **errors}}},
         },

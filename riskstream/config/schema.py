@@ -12,7 +12,7 @@ import re
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from riskstream.config.base import Identifier, Strict
 from riskstream.config.detectors import (
@@ -166,6 +166,7 @@ class TopicNames(Strict):
     alerts: str = Field("rs.alerts", description="Correlated alerts for the command center.")
     alert_actions: str = Field("rs.alert-actions", description="Acknowledge/resolve actions.")
     dlq: str = Field("rs.dlq", description="Dead letters: bad records with their reason.")
+    evidence: str = Field("rs.evidence", description="Snapshots of video events, edge to center.")
 
 
 class KafkaSettings(Strict):
@@ -290,6 +291,17 @@ class EdgeSettings(Strict):
     incident_end_s: float = Field(
         3.0, gt=0, description="A video incident ends after this long without a detection."
     )
+    clip_s: tuple[float, float] = Field(
+        (2.0, 3.0), description="Seconds of analysed frames before and after an incident's start "
+        "in the clip sent to the center (WebM); [0, 0] sends none (snapshots still go)."
+    )
+
+    @field_validator("clip_s")
+    @classmethod
+    def _clip_span(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if min(value) < 0 or sum(value) > 30:
+            raise ValueError("clip_s: two seconds counts, each >= 0, together at most 30")
+        return value
 
 
 class CenterSettings(Strict):
@@ -310,6 +322,15 @@ class CenterSettings(Strict):
         500, ge=0, description="Resolved alerts the board keeps in memory (newest first).")
     action_wait_s: float = Field(
         10.0, gt=0, description="How long an action waits for the correlator's answer.")
+    evidence_retention_days: int = Field(
+        30, ge=30, description="Days the console keeps event snapshots received on rs.evidence "
+        "(at least the 30 days of electronic records the major-hazard rules require).")
+    evidence_max_mb: float = Field(
+        20480.0, gt=0, description="Disk budget of the stored snapshots; over it, new snapshots are "
+        "refused (dead-lettered, counted) rather than old ones deleted before their 30 days.")
+    health_replay_s: float = Field(
+        900.0, gt=0, description="At start the console reads rs.health from this far back, so "
+        "the device page shows each device's last heartbeat at once.")
 
 
 class Config(Strict):

@@ -33,7 +33,15 @@ from riskstream.edge.camera.service import CameraService
 from riskstream.edge.forwarder import Forwarder
 from riskstream.edge.mqtt_source import MqttSource
 from riskstream.edge.outbox import Outbox, OutboxRecord
-from riskstream.events import Event, Heartbeat, ReadingSummary, utc_now
+from riskstream.events import (
+    Event,
+    EventError,
+    Evidence,
+    Heartbeat,
+    ReadingSummary,
+    Severity,
+    utc_now,
+)
 from riskstream.metrics_http import serve_metrics
 from riskstream.sensors.downsample import Downsampler
 from riskstream.sensors.pipeline import Outcome, SensorPipeline
@@ -74,7 +82,8 @@ class EdgeAgent:
         self._pending_state: dict[str, str] = {}
         self._pending_acks: list[tuple[int, int]] = []
         self._wake = threading.Event()
-        self.cameras = CameraService(cfg, state_dir, self.submit_events) if cfg.cameras else None
+        self.cameras = (CameraService(cfg, state_dir, self.submit_events, self.submit_evidence)
+                        if cfg.cameras else None)
 
     def submit_events(self, events: list[Event]) -> None:
         """Queue events from another source (the cameras) for the next group commit."""
@@ -85,9 +94,41 @@ class EdgeAgent:
                      event.zone or "-", event.attrs.get("phase", "-"), event.score)
             records.append(OutboxRecord(self._topics.events, event.site_id.encode(), event.to_json(),
                                         event.severity.rank))
+            evidence = self._evidence_record(event)
+            if evidence is not None:
+                records.append(evidence)
         with self._pending_lock:
             self._pending_records += records
         self._wake.set()
+
+    def submit_evidence(self, items: list[Evidence]) -> None:
+        """Queue clips (the cameras) for the next group commit, on rs.evidence. They rank as
+        major records: a full outbox drops info and warning records before them."""
+        records = [OutboxRecord(self._topics.evidence, e.site_id.encode(), e.to_json(),
+                                Severity.MAJOR.rank) for e in items]
+        with self._pending_lock:
+            self._pending_records += records
+        self._wake.set()
+
+    def _evidence_record(self, event: Event) -> OutboxRecord | None:
+        """The event's snapshot for the center (rs.evidence), committed with the event: the
+        center cannot reach into the plant network, so the edge sends it."""
+        if not event.snapshot:
+            return None
+        try:
+            data = Path(event.snapshot).read_bytes()
+            evidence = Evidence.of(event.event_id, event.site_id, event.source_id, event.ts, data)
+        except OSError as exc:
+            metrics.EVIDENCE.labels("missing").inc()
+            log.error("snapshot of event %s not sent: %s", event.event_id, exc)
+            return None
+        except EventError as exc:
+            metrics.EVIDENCE.labels("invalid").inc()
+            log.error("snapshot of event %s not sent: %s", event.event_id, exc)
+            return None
+        metrics.EVIDENCE.labels("queued").inc()
+        return OutboxRecord(self._topics.evidence, event.site_id.encode(), evidence.to_json(),
+                            event.severity.rank)
 
     def handle(self, topic: str, payload: bytes, mid: int = 0, qos: int = 0) -> None:
         """Process one message; what it produced is committed by the next :meth:`commit`."""
@@ -230,6 +271,10 @@ class EdgeAgent:
                             for hb in self.cameras.heartbeats(now, depth)]
             else:
                 self.cameras.sync_metrics()
+        if beat:  # the edge box itself: its outbox, for the console's device page
+            edge = self._health_of_edge(self.outbox_failing_since is None, "")
+            edge.attrs.update({"device": "edge", "outbox_depth": depth})
+            records.append(OutboxRecord(self._topics.health, edge.site_id.encode(), edge.to_json()))
         for device, count in heard.items():
             hb = Heartbeat(site_id=self._sites[device], source_id=device, ts=now,
                            attrs={"readings": count, "outbox_depth": depth,

@@ -28,6 +28,9 @@ MQTT_CONNECTED = Gauge("riskstream_edge_mqtt_connected", "1 while subscribed to 
 MQTT_SUBSCRIPTIONS_REFUSED = Gauge("riskstream_edge_mqtt_subscriptions_refused",
                                    "Subscriptions the broker refused at the last connect (ACL)")
 MQTT_RECONNECTS = Counter("riskstream_edge_mqtt_connects_total", "MQTT (re)connections")
+EVIDENCE = Counter("riskstream_edge_evidence_total",
+                   "Event snapshots queued for the center (queued) or not (missing, invalid)",
+                   ["outcome"])
 CAMERA_FRAMES = Counter("riskstream_camera_frames_total", "Frames received from each camera", ["camera"])
 CAMERA_ANALYSED = Counter("riskstream_camera_frames_analysed_total", "Frames analysed", ["camera"])
 CAMERA_DROPPED = Counter("riskstream_camera_frames_dropped_total",

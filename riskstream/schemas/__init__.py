@@ -15,6 +15,7 @@ from typing import Any
 BY_TOPIC = {
     "events": "rs.events.json", "alerts": "rs.alerts.json", "alert_actions": "rs.alert-actions.json",
     "readings": "rs.readings.json", "health": "rs.health.json", "dlq": "rs.dlq.json",
+    "evidence": "rs.evidence.json",
 }
 
 

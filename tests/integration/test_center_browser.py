@@ -7,6 +7,11 @@ contributing events and the readings chart; an acknowledgement in one session sh
 a shelved alert comes back on expiry; a restarted server loses no alarm raised meanwhile; a
 district operator cannot see or act on another district's alert through the page, the API, the
 live stream or the alert page URL; the audit trail in ClickHouse holds each attempt.
+
+A second stack adds a camera (a real MJPEG-over-HTTP stream): its incident's snapshot travels
+edge -> rs.evidence -> the console's store, shows on the alert page with the hash the edge
+wrote, and is refused to another district's operator; the site overview and device health
+pages show the camera, the sensors and the edge.
 """
 
 from __future__ import annotations
@@ -54,10 +59,11 @@ sensors:
 kafka:
   partitions: 2
   topics: {{events: c-{u}.events, dlq: c-{u}.dlq, readings: c-{u}.readings,
-           health: c-{u}.health, alerts: c-{u}.alerts, alert_actions: c-{u}.actions}}
+           health: c-{u}.health, alerts: c-{u}.alerts, alert_actions: c-{u}.actions,
+           evidence: c-{u}.evidence}}
 mqtt: {{username: riskstream-edge, client_id: center-{u}}}
 clickhouse: {{database: center_{u}, batch_size: 50, batch_seconds: 0.3}}
-edge: {{heartbeat_s: 2}}
+edge: {{heartbeat_s: 2, incident_update_s: 2, incident_end_s: 1}}
 worker: {{app_id: center-{u}, session_timeout_s: 6}}
 correlation:
   max_shelve_s: 3600
@@ -70,6 +76,21 @@ correlation:
       scope: point
       match: {{kind: sensor.threshold, min_severity: warning}}
 """
+CAMERA = """\
+cameras:
+  - {{id: cam-a, site: plant-a, point: loading-bay, url: '{url}', fps: 5, open_timeout_s: 5,
+     read_timeout_s: 3, detectors: [{{type: zone_motion}}],
+     zones: [{{name: bay, polygon: [[0, 0.25], [1, 0.25], [1, 1], [0, 1]], restricted: true}}]}}
+"""
+CAMERA_RULE = """\
+    - name: bay-intrusion
+      type: count
+      severity: major
+      threshold: 2
+      window_s: 600
+      scope: zone
+      match: {kind: video.intrusion}
+"""
 
 
 def needs_chromium() -> None:
@@ -78,10 +99,15 @@ def needs_chromium() -> None:
 
 
 class Stack:
-    def __init__(self, services: ServiceInfo, unique: str, workdir: Path) -> None:
+    def __init__(self, services: ServiceInfo, unique: str, workdir: Path,
+                 camera_url: str = "") -> None:
         self.u, self.workdir, self.env = unique, workdir, services.env()
         self.config = workdir / "center.yaml"
-        self.config.write_text(CONFIG.format(u=unique))
+        text = CONFIG.format(u=unique)
+        if camera_url:
+            text = text.replace("kafka:\n", CAMERA.format(url=camera_url) + "kafka:\n", 1)
+            text += CAMERA_RULE
+        self.config.write_text(text)
         self.cfg: Config = with_env_overrides(load(self.config, environ={}), self.env)
         ensure_topics(self.cfg)
         self.publisher = config_publisher(services.state_dir, self.cfg, self.env, f"c-sensors-{unique}")
@@ -288,7 +314,9 @@ def test_console_end_to_end(stack: Stack, browser: Any) -> None:
     assert ("ops1", "login", "failed") in audit and ("", "api", "denied") in audit
 
 
-def audit_rows(stack: Stack) -> set[tuple[str, str, str]]:
+def audit_rows(stack: Stack, awaited: tuple[str, str, str] = ("chief", "shelve", "ok")
+               ) -> set[tuple[str, str, str]]:
+    """(actor, action, outcome) of the audit rows, once ``awaited`` is among them."""
     client = connect(stack.cfg.clickhouse, analyst=True)
     table = f"{stack.cfg.clickhouse.database}.center_audit"
 
@@ -298,7 +326,99 @@ def audit_rows(stack: Stack) -> set[tuple[str, str, str]]:
         got.clear()
         got.update((str(a), str(b), str(c)) for a, b, c in client.query(
             f"SELECT actor, action, outcome FROM {table}").result_rows)
-        return ("chief", "shelve", "ok") in got
+        return awaited in got
 
     assert wait_for(rows, timeout=20), f"audit rows: {sorted(got)}"
     return got
+
+
+@pytest.fixture
+def camera_stack(services: ServiceInfo, unique: str, workdir: Path) -> Iterator[Stack]:
+    from riskstream.demo.clips import walker_clip
+    from riskstream.services.mjpeg import MjpegServer
+    from riskstream.services.process import free_port
+
+    needs_chromium()
+    clip = walker_clip(workdir / "walker.mp4", seconds=6.0, seed=0)
+    mjpeg = MjpegServer(clip, free_port(), loop=True).start()
+    s = Stack(services, unique, workdir, camera_url=mjpeg.url)
+    try:
+        yield s
+    finally:
+        s.stop()
+        mjpeg.stop()
+
+
+def sha256_in_page(page: Any, url: str) -> dict[str, Any]:
+    return dict(page.evaluate("""async (url) => {
+        const r = await fetch(url); if (r.status !== 200) return {status: r.status};
+        const digest = await crypto.subtle.digest('SHA-256', await r.arrayBuffer());
+        return {status: r.status, header: r.headers.get('X-Evidence-SHA256'),
+                sha256: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')};
+    }""", url))
+
+
+def test_snapshots_sites_and_devices(camera_stack: Stack, browser: Any) -> None:
+    import hashlib
+
+    stack = camera_stack
+    ops1 = log_in(browser, stack.url, "ops1")
+    hill = log_in(browser, stack.url, "hill")
+    stack.readings("gas-a", [10, 12, 11])  # heard: its heartbeat reaches the device page
+    stack.readings("h2s-b", [1, 2])
+    row_of = ops1.locator("#rows tr", has_text="bay-intrusion").first
+    row_of.wait_for(timeout=90_000)
+    alert_id = str(row_of.get_attribute("data-alert"))
+    ops1.goto(f"{stack.url}/alerts/{alert_id}")
+
+    from playwright.sync_api import TimeoutError as NotYet
+
+    def shown(check: str) -> bool:  # events reach ClickHouse, evidence the console's store
+        ops1.reload()
+        ops1.locator("#snapshots > *").first.wait_for(timeout=10_000)
+        try:
+            ops1.wait_for_function(check, timeout=3_000)
+        except NotYet:
+            return False
+        return True
+
+    assert wait_for(lambda: shown("() => [...document.querySelectorAll('#snapshots img')]"
+                                  ".some((i) => i.complete && i.naturalWidth > 0)"),
+                    timeout=60, interval=1), "no snapshot on the alert page"
+    # The clip around the incident's start plays in the browser (WebM, VP8).
+    assert wait_for(lambda: shown("() => [...document.querySelectorAll('#snapshots video')]"
+                                  ".some((v) => v.readyState >= 1 && v.videoWidth > 0 "
+                                  "&& v.duration > 1)"), timeout=60, interval=1), "no clip"
+    src = str(ops1.locator("#snapshots img").first.get_attribute("src"))
+    event_id = src.rsplit("/", 1)[1]
+    (at_edge,) = [p for p in stack.workdir.rglob(f"{event_id}.jpg") if "evidence" not in p.parts]
+    served = sha256_in_page(ops1, src)
+    assert served["status"] == 200
+    assert served["sha256"] == served["header"] == hashlib.sha256(at_edge.read_bytes()).hexdigest()
+    clip = str(ops1.locator("#snapshots video").first.get_attribute("src"))
+    assert clip.endswith("/clip") and sha256_in_page(hill, clip) == {"status": 404}
+    shoot(ops1, "center-alert-snapshot.png")
+    # Another district's operator: the same URL is refused, by fetch and by opening it.
+    assert sha256_in_page(hill, src) == {"status": 404}
+    assert hill.goto(f"{stack.url}{src}").status == 404
+    hill.goto(f"{stack.url}/devices")
+    hill.locator('#device-rows tr[data-device="h2s-b"]').wait_for(timeout=20_000)
+    assert hill.locator('#device-rows tr[data-device="cam-a"]').count() == 0
+    # Device health: the camera streams, the heard sensor is ok, the unheard one never spoke.
+    ops1.goto(f"{stack.url}/devices")
+    ops1.locator('#device-rows tr[data-device="cam-a"][data-status="ok"]').wait_for(timeout=20_000)
+    ops1.locator('#device-rows tr[data-device="gas-a"][data-status="ok"]').wait_for(timeout=20_000)
+    assert ops1.locator('#device-rows tr[data-device="gas-a2"]').get_attribute("data-status") == "never"
+    assert ops1.locator('#device-rows tr[data-device^="edge:"]').count() == 1
+    shoot(ops1, "center-devices.png")
+    # Site overview: the camera's point carries the intrusion alarm's colour (major: orange).
+    ops1.goto(f"{stack.url}/sites")
+    ops1.locator('section[data-site="plant-a"] li[data-point="loading-bay"][data-state="orange"]'
+                 ).wait_for(timeout=20_000)
+    assert ops1.locator('section[data-site="plant-b"]').get_attribute("data-state") == "normal"
+    shoot(ops1, "center-sites.png")
+    hill.goto(f"{stack.url}/sites")
+    hill.locator('section[data-site="plant-b"]').wait_for(timeout=20_000)
+    assert hill.locator('section[data-site="plant-a"]').count() == 0
+    assert ("hill", "view-evidence", "denied") in audit_rows(stack, ("hill", "view-evidence", "denied"))
+

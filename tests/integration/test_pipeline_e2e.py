@@ -73,7 +73,9 @@ worker:
   session_timeout_s: 6
 """
 
-T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+# An hour ago, on a minute boundary: within edge.max_reading_age_s whenever the test runs (a
+# fixed date became a dead letter 7 days later), one 1-minute window per sensor.
+T0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
 GAS = [5, 12, 26, 27, 51, 52, 49, 47, 20, 3]  # warning, alarm, back to warning, cleared
 TEMP = [170, 171, 186, 199, 201, 199.5, 198.9, 150]  # warning, alarm, lowered to warning, cleared
 EXPECTED = [  # (sensor, reading index, severity, level, previous level)
@@ -155,8 +157,10 @@ def test_readings_become_events_in_clickhouse_and_bad_payloads_reach_the_dlq(
                                              expect=1, timeout=30, settle=2.0)}
         assert keys == {b"plant-a"}
         beats = [Heartbeat.from_json(v) for _, v in read_topic(
-            cfg.kafka, cfg.kafka.topics.health, expect=2, timeout=30)]
-        assert {b.source_id for b in beats} == {"gas-1", "temp-1"}
+            cfg.kafka, cfg.kafka.topics.health, expect=3, timeout=30)]
+        sources = {b.source_id for b in beats}
+        assert sources - {f"edge:{cfg.mqtt.client_id}"} == {"gas-1", "temp-1"}
+        assert any(b.attrs.get("device") == "edge" and "outbox_depth" in b.attrs for b in beats)
         # every reading lands in a 1 s summary (one per second of device time here) and
         # a 1 min one, once the window closed: 18 + 2 rows
         windows = len(GAS) + len(TEMP) + 2

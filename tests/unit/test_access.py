@@ -40,7 +40,10 @@ def test_kafka_roles_get_the_least_they_need() -> None:
     allowed = {(g.role, g.name, g.operation) for g in grants(t, "riskstream")}
     assert ("center", t.alert_actions, "WRITE") in allowed
     assert ("edge", t.events, "WRITE") in allowed and ("worker", t.alerts, "WRITE") in allowed
+    assert ("edge", t.evidence, "WRITE") in allowed and ("center", t.evidence, "READ") in allowed
     forbidden = [("edge", t.alert_actions, "WRITE"), ("edge", t.alerts, "WRITE"),
+                 ("edge", t.evidence, "READ"), ("center", t.evidence, "WRITE"),
+                 ("worker", t.evidence, "READ"),
                  ("edge", t.events, "READ"), ("center", t.events, "WRITE"),
                  ("center", t.events, "READ"), ("center", t.alerts, "WRITE")]
     assert not allowed & set(forbidden)

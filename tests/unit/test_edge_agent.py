@@ -149,3 +149,33 @@ def test_metrics_are_on_by_default_and_a_taken_port_is_not_fatal() -> None:
     body = urllib.request.urlopen(f"http://127.0.0.1:{used}/metrics", timeout=5).read()
     assert b"riskstream_edge_outbox_writable" in body
     assert serve_metrics(0, "edge") is None  # 0 turns them off
+
+
+def test_a_snapshot_goes_to_the_center_with_its_event(agent: EdgeAgent, tmp_path: Path) -> None:
+    from riskstream.events import Evidence
+
+    shot = tmp_path / "E1.jpg"
+    shot.write_bytes(b"\xff\xd8\xff\xe0 a jpeg")
+    seen = make_event(kind="video.intrusion", site_id="plant-a", source_id="cam-1",
+                      snapshot=str(shot))
+    lost = make_event(kind="video.intrusion", site_id="plant-a", source_id="cam-1",
+                      snapshot=str(tmp_path / "gone.jpg"))
+    missing_before = metrics.EVIDENCE.labels("missing")._value.get()
+    agent.submit_events([seen, lost])
+    records = agent._pending_records
+    shipped = [r for r in records if r.topic == "rs.evidence"]
+    assert [r.topic for r in records].count("rs.events") == 2 and len(shipped) == 1
+    evidence = Evidence.from_json(shipped[0].value)
+    assert evidence.event_id == seen.event_id and evidence.data == shot.read_bytes()
+    assert shipped[0].key == b"plant-a" and shipped[0].priority == seen.severity.rank
+    assert metrics.EVIDENCE.labels("missing")._value.get() == missing_before + 1
+
+
+def test_a_snapshot_always_fits_the_evidence_record() -> None:
+    import numpy as np
+
+    from riskstream.edge.camera.snapshots import encode_bounded
+
+    noise = np.random.default_rng(0).integers(0, 256, (1080, 1920, 3), dtype=np.uint8)
+    data = encode_bounded(noise, 95, 200_000)  # noise barely compresses: must shrink to fit
+    assert data.startswith(b"\xff\xd8\xff") and len(data) <= 200_000

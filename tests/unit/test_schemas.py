@@ -17,6 +17,7 @@ from riskstream.events import (
     Alert,
     AlertAction,
     EventError,
+    Evidence,
     Heartbeat,
     ReadingSummary,
     Severity,
@@ -32,6 +33,7 @@ OUT_OF_SERVICE = AlertAction(alert_id="", site_id="plant-a", action="out_of_serv
                              target="gas-1", comment="repair", role="supervisor")
 READING = ReadingSummary("plant-a", "gas-1", "combustible_gas", "%LEL", T, 1, 1.0, 2.0, 1.5, 2.0, 3)
 BEAT = Heartbeat("plant-a", "gas-1", T, {"fps": 5})
+EVIDENCE = Evidence.of("E1", "plant-a", "cam-1", T, b"\xff\xd8\xff\xe0 jpeg")
 DEAD = DeadLetter("edge.parse", "value: expected a number", "t/gas", b"\xff", site_id="plant-a")
 # (schema file, a message the code writes, its decoder, the dataclass) per topic
 CASES: list[tuple[str, bytes, Any, Any]] = [
@@ -41,7 +43,9 @@ CASES: list[tuple[str, bytes, Any, Any]] = [
     ("rs.alert-actions.json", OUT_OF_SERVICE.to_json(), AlertAction.from_json, AlertAction),
     ("rs.readings.json", READING.to_json(), ReadingSummary.from_json, ReadingSummary),
     ("rs.health.json", BEAT.to_json(), Heartbeat.from_json, Heartbeat),
+    ("rs.evidence.json", EVIDENCE.to_json(), Evidence.from_json, Evidence),
 ]
+WIRE_NAMES = {"data": "data_b64"}  # dataclass field -> its name on the wire, where they differ
 
 
 def validator(name: str) -> Draft202012Validator:
@@ -70,7 +74,7 @@ def test_schema_and_code_agree(name: str, message: bytes, decode: Any, kind: Any
     data = json.loads(message)
     v.validate(data)
     described = object_schema(name)
-    assert set(described["properties"]) == {f.name for f in fields(kind)}
+    assert set(described["properties"]) == {WIRE_NAMES.get(f.name, f.name) for f in fields(kind)}
     for field_name in described["properties"]:
         partial = {k: val for k, val in data.items() if k != field_name}
         schema_accepts = v.is_valid(partial)  # also says what is required only conditionally

@@ -41,6 +41,13 @@
     document.getElementById("events").replaceChildren(...(data.events || []).map((e) =>
       el("tr", {}, el("td", { text: when(e.ts) }), el("td", { text: e.kind }), el("td", { text: e.source_id }),
          el("td", { text: e.severity }), el("td", { text: e.value === null ? "" : `${e.value} ${e.unit || ""}` }))));
+    const shown = (data.events || []).filter((e) => e.evidence || e.clip);  // shipped from the edge, served scoped
+    const media = (e) => [
+      ...(e.clip ? [el("video", { src: e.clip, controls: "", muted: "", preload: "metadata", class: "clip" })] : []),
+      ...(e.evidence ? [el("img", { src: e.evidence, alt: `${e.source_id} ${e.kind}`, loading: "lazy" })] : [])];
+    document.getElementById("snapshots").replaceChildren(...(shown.length ? shown.map((e) =>
+      el("figure", { "data-event": e.event_id }, ...media(e),
+         el("figcaption", { text: `${when(e.ts)} ${e.source_id} ${e.kind}` }))) : [el("p", { text: word("no_snapshot") })]));
   }
   async function chart() {  // a small SVG line chart per sensor, setpoints dashed
     const { data } = await api(`/api/alerts/${encodeURIComponent(alert.alert_id)}/readings`);

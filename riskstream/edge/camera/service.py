@@ -1,5 +1,6 @@
 """All cameras of one edge box: a capture thread and an analysis thread per camera, their
-counters, heartbeats and Prometheus metrics. Events go to ``emit`` (the agent's outbox)."""
+counters, heartbeats and Prometheus metrics. Events go to ``emit`` (the agent's outbox), the
+clips around incident starts to ``ship`` (the same outbox, rs.evidence)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from riskstream.config.schema import Camera, Config, env_secret
 from riskstream.edge import metrics
 from riskstream.edge.camera.analyzer import CameraAnalyzer
 from riskstream.edge.camera.capture import CameraCapture, redact, with_password
+from riskstream.edge.camera.clips import ClipRecorder, PendingClip, encode_clip
 from riskstream.edge.camera.frame_queue import LatestFrames
 from riskstream.edge.camera.snapshots import SnapshotStore
 from riskstream.edge.camera.timing import Backoff
-from riskstream.events import Event, Heartbeat
+from riskstream.events import MAX_EVIDENCE_BYTES, Event, Evidence, Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +34,13 @@ class CameraWorker:
         snapshots: SnapshotStore,
         emit: Callable[[list[Event]], None],
         stop: threading.Event,
+        ship: Callable[[list[Evidence]], None] | None = None,
     ) -> None:
         district = {s.id: s.district for s in cfg.sites}[cam.site]
-        self.camera, self.emit, self._stop = cam, emit, stop
+        self.camera, self.emit, self._stop, self.ship = cam, emit, stop, ship
+        self.snapshots = snapshots
+        pre, post = cfg.edge.clip_s
+        self.clips = ClipRecorder(pre, post) if ship is not None and post > 0 else None
         self.queue = LatestFrames(capacity=2)
         first, largest = cfg.edge.camera_backoff_s
         self.capture = CameraCapture(
@@ -88,7 +94,34 @@ class CameraWorker:
                 continue
             if events:
                 self.emit(events)
+            if frame is not None and self.clips is not None:
+                self._record(frame.wall, frame.image, events)
         self.emit(self.analyzer.close())
+        if self.clips is not None:
+            self._send_clips(self.clips.close_all())
+
+    def _record(self, wall: float, image: object, events: list[Event]) -> None:
+        assert self.clips is not None
+        done = self.clips.add(wall, image)
+        for event in events:
+            if event.attrs.get("phase") == "start":
+                self.clips.open(event, wall)
+        self._send_clips(done)
+
+    def _send_clips(self, clips: list[PendingClip]) -> None:
+        for clip in clips:
+            e = clip.event
+            path = self.snapshots.root / e.source_id / e.ts.strftime("%Y%m%d") / f"{e.event_id}.webm"
+            try:
+                data = encode_clip(clip, path, MAX_EVIDENCE_BYTES)
+                evidence = Evidence.of(e.event_id, e.site_id, e.source_id, e.ts, data, "clip")
+            except (OSError, ValueError) as exc:
+                metrics.EVIDENCE.labels("invalid").inc()
+                log.error("camera %s: clip of event %s not made: %s", e.source_id, e.event_id, exc)
+                continue
+            metrics.EVIDENCE.labels("queued").inc()
+            assert self.ship is not None
+            self.ship([evidence])
 
     def sync_metrics(self) -> None:
         s, cam = self.capture.stats, self.camera.id
@@ -136,11 +169,13 @@ class CameraWorker:
 
 
 class CameraService:
-    def __init__(self, cfg: Config, state_dir: Path, emit: Callable[[list[Event]], None]) -> None:
+    def __init__(self, cfg: Config, state_dir: Path, emit: Callable[[list[Event]], None],
+                 ship: Callable[[list[Evidence]], None] | None = None) -> None:
         root = Path(cfg.edge.snapshot_dir)
         snapshots = SnapshotStore(root if root.is_absolute() else state_dir / root)
         self._stop = threading.Event()
-        self.workers = [CameraWorker(cam, cfg, snapshots, emit, self._stop) for cam in cfg.cameras]
+        self.workers = [CameraWorker(cam, cfg, snapshots, emit, self._stop, ship)
+                        for cam in cfg.cameras]
 
     def start(self) -> None:
         for w in self.workers:

@@ -15,10 +15,12 @@ from starlette.testclient import TestClient
 from riskstream.center.accounts import Accounts
 from riskstream.center.audit import AuditLog
 from riskstream.center.board import Board
+from riskstream.center.devices import HeartbeatBook, device_health, site_overview
+from riskstream.center.evidence import EvidenceStore
 from riskstream.center.web import Center, create_app
 from riskstream.config.loader import parse
 from riskstream.config.schema import CenterSettings
-from riskstream.events import Alert, AlertAction
+from riskstream.events import Alert, AlertAction, utc_now
 from riskstream.streams.correlate import SiteProcessor
 from tests.unit.test_rules import RULES_CONFIG, feed, gas, motion, ms
 
@@ -42,6 +44,9 @@ class Console:
     accounts: Accounts
     audit: AuditLog
     store: MemoryClickHouse
+    evidence: EvidenceStore
+    beats: HeartbeatBook
+    center: Center
     alerts: dict[str, Alert] = field(default_factory=dict)
 
     def audited(self) -> list[dict[str, Any]]:
@@ -78,8 +83,16 @@ def console(tmp_path: Path) -> Iterator[Console]:
         accounts.add_user(name, PASSWORD, role, district)
     store = MemoryClickHouse()
     audit = AuditLog(store, "rs")
+    evidence = EvidenceStore(tmp_path / "evidence", 30, 10 * 2**20, [s.id for s in cfg.sites])
+    beats = HeartbeatBook()
+
+    def devices() -> list[dict[str, Any]]:
+        return device_health(cfg, beats.all(), board.all(), utc_now())
+
     center = Center(CenterSettings(action_wait_s=1.0, login_attempts=3), accounts, board, audit,
-                    send, site_districts={"plant-east": "binhai", "school-1": "xicheng"})
+                    send, site_districts={"plant-east": "binhai", "school-1": "xicheng"},
+                    evidence=evidence, devices=devices,
+                    sites=lambda rows: site_overview(cfg, rows, board.all(), {"plant-east": 1}))
     app = create_app(center)
 
     def client_for(name: str | None) -> TestClient:
@@ -88,7 +101,8 @@ def console(tmp_path: Path) -> Iterator[Console]:
             login(client, name)
         return client
 
-    yield Console(client_for, board, accounts, audit, store, {"east": east, "west": west})
+    yield Console(client_for, board, accounts, audit, store, evidence, beats, center,
+                  {"east": east, "west": west})
 
 
 def login(client: TestClient, name: str, password: str = PASSWORD) -> Any:
