@@ -15,17 +15,17 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from riskstream.config.base import Identifier, Strict
-from riskstream.config.detectors import (
+from riskstream.config.mqtt_topics import matches as topic_matches
+from riskstream.config.mqtt_topics import valid_filter
+from riskstream.config.rules import EventMatch, RuleConfig, RuleSet
+from riskstream.config.thresholds import AlarmThresholds, Direction
+from riskstream.detectors import (
     CameraDetectorSpec,
     SensorDetectorSpec,
     TamperSpec,
     WindowModelSpec,
     ZoneMotionSpec,
 )
-from riskstream.config.mqtt_topics import matches as topic_matches
-from riskstream.config.mqtt_topics import valid_filter
-from riskstream.config.rules import EventMatch, RuleConfig, RuleSet
-from riskstream.config.thresholds import AlarmThresholds, Direction
 
 __all__ = ["AlarmThresholds", "Direction"]
 

@@ -1,4 +1,5 @@
-"""Static two-level alarm levels, shared by sensor config and the level detector."""
+"""Thresholds in the config: a sensor's static two-level alarm (shared with the level detector)
+and a detector's threshold filter (how its scores become detections)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,16 @@ class AlarmThresholds(Strict):
             raise ValueError(f"warning level must be {word} the alarm level for direction "
                              f"'{self.direction.value}'")
         return self
+
+
+class ThresholdConfig(Strict):
+    threshold: float = Field(ge=0.0, le=1.0, description="Score at or above which an input is anomalous.")
+    hysteresis: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="How far below the threshold a score must "
+        "fall before the filter re-arms (no flapping around the threshold).",
+    )
+    min_consecutive: int = Field(1, ge=1, description="Inputs in a row at/above threshold before firing.")
+    cooldown: int = Field(0, ge=0, description="Inputs after a detection during which no new one fires.")

@@ -28,7 +28,7 @@ DATASETS: dict[str, tuple[Callable[[Any], dict[str, Any]], Callable[[dict[str, A
 
 def _shipped(dataset: str) -> Path:
     """The shipped artifact a dataset's evaluation scores (and records its figures in)."""
-    from riskstream.models.registry import resolve_model
+    from riskstream.models.artifacts import resolve_model
 
     return resolve_model(_CARDS[dataset][0])
 
@@ -66,8 +66,8 @@ _CARDS = {
 
 
 def _record_in_card(name: str, result: dict[str, Any], command: str) -> None:
+    from riskstream.models.artifacts import resolve_model
     from riskstream.models.card import CardError, set_evaluation
-    from riskstream.models.registry import resolve_model
 
     if name not in _CARDS:
         return

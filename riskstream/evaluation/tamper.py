@@ -75,8 +75,8 @@ def tampered(frames: list[np.ndarray], kind: str, onset: int, seed: int = 0) -> 
 
 def analyser_starts(frames: Iterator[np.ndarray]) -> list[int]:
     """Frame numbers (0-based) where the edge's camera analyser starts a tamper incident."""
-    from riskstream.config.detectors import TamperSpec
     from riskstream.config.schema import Camera, EdgeSettings
+    from riskstream.detectors import TamperSpec
     from riskstream.edge.camera.analyzer import CameraAnalyzer
     from riskstream.edge.camera.frame_queue import Frame
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from riskstream.config.detectors import ThresholdConfig
+from riskstream.config.thresholds import ThresholdConfig
 from riskstream.models.base import OnlineDetector
 
 __all__ = ["ThresholdConfig", "ThresholdFilter", "detections", "flags", "run_online"]

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from riskstream.config.schema import ASSET_METRIC, Asset, Sensor
-from riskstream.events import Event, Severity
-from riskstream.models.registry import build
+from riskstream.detectors import Context, build, plugin_of
+from riskstream.events import Event
 from riskstream.models.thresholding import ThresholdFilter
 from riskstream.models.window_model import WindowModelDetector
 from riskstream.sensors.readings import Reading
@@ -54,6 +54,7 @@ class AssetStage:
                              f"features, the asset lists {len(asset.sensors)} sensors")
         self.asset, self.district, self.detector = asset, district, detector
         self.flt = ThresholdFilter(asset.detector.threshold)
+        self.plugin = plugin_of(asset.detector)
         self.counts = AssetCounts()
         # per channel its recent readings (device ts, value), oldest first, pruned at each row
         self._recent: dict[str, deque[tuple[float, float]]] = {
@@ -114,14 +115,14 @@ class AssetStage:
         a = self.asset
         contributions = self.detector.contributions()
         return Event(
-            kind="sensor.anomaly",
+            kind=self.plugin.event,
             site_id=a.site,
             district=self.district,
             source_id=a.id,
             point_id=a.point,
             ts=datetime.fromtimestamp(end, UTC),
             score=round(score, 4),
-            severity=Severity.WARNING,
+            severity=self.plugin.severity,
             value=None,
             unit=None,
             model=str(self.detector.name),
@@ -144,7 +145,7 @@ class AssetStages:
         self.stages: dict[str, AssetStage] = {}
         self._by_sensor: dict[str, list[AssetStage]] = {}
         for asset in assets:
-            detector = build(asset.detector, models_root=models_root)
+            detector = build(asset.detector, Context(models_root=models_root))
             stage = AssetStage(asset, districts.get(asset.site, ""), detector)
             self.stages[asset.id] = stage
             for sid in asset.sensors:

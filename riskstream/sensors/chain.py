@@ -14,25 +14,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from riskstream.config.detectors import KnnLikelihoodSpec, RateSpec, SilenceSpec, StuckSpec
 from riskstream.config.schema import Sensor
-from riskstream.events import Event, Severity
-from riskstream.models.registry import build
-from riskstream.models.sensor_rules import Sample, Silence
+from riskstream.detectors import Context, Plugin, build, plugin_of
+from riskstream.events import Event
+from riskstream.models.sensor_rules import Sample
 from riskstream.models.thresholding import ThresholdFilter
 from riskstream.sensors.readings import Reading
-
-KINDS: dict[type, tuple[str, Severity]] = {
-    RateSpec: ("sensor.rate", Severity.WARNING),
-    StuckSpec: ("sensor.stuck", Severity.WARNING),
-    KnnLikelihoodSpec: ("sensor.anomaly", Severity.WARNING),
-    SilenceSpec: ("sensor.offline", Severity.MAJOR),
-}
 
 
 @dataclass(slots=True)
 class _Link:
     spec: Any
+    plugin: Plugin
     detector: Any
     flt: ThresholdFilter
 
@@ -43,7 +36,7 @@ class DetectorChain:
         self._districts = districts
         self._links: dict[str, list[_Link]] = {
             s.id: [
-                _Link(spec, build(spec), ThresholdFilter(spec.threshold))
+                _Link(spec, plugin_of(spec), build(spec, Context()), ThresholdFilter(spec.threshold))
                 for spec in s.detectors
             ]
             for s in sensors
@@ -58,7 +51,7 @@ class DetectorChain:
             return []
         t = reading.ts.timestamp()
         for link in links:
-            if isinstance(link.detector, Silence):
+            if link.plugin.feeds == "clock":
                 link.detector.seen(t)
         if t < self._last_ts.get(reading.sensor_id, float("-inf")):
             self.late += 1
@@ -66,9 +59,9 @@ class DetectorChain:
         self._last_ts[reading.sensor_id] = t
         events = []
         for link in links:
-            if isinstance(link.detector, Silence):
+            if link.plugin.feeds == "clock":
                 continue
-            x = reading.value if isinstance(link.spec, KnnLikelihoodSpec) else Sample(t, reading.value)
+            x = reading.value if link.plugin.feeds == "value" else Sample(t, reading.value)
             score, fired = link.flt.step(link.detector, x)
             if fired:
                 events.append(self._event(link, reading.sensor_id, reading.ts, score, reading.value))
@@ -78,7 +71,7 @@ class DetectorChain:
         events = []
         for sensor_id, links in self._links.items():
             for link in links:
-                if isinstance(link.detector, Silence):
+                if link.plugin.feeds == "clock":
                     score = link.detector.score(now.timestamp())
                     if link.flt.update(score):
                         events.append(self._event(link, sensor_id, now, score, None))
@@ -86,16 +79,15 @@ class DetectorChain:
 
     def _event(self, link: _Link, sensor_id: str, ts: datetime, score: float, value: float | None) -> Event:
         sensor = self._sensors[sensor_id]
-        kind, severity = KINDS[type(link.spec)]
         return Event(
-            kind=kind,
+            kind=link.plugin.event,
             site_id=sensor.site,
             district=self._districts.get(sensor.site, ""),
             source_id=sensor.id,
             point_id=sensor.point,
             ts=ts.astimezone(UTC),
             score=round(score, 4),
-            severity=severity,
+            severity=link.plugin.severity,
             value=value,
             unit=sensor.unit if value is not None else None,
             model=str(link.detector.name),

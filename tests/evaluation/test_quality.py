@@ -35,7 +35,7 @@ def test_skab_against_pca() -> None:
 
 def test_skab_shipped_artifact_transfer_is_scored_on_every_row() -> None:
     need("skab")
-    from riskstream.models.registry import resolve_model
+    from riskstream.models.artifacts import resolve_model
 
     experiments = skab.load_experiments()
     t = skab.shipped_transfer(resolve_model("sensor-skab@2"), experiments)
@@ -67,7 +67,7 @@ def test_ped2_frame_auc_and_the_speed_figure_is_measured() -> None:
 
 def test_ped2_shipped_artifact_is_as_good() -> None:
     need("video/ucsd_ped2")
-    from riskstream.models.registry import resolve_model
+    from riskstream.models.artifacts import resolve_model
 
     r = ped2.evaluate(model_dir=resolve_model("scene-ped2@2"))
     assert r["detector"]["frame_auc"] >= 93.0

@@ -13,7 +13,7 @@ import pytest
 from riskstream.config import parse
 from riskstream.config.loader import ConfigError
 from riskstream.config.schema import ASSET_METRIC
-from riskstream.models.registry import resolve_model
+from riskstream.models.artifacts import resolve_model
 from riskstream.sensors.assets import AssetError, AssetStages
 from riskstream.sensors.pipeline import SensorPipeline
 

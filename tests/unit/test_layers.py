@@ -9,7 +9,10 @@ ROOT = Path(__file__).resolve().parents[2] / "riskstream"
 # package -> packages it must never import (at module level or inside functions)
 FORBIDDEN = {
     "models": ("riskstream.evaluation", "riskstream.edge", "riskstream.streams",
-               "riskstream.training", "riskstream.cli"),
+               "riskstream.training", "riskstream.cli", "riskstream.detectors"),
+    # plugins: config and factory; they build models, never the layers that run them
+    "detectors": ("riskstream.edge", "riskstream.streams", "riskstream.evaluation",
+                  "riskstream.training", "riskstream.sensors", "riskstream.center", "riskstream.cli"),
     "sensors": ("riskstream.edge", "riskstream.streams", "riskstream.evaluation",
                 "riskstream.training"),
     "alarms": ("riskstream.streams", "riskstream.edge", "riskstream.center",
@@ -37,3 +40,28 @@ def test_lower_layers_never_import_higher_ones() -> None:
                 if name.startswith(banned):
                     wrong.append(f"{path.relative_to(ROOT.parent)} imports {name}")
     assert wrong == []
+
+
+def test_loading_a_config_loads_no_detector_runtime() -> None:
+    """Plugins import their models inside ``build``: a stream worker or the console loads the
+    deployment YAML without numpy, OpenCV or onnxruntime (its extra may not have them)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from riskstream.config import parse; "
+            "parse('sites: [{id: s, name: S, district: d, kind: road}]'); "
+            "import riskstream.detectors; "
+            "print(sorted(m for m in ('numpy', 'cv2', 'onnxruntime') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_importing_a_plugin_first_works() -> None:
+    """riskstream.config's names load lazily, so a plugin that imports config.base first does
+    not meet a half-initialised registry."""
+    import subprocess
+    import sys
+
+    code = "import riskstream.detectors.rate; import riskstream.config; print(riskstream.config.Config)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Config" in out.stdout

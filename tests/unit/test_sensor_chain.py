@@ -164,7 +164,7 @@ def test_a_detector_crash_is_a_dead_letter_and_the_reading_is_kept(monkeypatch: 
 def test_the_chain_never_learns_what_it_flags_right_away_and_anomalies_are_warnings() -> None:
     """Flagged readings wait in quarantine instead of joining the memory of normal: a
     sustained new pattern stays flagged (learning it at once unflagged it within ~50 readings)."""
-    from riskstream.config.detectors import KnnLikelihoodSpec
+    from riskstream.detectors import KnnLikelihoodSpec
 
     pipe = SensorPipeline(parse(CHAIN))
     (link,) = [lk for lk in pipe.chain._links["p-1"] if isinstance(lk.spec, KnnLikelihoodSpec)]

@@ -17,18 +17,18 @@ from typing import Any
 
 import numpy as np
 
-from riskstream.config.detectors import FallSpec, SceneModelSpec, TamperSpec, ZoneMotionSpec
 from riskstream.config.schema import Camera
+from riskstream.detectors import Context, Plugin, build, plugin_of
 from riskstream.edge.camera.frame_queue import Frame
 from riskstream.edge.camera.incidents import Change, IncidentTracker
 from riskstream.edge.camera.snapshots import SnapshotStore
 from riskstream.events import Event, Severity, new_event_id
-from riskstream.models.registry import build
 from riskstream.models.thresholding import ThresholdFilter
 
 log = logging.getLogger(__name__)
 WORK_WIDTH = 320
 GATE_SIZE = (80, 45)
+INTRUSION = "video.intrusion"  # zone motion in a restricted zone
 GATE_LEVEL = 1.0  # mean absolute difference (0-255) of the gate thumbnails that counts as motion
 
 
@@ -37,20 +37,15 @@ class _Watch:
     """One thing a camera watches: a detector, its threshold filter and what its events are."""
 
     detector: Any
-    spec: Any
+    plugin: Plugin
     kind: str
     severity: Severity
     zone: str
     flt: ThresholdFilter
-    gated: bool
 
-
-# Whole-frame detectors: their event kind, severity, and whether they wait for the motion gate.
-_WHOLE_FRAME: dict[type, tuple[str, Severity, bool]] = {
-    SceneModelSpec: ("video.anomaly", Severity.WARNING, True),
-    TamperSpec: ("video.tamper", Severity.MAJOR, False),
-    FallSpec: ("video.person_down", Severity.CRITICAL, True),
-}
+    @property
+    def gated(self) -> bool:
+        return self.plugin.gated
 
 
 def working_copy(image: np.ndarray) -> np.ndarray:
@@ -87,22 +82,19 @@ class CameraAnalyzer:
     def _build(self, cam: Camera) -> list[_Watch]:
         watches = []
         zones = {z.name: z.polygon for z in cam.zones}
+        context = Context(fps=cam.fps, zones=zones, exclude=cam.exclude, models_root=self._models_root)
         for spec in cam.detector_specs():
-            det = build(spec, fps=cam.fps, zones=zones, exclude=cam.exclude, models_root=self._models_root)
+            plugin = plugin_of(spec)
+            det = build(spec, context)
             det.warmup()
-            if isinstance(spec, ZoneMotionSpec):  # one watch per zone: each zone is its own incident
+            if plugin.feeds == "zones":  # one watch per zone: each zone is its own incident
                 for z in cam.zones:
-                    kind, sev = (
-                        ("video.intrusion", Severity.MAJOR)
-                        if z.restricted
-                        else ("video.motion", Severity.INFO)
-                    )
-                    watches.append(
-                        _Watch(det, spec, kind, sev, z.name, ThresholdFilter(spec.threshold), False)
-                    )
+                    kind, sev = ((INTRUSION, Severity.MAJOR) if z.restricted
+                                 else (plugin.event, plugin.severity))
+                    watches.append(_Watch(det, plugin, kind, sev, z.name, ThresholdFilter(spec.threshold)))
             else:
-                kind, sev, gated = _WHOLE_FRAME[type(spec)]
-                watches.append(_Watch(det, spec, kind, sev, "", ThresholdFilter(spec.threshold), gated))
+                watches.append(_Watch(det, plugin, plugin.event, plugin.severity, "",
+                                      ThresholdFilter(spec.threshold)))
         return watches
 
     def _moving(self, work: np.ndarray) -> bool:
@@ -123,7 +115,7 @@ class CameraAnalyzer:
         for w in self._watches:
             if w.gated and not moving:
                 score = 0.0
-            elif isinstance(w.spec, ZoneMotionSpec):
+            elif w.plugin.feeds == "zones":
                 key = id(w.detector)
                 if key not in zone_scores:
                     zone_scores[key] = w.detector.zone_scores(work)
@@ -134,7 +126,8 @@ class CameraAnalyzer:
                     scores[key] = w.detector.score(work)
                 score = scores[key]
             w.flt.update(score)
-            attrs = {"reason": w.detector.reason} if isinstance(w.spec, TamperSpec) and score else {}
+            reason = getattr(w.detector, "reason", None)  # a tamper detector says what it saw
+            attrs = {"reason": reason} if reason and score else {}
             for ch in self.incidents.observe(
                 (self.camera.id, w.kind, w.zone), w.flt.above(score), score, frame.wall, attrs
             ):

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from riskstream.models import autoencoder
+from riskstream.models.artifacts import resolve_model
 from riskstream.models.base import DetectorInputError
 from riskstream.models.card import CardError, file_sha256, load_card
 from riskstream.models.onnx_model import OnnxModel
-from riskstream.models.registry import resolve_model
 from riskstream.models.video.scene import SceneAnomalyDetector, cell_motion, train_scene_model
 from riskstream.models.window_model import (
     WindowModelDetector,

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
+from riskstream.detectors import Context, DetectorSpec, build
 from riskstream.models.base import Detector, DetectorInputError, OnlineDetector
-from riskstream.models.registry import DetectorSpec, build
 from riskstream.models.sensor_rules import Sample
 from riskstream.models.streaming import KnnLikelihood, WindowedGaussian
 from riskstream.models.thresholding import run_online
@@ -32,8 +32,8 @@ def _frames(n: int = 40) -> list[np.ndarray]:
 
 
 def _skab_rows(n: int = 30) -> list[np.ndarray]:
+    from riskstream.models.artifacts import resolve_model
     from riskstream.models.card import load_card
-    from riskstream.models.registry import resolve_model
 
     card = load_card(resolve_model("sensor-skab@2"))
     mean, std = np.array(card.preprocessing.mean), np.array(card.preprocessing.std)
@@ -67,7 +67,7 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[], list[Any]], Any]] = {
 @pytest.fixture(params=sorted(CASES))
 def case(request: pytest.FixtureRequest) -> tuple[Detector, list[Any], Any]:
     spec, inputs, bad = CASES[request.param]
-    return build(SPEC.validate_python(spec), fps=10.0), inputs(), bad
+    return build(SPEC.validate_python(spec), Context(fps=10.0)), inputs(), bad
 
 
 def test_scores_are_in_unit_interval(case: tuple[Detector, list[Any], Any]) -> None:
@@ -116,8 +116,8 @@ def test_flagged_points_are_not_learned() -> None:
 
 
 def _skab_window(level_half_life: float | None = None) -> Any:
+    from riskstream.models.artifacts import resolve_model
     from riskstream.models.onnx_model import OnnxModel
-    from riskstream.models.registry import resolve_model
     from riskstream.models.window_model import WindowModelDetector
 
     return WindowModelDetector(OnnxModel(resolve_model("sensor-skab@2")), level_half_life)
