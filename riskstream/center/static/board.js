@@ -58,19 +58,19 @@
     rowsById.set(a.alert_id, [tr, key]);
     return tr;
   }
-  // Live changes are drawn at most every RENDER_MS (the newest state then): a page that
-  // redrew on every 100 ms batch fell behind on a loaded machine (benchmarks/center.py).
-  const RENDER_MS = 500;
-  let lastRender = 0, renderTimer = null, frame = null;
+  // Live changes are drawn on the flash's beat, every TICK_MS (the newest state then), in the
+  // same frame as the flash: a page that redrew on every 100 ms batch fell behind on a loaded
+  // machine, and a redraw between two flashes cost a frame of its own (benchmarks/center.py).
+  const TICK_MS = 500;
+  let pending = false, frame = null;
   window.__renderMs = [];  // how long each redraw took (read by the benchmark)
-  function scheduleRender() {
-    if (renderTimer) return;
-    const wait = Math.max(0, lastRender + RENDER_MS - performance.now());
-    renderTimer = setTimeout(() => { renderTimer = null; render(); }, wait);
-  }
+  setInterval(() => {
+    document.getElementById("rows").classList.toggle("blink");
+    if (pending) render();
+  }, TICK_MS);
   function render() {
     const began = performance.now();
-    lastRender = began;
+    pending = false;
     stale = true;
     draw();
     if (window.__renderMs.length < 10000) window.__renderMs.push(performance.now() - began);
@@ -126,7 +126,6 @@
     const at = rows.getBoundingClientRect().top + index * ROW_PX;
     if (at < 0 || at + ROW_PX > window.innerHeight) window.scrollBy(0, at - window.innerHeight / 2);
   }
-  setInterval(() => document.getElementById("rows").classList.toggle("blink"), 500);
   document.getElementById("rows").addEventListener("click", (e) => {  // one listener for every row
     if (e.target.classList.contains("pick")) {
       const id = e.target.closest("tr[data-alert]").dataset.alert;
@@ -159,7 +158,7 @@
         o.start(ctx.currentTime + i * 0.25); o.stop(ctx.currentTime + i * 0.25 + 0.2);
       }
       clearTimeout(quiet);
-      quiet = setTimeout(() => { if (ctx.state === "running") ctx.suspend(); }, 600);
+      quiet = setTimeout(() => { if (ctx.state === "running") ctx.suspend(); }, 500);
     };
     audio = { ctx, timer: setInterval(beep, 2000) };
     beep();
@@ -178,7 +177,7 @@
     }
     firstPicture = false;
     if (window.__boardTook) window.__boardTook(changes);  // the benchmark's probe: on the board now
-    if (snapshot) render(); else scheduleRender();
+    if (snapshot) render(); else pending = true;
   }
   function notify(a) {
     if (!("Notification" in window) || Notification.permission !== "granted") return;
