@@ -21,7 +21,7 @@ def build(spec: SceneModelSpec, ctx: Context) -> Any:
     from riskstream.models.onnx_model import OnnxModel
     from riskstream.models.video.scene import SceneAnomalyDetector
 
-    return SceneAnomalyDetector(OnnxModel(resolve_model(spec.model, ctx.models_root)))
+    return SceneAnomalyDetector(OnnxModel(resolve_model(spec.model, ctx.models_root)), fps=ctx.fps)
 
 
 PLUGIN = Plugin(SceneModelSpec, build, feeds="frame", event="video.anomaly", severity=Severity.WARNING,

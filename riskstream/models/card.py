@@ -31,8 +31,10 @@ class TensorSpec(Strict):
 
 
 class Preprocessing(Strict):
-    kind: Literal["standardized_window", "grayscale_frame"] = Field(
-        description="How raw input becomes the tensor."
+    kind: Literal["standardized_window", "grayscale_frame", "flow_magnitude"] = Field(
+        description="How raw input becomes the tensor: sensor windows standardised per feature, "
+        "a (previous, current) pair of grayscale frames, or the dense optical flow magnitude "
+        "between them (px per frame)."
     )
     window: int = Field(1, ge=1, description="Rows per window (sensor models).")
     features: list[str] = Field(default_factory=list, description="Feature names, in tensor order.")
@@ -41,6 +43,12 @@ class Preprocessing(Strict):
     height: int = Field(0, ge=0, description="Frame height after resizing (video models).")
     width: int = Field(0, ge=0, description="Frame width after resizing (video models).")
     scale: float = Field(1.0 / 255.0, description="Pixel scaling (video models).")
+    fps: float = Field(0.0, ge=0, description="Frame rate the model's per-frame motion assumes "
+                       "(flow models: another analysis rate is scaled to it); 0: none.")
+    flow_preset: str = Field("", description="OpenCV DIS optical flow preset of flow models "
+                             "(ultrafast, fast, medium).")
+    flow_finest_scale: int = Field(1, ge=0, le=4, description="Finest pyramid level DIS computes "
+                                   "flow at (flow models): 0 = full size, 1 = half, ...")
 
 
 class Calibration(Strict):

@@ -12,9 +12,11 @@ from typing import Any
 
 from riskstream.models.card import ModelCard, load_card
 
-VERSION = "1"  # scene models of a camera's own clips
-# scene-ped2 v2: statistics over all 16 training clips (v1: clips 01-06); same settings.
-SCENE_PED2_VERSION = "2"
+VERSION = "2"  # scene models of a camera's own clips (v2: the speed model; v1: frame differences)
+# scene-ped2 v3: the speed model (optical flow against each row's normal speed), chosen by
+# cross-validation on the training clips (v2: per-cell frame differences over all 16 clips;
+# v1: the same over clips 01-06).
+SCENE_PED2_VERSION = "3"
 # A recipe whose model changes gets a new version: events name the model that raised them.
 # Sensor window models v2: five cross-fitted networks calibrated on out-of-fold errors (v1: one
 # network, threshold from 20 % held-out rows).
@@ -84,17 +86,20 @@ def sampled_frames(path: Path, fps: float) -> Iterator[Any]:
 
 
 def scene_from_clips(clips: list[Path], name: str, fps: float, models_root: Path) -> ModelCard:
-    """A scene-anomaly model for one camera, from clips of its normal footage."""
-    from riskstream.models.video.scene import train_scene_model
+    """A scene-anomaly model for one camera, from clips of its normal footage: the speed model
+    with the settings the Ped2 cross-validation chose (per-row normal speeds at ``fps``)."""
+    from riskstream.models.video.speed import SpeedSettings, train_speed_model
 
     missing = [str(c) for c in clips if not c.exists()]
     if not clips or missing:
         raise KeyError(f"scene recipe needs --clip files or folders of normal footage; missing: {missing}")
-    return train_scene_model(
+    return train_speed_model(
         (sampled_frames(c, fps) for c in clips),
         models_root / name / VERSION,
         name=name,
         version=VERSION,
+        fps=fps,
+        settings=SpeedSettings(),
         training={
             "data": [str(c) for c in clips],
             "analysis_fps": fps,

@@ -60,17 +60,21 @@ def test_ped2_frame_auc_and_the_speed_figure_is_measured() -> None:
     r = ped2.evaluate()
     assert r["detector"]["frame_auc"] >= 93.0
     assert r["detector"]["frame_auc"] > r["baseline"]["frame_auc"]
+    # Every clip with normal frames is ranked well on its own (scene-ped2@2 scored 76 on 01).
+    assert all(c["auc"] >= 95.0 for c in r["clips"].values() if c["auc"] is not None)
     # Speed is a benchmark figure, not a test threshold on a shared machine: the >= 200
     # frames/s goal is reported by `riskstream eval ped2` (benchmarks/results/quality.md).
-    assert r["detector"]["model_step_fps_one_core"] > 0
+    assert r["detector"]["analysed_fps_one_core"] > 0
+    assert r["settings_cv"]["chosen"]["family"] == "speed"
 
 
 def test_ped2_shipped_artifact_is_as_good() -> None:
     need("video/ucsd_ped2")
     from riskstream.models.artifacts import resolve_model
 
-    r = ped2.evaluate(model_dir=resolve_model("scene-ped2@2"))
+    r = ped2.evaluate(model_dir=resolve_model("scene-ped2@3"))
     assert r["detector"]["frame_auc"] >= 93.0
+    assert r["previous"]["name"] == "scene-ped2@2"
 
 
 def test_urfd_fall_alert_within_one_second_and_none_before() -> None:

@@ -44,7 +44,7 @@ def _clips(variant: str, workdir: Path) -> tuple[Path, Path, str]:
         root = dataset_dir("video/ucsd_ped2") / "derived_mp4"
     except DataMissing as exc:
         pytest.skip(f"needs the shared evaluation data: {exc}")
-    detectors = "[{type: zone_motion}, {type: tamper}, {type: scene_model, model: scene-ped2@2}]"
+    detectors = "[{type: zone_motion}, {type: tamper}, {type: scene_model, model: scene-ped2@3}]"
     return root / "ped2_testing_04.mp4", root / "ped2_testing_01.mp4", detectors
 
 

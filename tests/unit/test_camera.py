@@ -110,7 +110,7 @@ def test_camera_password_goes_into_the_url_only_at_connect_time() -> None:
 
 def test_scene_recipe_trains_a_camera_model_that_the_analyzer_loads(tmp_path: Path) -> None:
     from riskstream.demo.clips import walker_clip
-    from riskstream.training.recipes import scene_from_clips
+    from riskstream.training.recipes import VERSION, scene_from_clips
 
     normal = walker_clip(tmp_path / "normal.mp4", seconds=8.0, fps=25.0)
     card = scene_from_clips([normal], "scene-cam-1", 5.0, tmp_path / "models")
@@ -121,7 +121,7 @@ def test_scene_recipe_trains_a_camera_model_that_the_analyzer_loads(tmp_path: Pa
             "site": "s",
             "url": "x.mp4",
             "fps": 5,
-            "detectors": [{"type": "scene_model", "model": "scene-cam-1@1"}],
+            "detectors": [{"type": "scene_model", "model": f"scene-cam-1@{VERSION}"}],
         }
     )
     analyzer = CameraAnalyzer(cam, "d", None, update_s=5.0, end_s=1.0, models_root=tmp_path / "models")
@@ -137,7 +137,7 @@ def test_scene_recipe_trains_a_camera_model_that_the_analyzer_loads(tmp_path: Pa
         image = np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8)
         events += analyzer.analyse(Frame(image, i / 5, WALL + 2000.0 + i / 5))
     assert [e.attrs["phase"] for e in events if e.kind == "video.anomaly"][:1] == ["start"]
-    assert events[0].model == "scene-cam-1@1"
+    assert events[0].model == f"scene-cam-1@{VERSION}"
 
 
 def test_camera_probe_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,5 +1,5 @@
-"""The Ped2 settings cross-validation on generated footage: the pasted objects move as stated,
-and the protocol ranks every candidate and refuses too few clips."""
+"""The Ped2 model cross-validation on generated footage: people are cut out of a clip, pasted
+ones move as stated, and the protocol scores every candidate and refuses too few clips."""
 
 from __future__ import annotations
 
@@ -7,32 +7,39 @@ import numpy as np
 import pytest
 
 from riskstream.evaluation import ped2_cv
+from tests.unit.models.test_speed_model import walkers
 
 
-def clip(seed: int, n: int = 90) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    base = rng.integers(80, 160, (240, 360), dtype=np.uint8)
-    return [np.clip(base + rng.normal(0, 2, base.shape), 0, 255).astype(np.uint8) for _ in range(n)]
+def test_people_are_cut_out_of_a_clip_of_walkers() -> None:
+    people = ped2_cv.cut_out_people(walkers(60, 0), np.random.default_rng(0), want=5)
+    assert len(people) >= 5
+    for p in people:
+        assert p.mask.shape == p.pixels.shape and p.mask.any()
+        assert 1.4 <= p.mask.shape[0] / p.mask.shape[1] <= 4.5  # taller than wide, as cut
 
 
-def test_a_pasted_object_moves_at_its_speed() -> None:
-    frames = clip(0, 5)
-    out = ped2_cv.paste_object(frames, "cyclist", seed=1)
-    cols = [np.flatnonzero(np.abs(o.astype(int) - f.astype(int)).max(axis=0) > 40) for o, f in
-            zip(out, frames, strict=True)]
-    starts = [int(c[0]) for c in cols]
-    assert np.diff(starts).tolist() == [ped2_cv.OBJECTS["cyclist"][2]] * 4
+def test_a_pasted_person_moves_at_its_speed_and_is_widened_for_a_cart() -> None:
+    frames = [np.full((240, 360), 128, np.uint8) for _ in range(5)]
+    person = ped2_cv.Sprite(np.zeros((20, 8), np.uint8), np.ones((20, 8), bool), 40, 100)
+    out = ped2_cv.paste(frames, person, 4.0)
+    starts = [int(np.flatnonzero((o == 0).any(axis=0))[0]) for o in out]
+    assert np.diff(starts).tolist() == [4] * 4
+    cart = ped2_cv.paste(frames, person, 2.0, widen=2.5)
+    assert int((cart[0] == 0).any(axis=0).sum()) == 20  # 8 px wide, 2.5 times
 
 
 def test_every_candidate_is_scored_and_the_best_is_chosen() -> None:
-    cv = ped2_cv.cross_validate([clip(s) for s in range(4)])
+    clips = [walkers(70, s) for s in range(4)]
+    candidates = [ped2_cv.Candidate("speed", 6, 3), ped2_cv.Candidate("framediff", 20, 3)]
+    cv = ped2_cv.cross_validate(clips, candidates)
     table = cv["candidates"]
-    assert len(table) == len(ped2_cv.CELLS) * len(ped2_cv.TOP_K)
+    assert set(table) == {c.label for c in candidates}
+    assert set(table["speed,cell=6,top_k=3"]["by_kind"]) == set(ped2_cv.KINDS)
     best = max(r["mean_auc"] for r in table.values())
     assert cv["chosen"]["mean_auc"] == best
-    assert best > 90  # objects in a still noisy scene are easy: the protocol can tell
+    assert table["speed,cell=6,top_k=3"]["mean_auc"] > 90  # fast people among slow ones: easy here
 
 
 def test_too_few_clips_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="at least 4"):
-        ped2_cv.cross_validate([clip(0)])
+        ped2_cv.cross_validate([walkers(30, 0)])

@@ -143,20 +143,32 @@ def train_scene_model(
 
 
 class SceneAnomalyDetector:
-    """Streaming: ``score(frame)`` with each analysed frame; the first frame scores 0."""
+    """Streaming: ``score(frame)`` with each analysed frame; the first frame scores 0. The card
+    says how frames become the model's input: a (previous, current) grayscale pair, or the
+    optical flow magnitude between them (:mod:`riskstream.models.video.speed`), scaled from the
+    analysis rate ``fps`` to the card's."""
 
-    def __init__(self, model: OnnxModel, smooth: int = 5) -> None:
+    def __init__(self, model: OnnxModel, smooth: int = 5, fps: float | None = None) -> None:
         pre = model.card.preprocessing
-        if pre.kind != "grayscale_frame" or not pre.height or not pre.width:
-            raise CardError(f"{model.directory}: not a grayscale-frame model card")
+        if pre.kind not in ("grayscale_frame", "flow_magnitude") or not pre.height or not pre.width:
+            raise CardError(f"{model.directory}: not a video frame model card")
         self.model, self.name, self._pre = model, model.card.model_ref, pre
         self._prev: FloatArray | None = None
         self._recent: deque[float] = deque(maxlen=smooth)
+        self._flow = None
+        if pre.kind == "flow_magnitude":
+            from riskstream.models.video.speed import FlowField
+
+            scale = fps / pre.fps if pre.fps and fps else 1.0  # px per analysed frame -> per card frame
+            self._flow = FlowField(pre.height, pre.width, pre.flow_preset, pre.flow_finest_scale, scale)
 
     def warmup(self) -> None:
         self.model.warmup()
 
     def raw(self, frame: Any) -> float:
+        if self._flow is not None:
+            mag = self._flow.magnitude(frame)
+            return 0.0 if mag is None else float(self.model.run(mag[None, None])[0])
         cur = preprocess(frame, self._pre.height, self._pre.width, self._pre.scale)
         prev, self._prev = self._prev, cur
         if prev is None:

@@ -57,7 +57,7 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[], list[Any]], Any]] = {
         float("nan"),
     ),
     "window_model": ({"type": "window_model", "model": "sensor-skab@2"}, _skab_rows, np.zeros(3)),
-    "scene_model": ({"type": "scene_model", "model": "scene-ped2@2"}, _frames, np.zeros((4, 4, 3), np.uint8)),
+    "scene_model": ({"type": "scene_model", "model": "scene-ped2@3"}, _frames, np.zeros((4, 4, 3), np.uint8)),
     "zone_motion": ({"type": "zone_motion"}, _frames, np.zeros((240, 320), np.float32)),
     "tamper": ({"type": "tamper"}, _frames, np.zeros((240, 320, 4), np.uint8)),
     "fall": ({"type": "fall"}, _frames, "not a frame"),
