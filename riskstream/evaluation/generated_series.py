@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from riskstream.evaluation.nab import BASELINE_THRESHOLD, DETECTOR_THRESHOLD
+from riskstream.evaluation.nab import BASELINE_THRESHOLD, DETECTOR_THRESHOLD, ours
 from riskstream.evaluation.nab_scoring import probation_rows
 from riskstream.models.base import OnlineDetector
-from riskstream.models.streaming import KnnLikelihood, WindowedGaussian
+from riskstream.models.streaming import WindowedGaussian
 from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, detections, run_online
 
 N = 4000
@@ -92,7 +92,7 @@ def evaluate() -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for shape, anomaly, values in cases():
         rows[f"{shape}/{anomaly}"] = {
-            "ours": _judge(_hits(KnnLikelihood, values, True), anomaly),
+            "ours": _judge(_hits(ours, values, True), anomaly),
             "baseline": _judge(_hits(WindowedGaussian, values, False), anomaly)}
 
     def summary(who: str) -> dict[str, Any]:
@@ -104,6 +104,6 @@ def evaluate() -> dict[str, Any]:
                                                         for r in hit_rows)}
 
     return {"dataset": f"generated series ({len(SHAPES)} shapes x clean and injected, {N} rows)",
-            "detector": {"name": KnnLikelihood.name, **summary("ours")},
+            "detector": {"name": ours().name, **summary("ours")},
             "baseline": {"name": WindowedGaussian.name, **summary("baseline")},
             "series": rows}

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from riskstream.detectors import KnnLikelihoodSpec, build
 from riskstream.evaluation.datapath import dataset_dir
 from riskstream.evaluation.nab_scoring import (
     PROFILES,
@@ -29,11 +30,20 @@ from riskstream.evaluation.nab_scoring import (
     window_labels,
 )
 from riskstream.models.base import OnlineDetector
-from riskstream.models.streaming import KnnLikelihood, WindowedGaussian
+from riskstream.models.streaming import WindowedGaussian
 from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, detections, run_online
 
 DETECTOR_THRESHOLD = ThresholdConfig(threshold=0.5, cooldown=300)
+# riskstream's detector exactly as a sensor's config would set it up at the edge:
+# {type: knn_likelihood, threshold: {threshold: 0.5, cooldown: 300}}, built by the same plugin.
+DETECTOR = KnnLikelihoodSpec(threshold=DETECTOR_THRESHOLD)
 BASELINE_THRESHOLD = 1.0  # NAB's tuned threshold for windowedGaussian (config/thresholds.json)
+
+
+def ours() -> OnlineDetector:
+    """A fresh riskstream detector, built from ``DETECTOR`` by the plugin registry."""
+    detector: OnlineDetector = build(DETECTOR)
+    return detector
 
 
 @dataclass(slots=True)
@@ -138,11 +148,11 @@ def swept(series: list[Series], scores: list[list[float]],
     a file's scores into detections at a threshold (default: the detector's filter)."""
     n_windows = sum(len(s.windows) for s in series)
 
-    def ours(sc: list[float], th: float) -> list[float]:
+    def filtered(sc: list[float], th: float) -> list[float]:
         cfg = DETECTOR_THRESHOLD.model_copy(update={"threshold": th})
         return [float(d) for d in detections(sc, cfg)]
 
-    to_hits = hits or ours
+    to_hits = hits or filtered
     out: dict[str, Any] = {}
     for name, profile in PROFILES.items():
         def total(th: float, profile: Any = profile) -> float:
@@ -157,13 +167,13 @@ def swept(series: list[Series], scores: list[list[float]],
 
 def evaluate(data: str | Path | None = None) -> dict[str, Any]:
     series = load_series(data)
-    ours_scores = _score_all(series, KnnLikelihood, DETECTOR_THRESHOLD.threshold)
+    ours_scores = _score_all(series, ours, DETECTOR_THRESHOLD.threshold)
     ours_hits = [[float(d) for d in detections(sc, DETECTOR_THRESHOLD)] for sc in ours_scores]
     base_scores = _score_all(series, WindowedGaussian, BASELINE_THRESHOLD)
     return {
         "dataset": describe(series),
         "detector": {
-            "name": KnnLikelihood.name,
+            "name": ours().name,
             "threshold": DETECTOR_THRESHOLD.model_dump(),
             **_profile_scores(series, ours_hits, 1.0),
             "swept_nab_protocol": swept(series, ours_scores),

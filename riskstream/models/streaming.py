@@ -4,11 +4,14 @@
   the last ``window`` values, refitted every ``step`` values; the score is the two-sided tail
   probability's complement). Kept as the reference a real detector must beat.
 * :class:`KnnLikelihood` is riskstream's streaming detector. Its raw surprise is the distance
-  from the latest short sub-sequence (``embed`` values, scaled by the range seen so far) to its
-  nearest neighbour among the last ``memory`` sub-sequences it learned as normal; the score is
-  the anomaly *likelihood* of that surprise: how unusual the recent mean surprise is against the
-  long-run distribution of surprises, mapped to [0, 1] on a log scale so that 0.5 means a tail
-  probability of 1e-5. Flagged points are not learned (see
+  from the latest short sub-sequence (``embed`` values) to its nearest neighbour among the last
+  ``memory`` sub-sequences it learned as normal, scaled by the range seen so far. The score is
+  the larger of two anomaly *likelihoods*, each mapped to [0, 1] on a log scale so that 0.5
+  means a tail probability of 1e-5: how unusual the recent surprises' *ranks* are (their mean
+  over ``short`` values against uniform ranks: a run of surprises, whatever their size), and how
+  unusual the recent surprises' *size* is (their mean against the distribution of that same mean
+  over the learned history: a surprise many times larger than any before, which ranks cannot
+  tell from the largest normal one). Flagged points are not learned (see
   :meth:`riskstream.models.thresholding.ThresholdFilter.step`).
 """
 
@@ -74,7 +77,8 @@ def log_likelihood_score(likelihood: float) -> float:
 class KnnLikelihood:
     """Nearest-neighbour surprise of recent sub-sequences, scored as an anomaly likelihood."""
 
-    name = "knn-likelihood"
+    # v2: distances on one scale (the memory keeps raw sub-sequences) and the size likelihood
+    name = "knn-likelihood@2"
 
     def __init__(
         self,
@@ -88,7 +92,7 @@ class KnnLikelihood:
         self.embed, self.memory, self.short, self.long = embed, memory, short, long
         self.min_history, self.quarantine = min_history, quarantine
         self._seen = 0
-        self._quarantine: deque[tuple[int, float, np.ndarray | None, float]] = deque()
+        self._quarantine: deque[tuple[int, float, np.ndarray | None, float, float]] = deque()
         self._context: deque[float] = deque(maxlen=embed)
         self._bank = np.zeros((memory, embed), dtype=np.float64)
         self._bank_size = 0
@@ -98,7 +102,10 @@ class KnnLikelihood:
         self._recent_rank: deque[float] = deque(maxlen=short)
         self._last_rank = 0.5
         self._raw_history: deque[float] = deque(maxlen=long)
+        self._recent_raw: deque[float] = deque(maxlen=short)
+        self._size_history: deque[float] = deque(maxlen=long)  # recent mean surprises learned
         self._last_raw = 0.0
+        self._last_size = 0.0
         self._pending_vector: np.ndarray | None = None
 
     def warmup(self) -> None:
@@ -107,16 +114,19 @@ class KnnLikelihood:
     def _vector(self, value: float) -> np.ndarray | None:
         if len(self._context) < self.embed - 1:
             return None
-        span = self._hi - self._lo
-        scale = span if math.isfinite(span) and span > 0 else 1.0
-        window = np.fromiter([*list(self._context)[-(self.embed - 1) :], value], dtype=np.float64)
-        return (window - (self._lo if math.isfinite(self._lo) else 0.0)) / scale
+        return np.fromiter([*list(self._context)[-(self.embed - 1) :], value], dtype=np.float64)
 
     def _raw(self, vec: np.ndarray | None) -> float:
+        # The memory keeps sub-sequences as they came; distances are scaled by the range seen
+        # *now*, so every stored one is measured on one scale. (Stored already scaled, each by
+        # the range of its own time, a new extreme value rescaled every later sub-sequence
+        # against the memory, and the mismatch read as surprise.)
         if vec is None or self._bank_size < self.min_history:
             return 0.0
+        span = self._hi - self._lo
+        scale = span if math.isfinite(span) and span > 0 else 1.0
         diffs = self._bank[: self._bank_size] - vec
-        return float(np.sqrt(np.min(np.einsum("ij,ij->i", diffs, diffs)) / self.embed))
+        return float(np.sqrt(np.min(np.einsum("ij,ij->i", diffs, diffs)) / self.embed)) / scale
 
     def score(self, x: float) -> float:
         value = finite_scalar(x)
@@ -131,16 +141,28 @@ class KnnLikelihood:
         recent = [*self._recent_rank, rank][-self.short :]
         # Under "normal", ranks are uniform: the mean of n has mean 1/2 and variance 1/(12 n).
         z = (float(np.mean(recent)) - 0.5) / math.sqrt(1.0 / (12.0 * len(recent)))
-        likelihood = 0.5 * math.erfc(-z / math.sqrt(2.0))
-        return log_likelihood_score(likelihood)
+        return max(log_likelihood_score(0.5 * math.erfc(-z / math.sqrt(2.0))), self._size_score(raw))
+
+    def _size_score(self, raw: float) -> float:
+        """The likelihood of the recent mean surprise against its own learned history."""
+        self._last_size = size = float(np.mean([*self._recent_raw, raw][-self.short :]))
+        if len(self._size_history) < self.min_history:
+            return 0.0
+        sizes = np.fromiter(self._size_history, dtype=np.float64)
+        spread = float(sizes.std())
+        if spread <= 0.0:
+            return 1.0 if size > float(sizes.mean()) + 1e-12 else 0.0
+        z = (size - float(sizes.mean())) / spread
+        return log_likelihood_score(0.5 * math.erfc(-z / math.sqrt(2.0)))
 
     def _move_on(self, value: float) -> None:
         self._seen += 1
         self._release_quarantine()
         self._context.append(value)
         self._recent_rank.append(self._last_rank)
+        self._recent_raw.append(self._last_raw)
 
-    def _admit(self, value: float, vector: np.ndarray | None, raw: float) -> None:
+    def _admit(self, value: float, vector: np.ndarray | None, raw: float, size: float) -> None:
         self._lo, self._hi = min(self._lo, value), max(self._hi, value)
         if vector is not None:
             self._bank[self._bank_next] = vector
@@ -148,18 +170,20 @@ class KnnLikelihood:
             self._bank_size = min(self._bank_size + 1, self.memory)
         if self._bank_size > self.min_history:  # a real surprise, not a warm-up zero
             self._raw_history.append(raw)
+            if len(self._raw_history) >= self.min_history:  # a mean of real surprises
+                self._size_history.append(size)
 
     def _release_quarantine(self) -> None:
         while self._quarantine and self._quarantine[0][0] <= self._seen - self.quarantine:
-            _, value, vector, raw = self._quarantine.popleft()
-            self._admit(value, vector, raw)
+            _, value, vector, raw, size = self._quarantine.popleft()
+            self._admit(value, vector, raw, size)
 
     def learn(self, x: float) -> None:
         value = finite_scalar(x)
-        self._admit(value, self._pending_vector, self._last_raw)
+        self._admit(value, self._pending_vector, self._last_raw, self._last_size)
         self._move_on(value)
 
     def advance(self, x: float) -> None:
         value = finite_scalar(x)
-        self._quarantine.append((self._seen, value, self._pending_vector, self._last_raw))
+        self._quarantine.append((self._seen, value, self._pending_vector, self._last_raw, self._last_size))
         self._move_on(value)

@@ -1,0 +1,52 @@
+"""riskstream's streaming detector (knn-likelihood@2): one scale for every remembered
+sub-sequence, and a surprise far larger than any before is an anomaly even where a run of
+ordinary surprises is not. Both failed in v1."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from riskstream.evaluation import generated_series as g
+from riskstream.evaluation.nab import DETECTOR_THRESHOLD, ours
+from riskstream.models.streaming import KnnLikelihood
+from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, detections, run_online
+
+
+def surprises(series: list[float]) -> list[float]:
+    det = KnnLikelihood()
+    out = []
+    for x in series:
+        det.score(x)
+        out.append(det._last_raw)
+        det.learn(x)
+    return out
+
+
+def test_a_new_extreme_value_does_not_rescale_the_memory() -> None:
+    """A periodic signal repeats itself exactly: after one value far outside its range, its
+    sub-sequences are still found in the memory (v1 stored them scaled by the range of their
+    own time, so every later sub-sequence looked new)."""
+    cycle = [float(np.sin(2 * np.pi * i / 50)) for i in range(50)]
+    series = cycle * 30 + [6.0] + cycle[1:] + cycle * 4
+    raw = surprises(series)
+    after = raw[1500 + 20:]  # the spike has left every sub-sequence
+    assert max(after) == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize(("shape", "kind"),
+                         [("daily", "spike"), ("square", "spike"), ("square", "level_shift")])
+def test_a_surprise_far_larger_than_any_before_is_detected(shape: str, kind: str) -> None:
+    """v1 ranked surprises only, and the largest normal one ranks as high as a spike of eight
+    standard deviations: it missed these (benchmarks/results/quality.json, generated)."""
+    values = g.injected(g.clean(shape), kind)
+    gate = ThresholdFilter(ThresholdConfig(threshold=DETECTOR_THRESHOLD.threshold))
+    hits = np.flatnonzero(detections(run_online(ours(), values.tolist(), gate), DETECTOR_THRESHOLD))
+    assert any(g.ONSET <= h <= g.ONSET + g.WINDOW for h in hits)
+
+
+def test_a_flat_line_stays_quiet_until_it_moves() -> None:
+    values = [10.0] * 1500 + [10.5] + [10.0] * 200
+    gate = ThresholdFilter(ThresholdConfig(threshold=DETECTOR_THRESHOLD.threshold))
+    hits = np.flatnonzero(detections(run_online(ours(), values, gate), DETECTOR_THRESHOLD))
+    assert hits.tolist() and all(1500 <= h <= 1510 for h in hits)
