@@ -182,3 +182,24 @@ def test_exclusion_mask_hides_motion_inside_a_zone(tmp_path: Path) -> None:
         kinds[bool(cam.exclude)] = [e.kind for e in events]
     assert "video.intrusion" in kinds[False]  # the walker crosses the zone at mid-height and below
     assert "video.intrusion" not in kinds[True]  # ... which the mask excludes
+
+
+def test_the_motion_gate_opens_for_one_small_fast_object_and_not_for_noise() -> None:
+    """The gate once compared a whole thumbnail's mean difference with 1.0 grey level: one
+    small fast object on a still view never opened it, nor did half of Ped2's crowded frames."""
+    from tests.unit.models.synthetic import noisy, textured_scene
+
+    cam = Camera.model_validate({"id": "c", "site": "s", "url": "x", "fps": 10,
+                                 "detectors": [{"type": "fall"}]})
+    rng = np.random.default_rng(0)
+    scene = textured_scene(240, 360)
+    still = CameraAnalyzer(cam, "d", None, update_s=5.0, end_s=1.0)
+    for i in range(20):
+        still.analyse(Frame(noisy(scene, rng), i / 10, WALL + i / 10))
+    assert still.gated_out == 19  # every frame after the first: nothing moves
+    moving = CameraAnalyzer(cam, "d", None, update_s=5.0, end_s=1.0)
+    for i in range(20):
+        frame = scene.copy()
+        frame[150:172, 10 + 12 * i:18 + 12 * i] = 230  # 8 x 22 px, 12 px per frame
+        moving.analyse(Frame(noisy(frame, rng), i / 10, WALL + i / 10))
+    assert moving.gated_out == 0
