@@ -74,9 +74,18 @@ class EvidenceStore:
         self.counts = {"stored": 0, "duplicate": 0, "refused": 0}
 
     def accept(self, value: bytes) -> Outcome:
-        """Check and keep one ``rs.evidence`` record. Raises OSError when the disk fails (the
-        caller retries the record: nothing is committed past it)."""
-        outcome = self._accept(value)
+        """Check and keep one ``rs.evidence`` record, and count what became of it. Raises
+        OSError when the disk fails (the caller retries the record: nothing is committed past
+        it)."""
+        return self.settled(self.check_and_keep(value))
+
+    def check_and_keep(self, value: bytes) -> Outcome:
+        """:meth:`accept` without the count: for a caller that still has to dead-letter a
+        refusal, and retries the record (calling this again) when that fails."""
+        return self._accept(value)
+
+    def settled(self, outcome: Outcome) -> Outcome:
+        """Count ``outcome`` once its record is done with (kept, or refused and dead-lettered)."""
         self.counts[outcome.result] += 1
         return outcome
 

@@ -198,13 +198,14 @@ class EvidenceFeed:
     def _keep(self, msg: Any) -> bool:
         value = msg.value() or b""
         try:
-            outcome = self.store.accept(value)
+            outcome = self.store.check_and_keep(value)
             if outcome.result == "refused":
                 log.warning("evidence refused (%s/%d@%d): %s", msg.topic(), msg.partition(),
                             msg.offset(), outcome.reason)
                 self.dead_letter(DeadLetter(
                     "center.evidence", outcome.reason, f"{msg.topic()}/{msg.partition()}/"
                     f"{msg.offset()}", value, "invalid", site_id=outcome.site_id or None))
+            self.store.settled(outcome)  # counted once, however often a dead letter was retried
         except Exception as exc:  # disk full, rs.dlq unreachable: retry, say why
             self.failures += 1
             log.error("evidence record %s/%d@%d not kept, will retry: %s", msg.topic(),

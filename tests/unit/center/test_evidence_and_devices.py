@@ -201,5 +201,29 @@ def test_the_feed_never_passes_a_record_it_could_not_keep(tmp_path: Path) -> Non
     def full(value: bytes) -> None:
         raise OSError(28, "No space left on device")
 
-    store.accept = full  # type: ignore[assignment,method-assign]
+    store.check_and_keep = full  # type: ignore[assignment,method-assign]
     assert not feed._keep(Record(evidence("E3").to_json())) and feed.failures == 2
+
+
+def test_a_refusal_is_counted_once_however_often_its_dead_letter_is_retried(tmp_path: Path) -> None:
+    """The feed retries a refused record until rs.dlq takes its dead letter; the store once
+    counted the refusal at every try."""
+    from riskstream.center.feed import EvidenceFeed
+    from riskstream.config.schema import KafkaSettings
+    from riskstream.deadletter import DeadLetter
+
+    store = EvidenceStore(tmp_path / "ev", 30, 2**20, ["plant-east"])
+    letters: list[DeadLetter] = []
+    tries = iter([OSError("rs.dlq unreachable"), OSError("rs.dlq unreachable"), None])
+
+    def dead_letter(letter: DeadLetter) -> None:
+        failure = next(tries)
+        if failure:
+            raise failure
+        letters.append(letter)
+
+    feed = EvidenceFeed(KafkaSettings(), store, dead_letter)
+    foreign = Record(evidence(site="elsewhere").to_json())
+    assert [feed._keep(foreign) for _ in range(3)] == [False, False, True]
+    assert len(letters) == 1 and store.counts["refused"] == 1
+    assert feed._keep(Record(evidence().to_json())) and store.counts["stored"] == 1
