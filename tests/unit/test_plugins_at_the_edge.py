@@ -19,7 +19,7 @@ from riskstream.detectors import PLUGINS
 from riskstream.edge.camera.analyzer import CameraAnalyzer
 from riskstream.edge.camera.frame_queue import Frame
 from riskstream.sensors.pipeline import SensorPipeline
-from tests.unit.models.synthetic import noisy, textured_scene, with_box
+from tests.unit.models.synthetic import falling_person, noisy, textured_scene, with_box
 from tests.unit.models.test_speed_model import walkers
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -113,13 +113,7 @@ def scene_model(tmp_path: Path) -> set[str]:
 
 
 def fall() -> set[str]:
-    rng = np.random.default_rng(3)
-    scene = textured_scene()
-    frames = [noisy(scene, rng) for _ in range(20)]
-    frames += [noisy(with_box(scene, 60 + 4 * i, 60, 24, 110), rng) for i in range(20)]
-    frames += [noisy(with_box(scene, 140, 60 + 25 * i, 24 + 20 * i, 110 - 20 * i), rng) for i in range(5)]
-    frames += [noisy(with_box(scene, 140, 150, 110, 24), rng) for _ in range(10)]
-    return camera_kinds({"type": "fall"}, frames, 10)
+    return camera_kinds({"type": "fall"}, falling_person()[0], 10)
 
 
 CASES: dict[str, Callable[..., set[str]]] = {

@@ -27,3 +27,16 @@ def with_box(scene: np.ndarray, x: int, y: int, w: int, h: int, value: int = 20)
 
 def noisy(scene: np.ndarray, rng: np.random.Generator, amp: int = 3) -> np.ndarray:
     return np.clip(scene.astype(int) + rng.integers(-amp, amp + 1, scene.shape), 0, 255).astype(np.uint8)
+
+
+def falling_person(seed: int = 3) -> tuple[list[np.ndarray], int]:
+    """Frames (10 fps) of a tall silhouette that walks, then topples within half a second and
+    lies still; and the index of the first falling frame."""
+    rng = np.random.default_rng(seed)
+    scene = textured_scene()
+    frames = [noisy(scene, rng) for _ in range(20)]
+    frames += [noisy(with_box(scene, 60 + 4 * i, 60, 24, 110), rng) for i in range(20)]  # walking
+    fall_start = len(frames)
+    frames += [noisy(with_box(scene, 140, 60 + 25 * i, 24 + 20 * i, 110 - 20 * i), rng) for i in range(5)]
+    frames += [noisy(with_box(scene, 140, 150, 110, 24), rng) for _ in range(10)]  # lying
+    return frames, fall_start

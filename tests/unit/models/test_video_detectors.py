@@ -9,7 +9,7 @@ from riskstream.models.video.fall import FallDetector
 from riskstream.models.video.motion import ZoneMotion
 from riskstream.models.video.tamper import TamperDetector
 
-from .synthetic import noisy, textured_scene, with_box
+from .synthetic import falling_person, noisy, textured_scene, with_box
 
 
 def _tamper_scores(frames: list[np.ndarray]) -> tuple[float, str]:
@@ -56,14 +56,8 @@ def test_zone_motion_only_counts_inside_zones() -> None:
 
 def test_person_down_on_a_generated_fall() -> None:
     """A tall silhouette walks, then topples within half a second: one alert, after the fall."""
-    rng = np.random.default_rng(3)
-    scene = textured_scene()
+    frames, fall_start = falling_person()
     fps = 10
-    frames = [noisy(scene, rng) for _ in range(20)]
-    frames += [noisy(with_box(scene, 60 + 4 * i, 60, 24, 110), rng) for i in range(20)]  # walking
-    fall_start = len(frames)
-    frames += [noisy(with_box(scene, 140, 60 + 25 * i, 24 + 20 * i, 110 - 20 * i), rng) for i in range(5)]
-    frames += [noisy(with_box(scene, 140, 150, 110, 24), rng) for _ in range(10)]  # lying
     det = FallDetector(fps=fps)
     fired = np.flatnonzero(detections([det.score(f) for f in frames], ThresholdConfig(threshold=0.5)))
     assert len(fired) >= 1 and fired[0] >= fall_start
