@@ -89,6 +89,21 @@ def _frame_energy(frames: list[np.ndarray]) -> np.ndarray:
     return np.array(energy)
 
 
+def _incidents(scores: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """Detections as the edge makes them with the plugin's default threshold (what
+    ``{type: scene_model, model: ...}`` gives): found during the anomaly (and how late), and
+    false ones among the normal frames."""
+    from riskstream.detectors import SceneModelSpec
+    from riskstream.models.thresholding import detections
+
+    starts = np.flatnonzero(detections(scores.tolist(), SceneModelSpec(model="x@1").threshold))
+    inside = [int(i) for i in starts if y[i]]
+    onset = int(np.flatnonzero(y)[0]) if y.any() else None
+    return {"detected": bool(inside),
+            "delay_s": round((inside[0] - onset) / FPS, 1) if inside and onset is not None else None,
+            "false_detections": int(sum(1 for i in starts if not y[i]))}
+
+
 def _scores(model: OnnxModel, frames: list[np.ndarray]) -> tuple[np.ndarray, float]:
     """The edge's smoothed scores of one clip and the seconds its detector took on one thread
     (OpenCV's own pool held to one thread; the ONNX session has one)."""
@@ -134,6 +149,7 @@ def evaluate(data: str | Path | None = None, model_dir: Path | None = None) -> d
             per_clip[clip] = {
                 "frames": len(y), "anomalous_frames": int(y.sum()),
                 "auc": clip_auc(scores, y), "baseline_auc": clip_auc(energy, y),
+                "at_threshold": _incidents(scores, y),
             }
             if previous is not None:
                 before = _scores(previous, frames)[0]
@@ -151,6 +167,10 @@ def evaluate(data: str | Path | None = None, model_dir: Path | None = None) -> d
             "frame_auc": round(100 * roc_auc(np.concatenate(ours), y_all), 2),
             # the whole analysis step: resize, optical flow, model, smoothing (one thread)
             "analysed_fps_one_core": round(n_frames / seconds, 1),
+            # at the default threshold of the scene_model plugin (0.5): clips whose anomaly
+            # raised a detection, and detections among normal frames
+            "clips_detected": sum(c["at_threshold"]["detected"] for c in per_clip.values()),
+            "false_detections": sum(c["at_threshold"]["false_detections"] for c in per_clip.values()),
         },
         "baseline": {
             "name": "global frame-difference energy",

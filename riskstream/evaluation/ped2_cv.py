@@ -35,10 +35,10 @@ import numpy as np
 from riskstream.evaluation.metrics import roc_auc
 from riskstream.models.video import speed
 from riskstream.models.video.frames import as_gray
-from riskstream.models.video.scene import cell_motion, preprocess
+from riskstream.models.video.scene import SMOOTH, cell_motion, preprocess
+from riskstream.models.windows import trailing_mean
 
 HEIGHT, WIDTH = 120, 180
-SMOOTH = 5  # SceneAnomalyDetector's trailing mean
 FOLDS = 4
 SEGMENT = 40  # frames per pasted object
 KINDS = {"cyclist": (4.0, 1.0), "skater": (3.0, 1.0), "cart": (2.0, 2.5)}  # px per frame, widening
@@ -118,10 +118,7 @@ def paste(frames: Sequence[np.ndarray], sprite: Sprite, px_per_frame: float,
 
 
 def smooth(scores: np.ndarray, n: int = SMOOTH) -> np.ndarray:
-    csum = np.concatenate([[0.0], np.cumsum(scores)])
-    idx = np.arange(len(scores))
-    lo = np.maximum(0, idx - n + 1)
-    return np.asarray((csum[idx + 1] - csum[lo]) / (idx + 1 - lo))
+    return trailing_mean(scores, n)
 
 
 class _Features:

@@ -197,6 +197,11 @@ def markdown(results: dict[str, Any]) -> str:
                     "shipped: the choice",
                 )
             )
+        if "clips_detected" in d:
+            lines.append(_row(
+                "UCSD Ped2 at the plugin's default threshold (0.5): clips whose anomaly raised a "
+                "detection / detections among normal frames",
+                f"{d['clips_detected']}/{len(clips)} / {d['false_detections']}", "", "all / 0"))
         speed = d.get("analysed_fps_one_core", d.get("model_step_fps_one_core"))
         lines.append(
             _row(

@@ -1,4 +1,5 @@
-"""Sliding windows of multivariate rows, standardised with constants from a model card."""
+"""Sliding windows of multivariate rows, standardised with constants from a model card, and the
+trailing mean a streaming detector smooths its scores with."""
 
 from __future__ import annotations
 
@@ -27,3 +28,12 @@ def fit_scaling(rows: FloatArray) -> tuple[FloatArray, FloatArray]:
     std = rows.std(axis=0)
     std = np.where(std > 1e-9, std, 1.0)
     return mean.astype(np.float32), std.astype(np.float32)
+
+
+def trailing_mean(values: FloatArray, n: int) -> FloatArray:
+    """At each position, the mean of the last ``n`` values up to it (fewer at the start): what
+    a detector keeping a ``deque(maxlen=n)`` of its raw values reports."""
+    csum = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
+    idx = np.arange(len(values))
+    lo = np.maximum(0, idx - n + 1)
+    return np.asarray((csum[idx + 1] - csum[lo]) / (idx + 1 - lo), dtype=np.float32)

@@ -31,6 +31,7 @@ from riskstream.models.video.frames import as_gray
 from riskstream.models.window_model import error_to_score
 
 INPUT, OUTPUT = "frames", "surprise"
+SMOOTH = 5  # frames the detector's score is a trailing mean over (one noisy pair is no incident)
 
 
 def preprocess(frame: Any, height: int, width: int, scale: float) -> FloatArray:
@@ -148,7 +149,7 @@ class SceneAnomalyDetector:
     optical flow magnitude between them (:mod:`riskstream.models.video.speed`), scaled from the
     analysis rate ``fps`` to the card's."""
 
-    def __init__(self, model: OnnxModel, smooth: int = 5, fps: float | None = None) -> None:
+    def __init__(self, model: OnnxModel, smooth: int = SMOOTH, fps: float | None = None) -> None:
         pre = model.card.preprocessing
         if pre.kind not in ("grayscale_frame", "flow_magnitude") or not pre.height or not pre.width:
             raise CardError(f"{model.directory}: not a video frame model card")
