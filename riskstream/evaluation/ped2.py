@@ -139,7 +139,8 @@ def evaluate(data: str | Path | None = None, model_dir: Path | None = None) -> d
         if model_dir is None:
             train(root, directory, version="eval")
         model = OnnxModel(directory)
-        ours, base, prev, ys, per_clip, seconds, n_frames = [], [], [], [], {}, 0.0, 0
+        ours, base, prev, ys, seconds, n_frames = [], [], [], [], 0.0, 0
+        per_clip: dict[str, dict[str, Any]] = {}
         for clip, y in sorted(truth.items()):
             frames = list(jpeg_folder(root / "testing" / "frames" / clip))
             scores, took = _scores(model, frames)
