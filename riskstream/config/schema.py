@@ -20,10 +20,10 @@ from riskstream.config.mqtt_topics import valid_filter
 from riskstream.config.rules import EventMatch, RuleConfig, RuleSet
 from riskstream.config.thresholds import AlarmThresholds, Direction
 from riskstream.detectors import (
+    AssetDetectorSpec,
     CameraDetectorSpec,
     SensorDetectorSpec,
     TamperSpec,
-    WindowModelSpec,
     ZoneMotionSpec,
 )
 
@@ -105,7 +105,7 @@ class Asset(Strict):
     max_age_s: float | None = Field(
         None, gt=0, description="A channel whose latest reading is older than this at the row's "
         "time is missing and the row is skipped (counted); default 3 x cadence_s.")
-    detector: WindowModelSpec = Field(
+    detector: AssetDetectorSpec = Field(
         description="The window model: {type: window_model, model: name@version}.")
 
     @property

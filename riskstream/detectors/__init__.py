@@ -41,10 +41,10 @@ from riskstream.detectors.window_model import WindowModelSpec
 from riskstream.detectors.zone_motion import ZoneMotionSpec
 
 __all__ = [
-    "PLUGINS", "CameraDetectorSpec", "Context", "DetectorSpec", "FallSpec", "KnnLikelihoodSpec",
-    "LevelSpec", "Plugin", "RangeSpec", "RateSpec", "SceneModelSpec", "SensorDetectorSpec",
-    "SilenceSpec", "SpecBase", "StuckSpec", "TamperSpec", "WindowModelSpec", "ZoneMotionSpec",
-    "build", "plugin_of",
+    "PLUGINS", "AssetDetectorSpec", "CameraDetectorSpec", "Context", "DetectorSpec", "FallSpec",
+    "KnnLikelihoodSpec", "LevelSpec", "Plugin", "RangeSpec", "RateSpec", "SceneModelSpec",
+    "SensorDetectorSpec", "SilenceSpec", "SpecBase", "StuckSpec", "TamperSpec", "WindowModelSpec",
+    "ZoneMotionSpec", "build", "plugin_of",
 ]
 
 PLUGINS: dict[str, Plugin] = {
@@ -65,7 +65,7 @@ SensorDetectorSpec = Annotated[
 CameraDetectorSpec = Annotated[
     SceneModelSpec | ZoneMotionSpec | TamperSpec | FallSpec, Field(discriminator="type")
 ]
-AssetDetectorSpec = WindowModelSpec
+AssetDetectorSpec = WindowModelSpec  # an asset takes one detector: its window model
 
 
 def plugin_of(spec: SpecBase) -> Plugin:

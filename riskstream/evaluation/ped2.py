@@ -28,8 +28,9 @@ from riskstream.models.video.scene import SceneAnomalyDetector, preprocess
 from riskstream.models.video.speed import SpeedSettings, train_speed_model
 
 FPS = 10.0  # Ped2's frame rate as commonly assumed (the dataset does not state one)
-# The cross-validation's choice (ped2_cv, protocol version 2, mean fold AUC 95.98): the defaults.
-SETTINGS = SpeedSettings(height=120, width=180, cell=6, top_k=3)
+# The cross-validation's choice (ped2_cv, protocol version 2, mean fold AUC 95.98) is what
+# SpeedSettings defaults to, so a camera's own scene recipe trains the same model.
+SETTINGS = SpeedSettings()
 
 PREVIOUS = "scene-ped2@2"
 
@@ -89,14 +90,15 @@ def _frame_energy(frames: list[np.ndarray]) -> np.ndarray:
     return np.array(energy)
 
 
-def _incidents(scores: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+def _incidents(scores: np.ndarray, y: np.ndarray, model_ref: str) -> dict[str, Any]:
     """Detections as the edge makes them with the plugin's default threshold (what
     ``{type: scene_model, model: ...}`` gives): found during the anomaly (and how late), and
     false ones among the normal frames."""
     from riskstream.detectors import SceneModelSpec
     from riskstream.models.thresholding import detections
 
-    starts = np.flatnonzero(detections(scores.tolist(), SceneModelSpec(model="x@1").threshold))
+    default = SceneModelSpec(model=model_ref).threshold  # {type: scene_model, model: ...} as written
+    starts = np.flatnonzero(detections(scores.tolist(), default))
     inside = [int(i) for i in starts if y[i]]
     onset = int(np.flatnonzero(y)[0]) if y.any() else None
     return {"detected": bool(inside),
@@ -150,7 +152,7 @@ def evaluate(data: str | Path | None = None, model_dir: Path | None = None) -> d
             per_clip[clip] = {
                 "frames": len(y), "anomalous_frames": int(y.sum()),
                 "auc": clip_auc(scores, y), "baseline_auc": clip_auc(energy, y),
-                "at_threshold": _incidents(scores, y),
+                "at_threshold": _incidents(scores, y, model.card.model_ref),
             }
             if previous is not None:
                 before = _scores(previous, frames)[0]

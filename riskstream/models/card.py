@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from riskstream.config.base import Strict
 
@@ -45,10 +45,16 @@ class Preprocessing(Strict):
     scale: float = Field(1.0 / 255.0, description="Pixel scaling (video models).")
     fps: float = Field(0.0, ge=0, description="Frame rate the model's per-frame motion assumes "
                        "(flow models: another analysis rate is scaled to it); 0: none.")
-    flow_preset: str = Field("", description="OpenCV DIS optical flow preset of flow models "
-                             "(ultrafast, fast, medium).")
+    flow_preset: Literal["", "ultrafast", "fast", "medium"] = Field(
+        "", description="OpenCV DIS optical flow preset of flow models.")
     flow_finest_scale: int = Field(1, ge=0, le=4, description="Finest pyramid level DIS computes "
                                    "flow at (flow models): 0 = full size, 1 = half, ...")
+
+    @model_validator(mode="after")
+    def _flow_models_name_their_flow(self) -> Preprocessing:
+        if self.kind == "flow_magnitude" and not (self.flow_preset and self.height and self.width):
+            raise ValueError("a flow_magnitude card needs flow_preset, height and width")
+        return self
 
 
 class Calibration(Strict):

@@ -78,12 +78,11 @@ def knn_likelihood() -> set[str]:
 
 
 def window_model() -> set[str]:
-    from tests.unit.test_assets import IDS, STD, T0, feed, normal_rows, yaml_text
+    from tests.unit.test_assets import STD, T0, feed, normal_rows, yaml_text
 
     pipe = SensorPipeline(parse(yaml_text()))
     fault = normal_rows(30, seed=1)
     fault[:, 0] += 10 * STD[0]
-    assert IDS
     return {e.kind for e in feed(pipe, normal_rows(60)) + feed(pipe, fault, T0 + 60)}
 
 

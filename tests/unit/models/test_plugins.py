@@ -9,6 +9,7 @@ import pytest
 
 from riskstream.detectors import (
     PLUGINS,
+    AssetDetectorSpec,
     CameraDetectorSpec,
     DetectorSpec,
     SensorDetectorSpec,
@@ -37,7 +38,10 @@ def test_each_place_accepts_exactly_its_plugins(union: object, place: str) -> No
 
 
 def test_assets_take_the_window_model() -> None:
-    assert {p.spec for p in PLUGINS.values() if "asset" in p.places} == {WindowModelSpec}
+    from riskstream.config.schema import Asset
+
+    assert Asset.model_fields["detector"].annotation is AssetDetectorSpec is WindowModelSpec
+    assert {p.spec for p in PLUGINS.values() if "asset" in p.places} == {AssetDetectorSpec}
 
 
 def test_a_plugin_says_what_its_detections_are() -> None:

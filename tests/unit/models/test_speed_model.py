@@ -101,3 +101,19 @@ def test_another_analysis_rate_is_scaled_to_the_card_s(tmp_path: Path) -> None:
     a = [scaled.score(f) for f in every_other][5:]
     b = [unscaled.score(f) for f in every_other][5:]
     assert max(a) < 0.5 and float(np.median(b)) > float(np.median(a))
+
+
+def test_a_flow_card_without_a_known_flow_is_refused_at_load(tmp_path: Path) -> None:
+    """The runtime reads how to compute the flow from the card: a card naming no flow, or one
+    OpenCV has not, is refused when it is loaded, not at the first frame."""
+    import json
+
+    from riskstream.models.card import CardError
+
+    speed.train_speed_model([walkers(40, 0)], tmp_path, name="t", version="1", fps=10)
+    card = json.loads((tmp_path / "card.json").read_text())
+    for preset in ("", "turbo"):
+        card["preprocessing"]["flow_preset"] = preset
+        (tmp_path / "card.json").write_text(json.dumps(card))
+        with pytest.raises(CardError, match="flow_preset"):
+            load_card(tmp_path)
