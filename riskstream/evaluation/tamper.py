@@ -154,7 +154,7 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
                    f"of footage; tampers from {ONSET_S:.0f} s to the clip's end",
         "protocol": __doc__.split("Protocol, ")[1].split("\n\nA tamper")[0].strip()
         if __doc__ else "",
-        "detector": {"name": "tamper@1 through the edge's camera analyser",
+        "detector": {"name": "tamper@2 through the edge's camera analyser",
                      **_summary(per_clip, "ours", seconds)},
         "baseline": {"name": "video loss (dark picture or frozen 3 s), as a plain NVR checks",
                      **_summary(per_clip, "baseline", seconds)},

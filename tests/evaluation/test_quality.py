@@ -96,7 +96,7 @@ def test_camera_tamper_on_real_footage() -> None:
     r = tamper.evaluate()
     d, b = r["detector"], r["baseline"]
     assert len(r["clips"]) >= 3 and d["untouched"]["false_alarms"] == 0
-    for kind in ("covered", "defocused", "frozen"):
+    for kind in tamper.KINDS:  # tamper@1 found 58 % of the view shifts (edges of a busy view)
         assert d[kind]["detection_rate"] >= 0.95, kind
     for kind in tamper.KINDS:  # never worse than a video-loss check on the same clips
         assert d[kind]["detection_rate"] >= b[kind]["detection_rate"], kind

@@ -19,6 +19,30 @@ def textured_scene(h: int = 240, w: int = 320, seed: int = 0) -> np.ndarray:
     return np.clip(img.astype(int) + noise, 0, 255).astype(np.uint8)
 
 
+def busy_scene(h: int = 240, w: int = 320, seed: int = 0) -> np.ndarray:
+    """A view dense with small edges (foliage, a crowded walkway): about half its edges still
+    fall on an edge after any move, so "edges no longer in place" alone cannot tell a move."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    img = np.full((h, w, 3), 110, np.uint8)
+    for _ in range(400):
+        x, y = int(rng.integers(0, w - 10)), int(rng.integers(0, h - 10))
+        color = tuple(int(c) for c in rng.integers(30, 230, 3))
+        cv2.rectangle(img, (x, y), (x + int(rng.integers(3, 14)), y + int(rng.integers(3, 14))), color, -1)
+    return img
+
+
+def turned(scene: np.ndarray, shift: float = 0.15, degrees: float = 4.0) -> np.ndarray:
+    """The view after the camera was knocked: moved by ``shift`` of its width and rotated."""
+    import cv2
+
+    h, w = scene.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    m[0, 2] += shift * w
+    return np.asarray(cv2.warpAffine(scene, m, (w, h), borderMode=cv2.BORDER_REFLECT))
+
+
 def with_box(scene: np.ndarray, x: int, y: int, w: int, h: int, value: int = 20) -> np.ndarray:
     out = scene.copy()
     out[y : y + h, x : x + w] = value
