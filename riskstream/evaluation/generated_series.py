@@ -1,16 +1,28 @@
 """Univariate detectors on series generated here: no labels to tune on, known answers.
 
-Four clean shapes (flat, noise, daily cycle, square wave), 4,000 rows each (two weeks at
-5-minute steps), are scored as they are and with one injected anomaly at 70 % of the series
-(a spike of 8 standard deviations of the series, a level shift of 3, or, for the daily cycle,
-one day flat). NAB's rules: the first 15 % is probation and not scored; a clean series should
-have no detection; an injected anomaly counts as detected when a detection falls within 2 %
-of the series (80 rows) after it. The same fixed thresholds as on NAB, never tuned here.
+Clean shapes, 4,000 rows each (two weeks at 5-minute steps): flat, noise, a daily sine cycle,
+a square wave, and two modelled on NAB's artificial files: ``peaked`` (a quiet night and one
+narrow afternoon peak a day, noise of 2 on a peak of 60) and ``spiky`` (a level of 10 with a
+spike of +5 to +10 on 2 % of rows). Each is scored as it is and with injected anomalies:
+
+- at 70 % of the series: a spike of 8 standard deviations of the series, a level shift of 3,
+  or, for the daily cycle, one day flat; detected within 2 % of the series (80 rows);
+- a whole anomalous day (the day holding 70 %): on ``peaked`` the peak jumps up (90), jumps
+  down (35) or is missing; on ``spiky`` the spikes come on 25 % of rows; detected from that
+  day's start to 80 rows past its end.
+
+Short series (``-short``): 1,600 rows (NAB's AdExchange files are this long), the first 1,600
+rows of flat, noise, daily and square, injected at row 400, a quarter in, where a detector
+with a long warm-up is still learning.
+
+NAB's rules: the first 15 % is probation and not scored; a clean series should have no
+detection. The same fixed thresholds as on NAB, never tuned here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +37,26 @@ N = 4000
 ONSET = int(0.7 * N)
 WINDOW = int(0.02 * N)
 DAY = 288  # 5-minute steps
+SHORT_N, SHORT_ONSET = 1600, 400
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    shape: str
+    anomaly: str  # "none" for a clean series
+    values: np.ndarray
+    onset: int = ONSET
+    end: int = ONSET  # the last anomalous row a detection may follow by up to WINDOW rows
+
+    @property
+    def name(self) -> str:
+        return f"{self.shape}/{self.anomaly}"
+
+
+def _peak(t: np.ndarray) -> np.ndarray:
+    """One narrow afternoon peak a day, 0 at night and 1 at its top."""
+    phase = (t % DAY) / DAY
+    return np.asarray(np.exp(-(((phase - 0.6) / 0.12) ** 2)))
 
 
 def clean(shape: str, seed: int = 0) -> np.ndarray:
@@ -38,34 +70,67 @@ def clean(shape: str, seed: int = 0) -> np.ndarray:
         return 50.0 + 20.0 * np.sin(2 * np.pi * t / DAY) + rng.normal(0.0, 1.0, N)
     if shape == "square":
         return np.where((t // 200) % 2 == 0, 0.0, 1.0)
+    if shape == "peaked":
+        return 20.0 + 60.0 * _peak(t) + rng.normal(0.0, 2.0, N)
+    if shape == "spiky":
+        out = rng.normal(10.0, 1.0, N)
+        spikes = rng.random(N) < 0.02
+        out[spikes] += rng.uniform(5.0, 10.0, int(spikes.sum()))
+        return out
     raise ValueError(f"unknown shape {shape!r}")
 
 
-SHAPES = ("flat", "noise", "daily", "square")
+SHAPES = ("flat", "noise", "daily", "square", "peaked", "spiky")
+SHORT_SHAPES = ("flat", "noise", "daily", "square")
+ANOMALOUS_DAY = slice(ONSET - ONSET % DAY, ONSET - ONSET % DAY + DAY)
 
 
-def injected(series: np.ndarray, kind: str) -> np.ndarray:
+def injected(series: np.ndarray, kind: str, onset: int = ONSET, seed: int = 1) -> np.ndarray:
     out = series.copy()
     spread = float(np.std(series)) or 1.0
+    rng = np.random.default_rng(seed)
+    day = ANOMALOUS_DAY
+    t = np.arange(day.start, day.stop)
     if kind == "spike":
-        out[ONSET] += 8.0 * spread
+        out[onset] += 8.0 * spread
     elif kind == "level_shift":
-        out[ONSET:] += 3.0 * spread
+        out[onset:] += 3.0 * spread
     elif kind == "flat_day":
-        out[ONSET:ONSET + DAY] = float(np.mean(series))
+        out[onset:onset + DAY] = float(np.mean(series))
+    elif kind in ("jump_up", "jump_down", "no_peak"):
+        height = {"jump_up": 90.0, "jump_down": 35.0, "no_peak": 0.0}[kind]
+        out[day] = 20.0 + height * _peak(t) + rng.normal(0.0, 2.0, DAY)
+    elif kind == "spike_density":
+        dense = rng.random(DAY) < 0.25
+        out[t[dense]] += rng.uniform(5.0, 10.0, int(dense.sum()))
     else:
         raise ValueError(f"unknown anomaly {kind!r}")
     return out
 
 
-def cases() -> list[tuple[str, str, np.ndarray]]:
-    """(shape, anomaly or "none", values)."""
+_ANOMALIES = {"flat": ("spike", "level_shift"), "noise": ("spike", "level_shift"),
+              "daily": ("spike", "level_shift", "flat_day"), "square": ("spike", "level_shift"),
+              "peaked": ("jump_up", "jump_down", "no_peak"), "spiky": ("spike_density",)}
+_WHOLE_DAY = {"jump_up", "jump_down", "no_peak", "spike_density"}
+
+
+def cases() -> list[Case]:
     out = []
     for shape in SHAPES:
         base = clean(shape)
-        out.append((shape, "none", base))
-        for kind in ("spike", "level_shift") + (("flat_day",) if shape == "daily" else ()):
-            out.append((shape, kind, injected(base, kind)))
+        out.append(Case(shape, "none", base))
+        for kind in _ANOMALIES[shape]:
+            if kind in _WHOLE_DAY:
+                out.append(Case(shape, kind, injected(base, kind), ANOMALOUS_DAY.start,
+                                ANOMALOUS_DAY.stop - 1))
+            else:
+                out.append(Case(shape, kind, injected(base, kind)))
+    for shape in SHORT_SHAPES:
+        base = clean(shape)[:SHORT_N]
+        out.append(Case(f"{shape}-short", "none", base, SHORT_ONSET, SHORT_ONSET))
+        for kind in ("spike", "level_shift"):
+            out.append(Case(f"{shape}-short", kind, injected(base, kind, SHORT_ONSET),
+                            SHORT_ONSET, SHORT_ONSET))
     return out
 
 
@@ -79,31 +144,34 @@ def _hits(make: Callable[[], OnlineDetector], values: np.ndarray, ours: bool) ->
     return np.asarray(scores) >= BASELINE_THRESHOLD
 
 
-def _judge(hits: np.ndarray, anomaly: str) -> dict[str, Any]:
-    start = probation_rows(N)
-    if anomaly == "none":
+def _judge(hits: np.ndarray, case: Case) -> dict[str, Any]:
+    start = probation_rows(len(hits))
+    if case.anomaly == "none":
         return {"false_detections": int(hits[start:].sum())}
-    found = np.flatnonzero(hits[ONSET:ONSET + WINDOW + 1])
+    found = np.flatnonzero(hits[case.onset:case.end + WINDOW + 1])
     return {"detected": bool(found.size), "delay_rows": int(found[0]) if found.size else None,
-            "false_detections_before": int(hits[start:ONSET].sum())}
+            "false_detections_before": int(hits[start:case.onset].sum())}
 
 
 def evaluate() -> dict[str, Any]:
+    all_cases = cases()
     rows: dict[str, Any] = {}
-    for shape, anomaly, values in cases():
-        rows[f"{shape}/{anomaly}"] = {
-            "ours": _judge(_hits(ours, values, True), anomaly),
-            "baseline": _judge(_hits(WindowedGaussian, values, False), anomaly)}
+    for case in all_cases:
+        rows[case.name] = {"ours": _judge(_hits(ours, case.values, True), case),
+                           "baseline": _judge(_hits(WindowedGaussian, case.values, False), case)}
 
     def summary(who: str) -> dict[str, Any]:
         clean_rows = [r[who] for k, r in rows.items() if k.endswith("/none")]
-        hit_rows = [r[who] for k, r in rows.items() if not k.endswith("/none")]
+        hit_rows = {k: r[who] for k, r in rows.items() if not k.endswith("/none")}
         return {"false_detections_on_clean_series": sum(r["false_detections"] for r in clean_rows),
-                "injected_detected": f"{sum(r['detected'] for r in hit_rows)}/{len(hit_rows)}",
+                "injected_detected": f"{sum(r['detected'] for r in hit_rows.values())}/{len(hit_rows)}",
+                "missed": sorted(k for k, r in hit_rows.items() if not r["detected"]),
                 "false_detections_before_injected": sum(r["false_detections_before"]
-                                                        for r in hit_rows)}
+                                                        for r in hit_rows.values())}
 
-    return {"dataset": f"generated series ({len(SHAPES)} shapes x clean and injected, {N} rows)",
+    clean_n = sum(1 for c in all_cases if c.anomaly == "none")
+    return {"dataset": f"generated series ({clean_n} clean shapes, {len(SHAPES)} of {N} rows and "
+                       f"{len(SHORT_SHAPES)} of {SHORT_N}, each clean and with anomalies injected)",
             "detector": {"name": ours().name, **summary("ours")},
             "baseline": {"name": WindowedGaussian.name, **summary("baseline")},
             "series": rows}

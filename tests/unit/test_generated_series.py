@@ -18,13 +18,42 @@ def test_shapes_and_injections() -> None:
     assert np.ptp(day[g.ONSET:g.ONSET + g.DAY]) == 0.0
 
 
+def test_whole_day_anomalies_change_that_day_only() -> None:
+    peaked, day = g.clean("peaked"), g.ANOMALOUS_DAY
+    assert day.start <= g.ONSET < day.stop and day.start % g.DAY == 0
+    for kind in ("jump_up", "jump_down", "no_peak"):
+        changed = np.flatnonzero(g.injected(peaked, kind) != peaked)
+        assert changed.min() >= day.start and changed.max() < day.stop, kind
+    tops = {k: g.injected(peaked, k)[day].max() for k in ("jump_up", "jump_down", "no_peak")}
+    assert tops["jump_up"] > peaked[day].max() > tops["jump_down"] > tops["no_peak"]
+    assert tops["no_peak"] < 35  # night level and noise only
+    spiky = g.clean("spiky")
+    dense = g.injected(spiky, "spike_density")
+    assert np.flatnonzero(dense != spiky).min() >= day.start
+    assert (dense[day] > 14).mean() > 4 * (spiky[: day.start] > 14).mean()
+
+
+def test_short_series_are_injected_a_quarter_in() -> None:
+    short = [c for c in g.cases() if c.shape.endswith("-short")]
+    assert {len(c.values) for c in short} == {g.SHORT_N}
+    spike = next(c for c in short if c.name == "noise-short/spike")
+    clean = next(c for c in short if c.name == "noise-short/none")
+    assert np.flatnonzero(spike.values != clean.values).tolist() == [g.SHORT_ONSET]
+
+
 def test_judging_counts_after_probation_and_within_the_window() -> None:
     hits = np.zeros(g.N, dtype=bool)
     hits[10] = True  # in probation: not counted
     hits[g.ONSET + 5] = True
-    assert g._judge(hits, "none") == {"false_detections": 1}
-    assert g._judge(hits, "spike") == {"detected": True, "delay_rows": 5,
-                                       "false_detections_before": 0}
+    values = np.zeros(g.N)
+    assert g._judge(hits, g.Case("noise", "none", values)) == {"false_detections": 1}
+    assert g._judge(hits, g.Case("noise", "spike", values)) == {
+        "detected": True, "delay_rows": 5, "false_detections_before": 0}
+    late = np.zeros(g.N, dtype=bool)
+    late[g.ANOMALOUS_DAY.stop + 10] = True  # after a whole anomalous day: within its window
+    day = g.Case("peaked", "no_peak", values, g.ANOMALOUS_DAY.start, g.ANOMALOUS_DAY.stop - 1)
+    assert g._judge(late, day)["detected"] and not g._judge(late, g.Case("noise", "spike", values))[
+        "detected"]
 
 
 def test_the_evaluation_runs_both_detectors_on_every_case() -> None:

@@ -45,3 +45,18 @@ def test_published_scores_count_only_the_files_scored(tmp_path: Path) -> None:
     assert got == {"det": {"standard": 100.0}}  # the unscored file's -50 is not in it
     assert nab.published_on_same_files(tmp_path, [series("realKnownCause/a.csv", 1),
                                                   series("realKnownCause/z.csv", 1)]) == {}
+
+
+def test_leave_one_file_out_never_lets_a_file_choose_its_own_threshold() -> None:
+    """File a needs a high threshold (a 0.6 false alarm), file b a low one (its window peaks at
+    0.6): tuned on both, one threshold serves them; held out, each gets the other's choice."""
+    def one(name: str, peak: float, false_alarm: float) -> tuple[nab.Series, list[float]]:
+        scores = [0.0] * 1000
+        scores[610], scores[300] = peak, false_alarm
+        return nab.Series(name, [], [0.0] * 1000, [(600, 650)]), scores
+
+    (a, sa), (b, sb) = one("t/a.csv", 0.9, 0.6), one("t/b.csv", 0.6, 0.0)
+    tuned = nab.swept([a, b], [sa, sb])["standard"]
+    held_out = nab.leave_one_file_out([a, b], [sa, sb])["standard"]
+    assert held_out["score"] < tuned["score"]
+    assert held_out["thresholds"][1] > 0.6  # b is scored at what a alone prefers, and misses
