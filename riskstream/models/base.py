@@ -45,6 +45,16 @@ class OnlineDetector(Detector, Protocol):
         """Move past ``x`` (just scored and flagged) without learning from it."""
 
 
+@runtime_checkable
+class ExplainingDetector(Detector, Protocol):
+    """A detector made of several checks that says which one drove its last score (a tamper
+    detector: covered, defocus, view_shift or frozen); the edge puts it in the event."""
+
+    @property
+    def reason(self) -> str:
+        """The check behind the last score, or "" before the first."""
+
+
 def clip_score(value: float) -> float:
     """A score forced into [0, 1]; NaN is a bug in the detector, so it raises."""
     if math.isnan(value):

@@ -95,6 +95,22 @@ def test_analyzer_turns_a_walker_into_one_intrusion_incident(tmp_path: Path) -> 
     assert analyzer.gated_out > 0  # still frames before and after the walker skip the heavy models
 
 
+def test_a_tamper_incident_says_which_check_fired(tmp_path: Path) -> None:
+    """The analyser asks an explaining detector (the tamper detector) for its reason."""
+    cam = Camera.model_validate({"id": "cam-2", "site": "s", "url": "x.mp4", "fps": 10,
+                                 "detectors": [{"type": "tamper"}]})
+    analyzer = CameraAnalyzer(cam, "d", SnapshotStore(tmp_path), update_s=2.0, end_s=0.5)
+    scene = next(iter(walker_frames(320, 240, fps=10, seconds=1))).astype(int)
+    rng = np.random.default_rng(0)
+    live = [np.clip(scene + rng.integers(-3, 4, scene.shape), 0, 255).astype(np.uint8) for _ in range(30)]
+    frames = live + [np.full_like(live[0], 5)] * 10  # 3 s of a live view, then a covered lens
+    events = []
+    for i, image in enumerate(frames):
+        events += analyzer.analyse(Frame(image, i / 10, WALL + 2000.0 + i / 10))
+    starts = [e for e in events if e.kind == "video.tamper" and e.attrs["phase"] == "start"]
+    assert len(starts) == 1 and starts[0].attrs["reason"] == "covered"
+
+
 def test_working_copy_is_small() -> None:
     assert working_copy(np.zeros((720, 1280, 3), np.uint8)).shape == (180, 320)
 

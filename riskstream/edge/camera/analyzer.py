@@ -24,6 +24,7 @@ from riskstream.edge.camera.frame_queue import Frame
 from riskstream.edge.camera.incidents import Change, IncidentTracker
 from riskstream.edge.camera.snapshots import SnapshotStore
 from riskstream.events import Event, Severity, new_event_id
+from riskstream.models.base import ExplainingDetector
 from riskstream.models.thresholding import ThresholdFilter
 
 log = logging.getLogger(__name__)
@@ -131,8 +132,8 @@ class CameraAnalyzer:
                     scores[key] = w.detector.score(work)
                 score = scores[key]
             w.flt.update(score)
-            reason = getattr(w.detector, "reason", None)  # a tamper detector says what it saw
-            attrs = {"reason": reason} if reason and score else {}
+            reason = w.detector.reason if isinstance(w.detector, ExplainingDetector) else ""
+            attrs: dict[str, object] = {"reason": reason} if reason and score else {}
             for ch in self.incidents.observe(
                 (self.camera.id, w.kind, w.zone), w.flt.above(score), score, frame.wall, attrs
             ):
