@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from riskstream.evaluation.nab import BASELINE_THRESHOLD, DETECTOR_THRESHOLD, ours
+from riskstream.evaluation.nab import BASELINE_THRESHOLD, DETECTOR_THRESHOLD, ours, quiet
 from riskstream.evaluation.nab_scoring import probation_rows
 from riskstream.models.base import OnlineDetector
 from riskstream.models.streaming import WindowedGaussian
@@ -158,6 +158,7 @@ def evaluate() -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for case in all_cases:
         rows[case.name] = {"ours": _judge(_hits(ours, case.values, True), case),
+                           "quiet": _judge(_hits(quiet, case.values, True), case),
                            "baseline": _judge(_hits(WindowedGaussian, case.values, False), case)}
 
     def summary(who: str) -> dict[str, Any]:
@@ -173,5 +174,6 @@ def evaluate() -> dict[str, Any]:
     return {"dataset": f"generated series ({clean_n} clean shapes, {len(SHAPES)} of {N} rows and "
                        f"{len(SHORT_SHAPES)} of {SHORT_N}, each clean and with anomalies injected)",
             "detector": {"name": ours().name, **summary("ours")},
+            "quiet_variant": {"name": quiet().name, **summary("quiet")},
             "baseline": {"name": WindowedGaussian.name, **summary("baseline")},
             "series": rows}

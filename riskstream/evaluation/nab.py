@@ -37,12 +37,20 @@ DETECTOR_THRESHOLD = ThresholdConfig(threshold=0.5, cooldown=300)
 # riskstream's detector exactly as a sensor's config would set it up at the edge:
 # {type: knn_likelihood, threshold: {threshold: 0.5, cooldown: 300}}, built by the same plugin.
 DETECTOR = KnnLikelihoodSpec(threshold=DETECTOR_THRESHOLD)
+# its quiet variant, {type: knn_likelihood, ranks: overlapping}, reported beside it
+QUIET = KnnLikelihoodSpec(threshold=DETECTOR_THRESHOLD, ranks="overlapping")
 BASELINE_THRESHOLD = 1.0  # NAB's tuned threshold for windowedGaussian (config/thresholds.json)
 
 
 def ours() -> OnlineDetector:
     """A fresh riskstream detector, built from ``DETECTOR`` by the plugin registry."""
     detector: OnlineDetector = build(DETECTOR)
+    return detector
+
+
+def quiet() -> OnlineDetector:
+    """A fresh quiet variant, built from ``QUIET``."""
+    detector: OnlineDetector = build(QUIET)
     return detector
 
 
@@ -202,6 +210,8 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
     ours_scores = _score_all(series, ours, DETECTOR_THRESHOLD.threshold)
     ours_hits = [[float(d) for d in detections(sc, DETECTOR_THRESHOLD)] for sc in ours_scores]
     base_scores = _score_all(series, WindowedGaussian, BASELINE_THRESHOLD)
+    quiet_scores = _score_all(series, quiet, DETECTOR_THRESHOLD.threshold)
+    quiet_hits = [[float(d) for d in detections(sc, DETECTOR_THRESHOLD)] for sc in quiet_scores]
     return {
         "dataset": describe(series),
         "detector": {
@@ -217,6 +227,13 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
             **_profile_scores(series, base_scores, BASELINE_THRESHOLD),
             "swept_nab_protocol": swept(series, base_scores,
                                         lambda sc, th: [float(v >= th) for v in sc]),
+        },
+        "quiet_variant": {
+            "name": quiet().name,
+            "config": QUIET.model_dump(include={"type", "ranks"}),
+            **_profile_scores(series, quiet_hits, 1.0),
+            "swept_nab_protocol": swept(series, quiet_scores),
+            "leave_one_file_out": leave_one_file_out(series, quiet_scores),
         },
         "published_same_files": published_on_same_files(data, series),
         "_series": series,

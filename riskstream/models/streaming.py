@@ -13,12 +13,20 @@
   over the learned history: a surprise many times larger than any before, which ranks cannot
   tell from the largest normal one). Flagged points are not learned (see
   :meth:`riskstream.models.thresholding.ThresholdFilter.step`).
+
+  ``ranks="overlapping"`` is the quiet variant. Consecutive sub-sequences share ``embed - 1``
+  values, so one unusual value makes ``embed`` surprises in a row; the default treats their
+  ranks as independent, which is what lets it fire on short runs (and what NAB's scoring
+  rewards) but also makes it fire on clean noisy series. The quiet variant widens the rank
+  mean's variance for that overlap (a correlation falling linearly to 0 over ``embed`` lags)
+  and combines the rank and size evidence (Stouffer's z), so both must add up.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Literal
 
 import numpy as np
 
@@ -74,6 +82,25 @@ def log_likelihood_score(likelihood: float) -> float:
     return clip_score(math.log(1.0 + LOG_FLOOR - likelihood) / math.log(LOG_FLOOR))
 
 
+_Z_CAP = 40.0  # a z beyond this is certainty: keep it from swamping the other in a sum
+
+
+def _z_score(z: float) -> float:
+    """The log-likelihood score of a one-sided z (0.5 at a tail of 1e-5)."""
+    if z == math.inf:
+        return 1.0
+    if z == -math.inf:
+        return 0.0
+    return log_likelihood_score(0.5 * math.erfc(-z / math.sqrt(2.0)))
+
+
+def overlap_factor(n: int, embed: int) -> float:
+    """Variance of the mean of ``n`` consecutive ranks, in units of independent ranks', when
+    consecutive sub-sequences of ``embed`` values overlap (correlation 1 - lag/embed)."""
+    total = n + 2.0 * sum((n - k) * (1.0 - k / embed) for k in range(1, min(embed, n)))
+    return total / n
+
+
 class KnnLikelihood:
     """Nearest-neighbour surprise of recent sub-sequences, scored as an anomaly likelihood."""
 
@@ -88,9 +115,12 @@ class KnnLikelihood:
         long: int = 2000,
         min_history: int = 100,
         quarantine: int = 200,
+        ranks: Literal["independent", "overlapping"] = "independent",
     ) -> None:
         self.embed, self.memory, self.short, self.long = embed, memory, short, long
-        self.min_history, self.quarantine = min_history, quarantine
+        self.min_history, self.quarantine, self.ranks = min_history, quarantine, ranks
+        if ranks == "overlapping":
+            self.name = f"{KnnLikelihood.name}/overlapping-ranks"
         self._seen = 0
         self._quarantine: deque[tuple[int, float, np.ndarray | None, float, float]] = deque()
         self._context: deque[float] = deque(maxlen=embed)
@@ -139,21 +169,27 @@ class KnnLikelihood:
         rank = (float(np.sum(hist < raw)) + 0.5 * float(np.sum(hist == raw))) / len(hist)
         self._last_rank = rank
         recent = [*self._recent_rank, rank][-self.short :]
-        # Under "normal", ranks are uniform: the mean of n has mean 1/2 and variance 1/(12 n).
-        z = (float(np.mean(recent)) - 0.5) / math.sqrt(1.0 / (12.0 * len(recent)))
-        return max(log_likelihood_score(0.5 * math.erfc(-z / math.sqrt(2.0))), self._size_score(raw))
+        n = len(recent)
+        # Under "normal", ranks are uniform: the mean of n has mean 1/2 and variance 1/(12 n)
+        # when independent, ``overlap_factor`` times that for overlapping sub-sequences.
+        factor = overlap_factor(n, self.embed) if self.ranks == "overlapping" else 1.0
+        rank_z = (float(np.mean(recent)) - 0.5) / math.sqrt(factor / (12.0 * n))
+        size_z = self._size_z(raw)
+        if self.ranks == "overlapping":
+            both = (rank_z + min(size_z, _Z_CAP)) / math.sqrt(2.0)
+            return max(_z_score(rank_z), _z_score(size_z), _z_score(both))
+        return max(_z_score(rank_z), _z_score(size_z))
 
-    def _size_score(self, raw: float) -> float:
-        """The likelihood of the recent mean surprise against its own learned history."""
+    def _size_z(self, raw: float) -> float:
+        """How unusual the recent mean surprise is against its own learned history (a z)."""
         self._last_size = size = float(np.mean([*self._recent_raw, raw][-self.short :]))
         if len(self._size_history) < self.min_history:
-            return 0.0
+            return -math.inf
         sizes = np.fromiter(self._size_history, dtype=np.float64)
         spread = float(sizes.std())
         if spread <= 0.0:
-            return 1.0 if size > float(sizes.mean()) + 1e-12 else 0.0
-        z = (size - float(sizes.mean())) / spread
-        return log_likelihood_score(0.5 * math.erfc(-z / math.sqrt(2.0)))
+            return math.inf if size > float(sizes.mean()) + 1e-12 else -math.inf
+        return (size - float(sizes.mean())) / spread
 
     def _move_on(self, value: float) -> None:
         self._seen += 1

@@ -19,6 +19,9 @@ def test_nab_beats_the_windowed_gaussian_baseline_widely() -> None:
     for profile in ("standard", "reward_low_FP_rate", "reward_low_FN_rate"):
         assert r["detector"][profile]["score"] >= r["baseline"][profile]["score"] + 10, profile
     assert r["detector"]["standard"]["score"] >= 30
+    quiet = r["quiet_variant"]  # reported beside it, and still well above the baseline
+    assert quiet["standard"]["score"] >= r["baseline"]["standard"]["score"] + 10
+    assert quiet["name"].endswith("/overlapping-ranks")
 
 
 def test_skab_against_pca() -> None:

@@ -62,3 +62,5 @@ def test_the_evaluation_runs_both_detectors_on_every_case() -> None:
     flat = r["series"]["flat/spike"]
     assert flat["ours"]["detected"] and flat["baseline"]["detected"]  # a spike on a flat line
     assert r["series"]["flat/none"]["ours"]["false_detections"] == 0
+    quiet, ours = r["quiet_variant"], r["detector"]
+    assert quiet["false_detections_on_clean_series"] < ours["false_detections_on_clean_series"]

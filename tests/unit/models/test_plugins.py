@@ -60,3 +60,14 @@ def test_build_refuses_what_is_not_a_detector_config() -> None:
         plugin_of(Impostor())
     with pytest.raises(TypeError, match="not a detector spec"):
         build(object())  # type: ignore[arg-type]
+
+
+def test_the_quiet_knn_variant_is_chosen_in_the_config() -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    sensor = TypeAdapter(SensorDetectorSpec)
+    quiet = build(sensor.validate_python({"type": "knn_likelihood", "ranks": "overlapping"}))
+    assert quiet.ranks == "overlapping" and quiet.name.endswith("/overlapping-ranks")
+    assert build(sensor.validate_python({"type": "knn_likelihood"})).ranks == "independent"
+    with pytest.raises(ValidationError, match="independent"):
+        sensor.validate_python({"type": "knn_likelihood", "ranks": "quiet"})
