@@ -153,8 +153,9 @@ def _judge(hits: np.ndarray, case: Case) -> dict[str, Any]:
             "false_detections_before": int(hits[start:case.onset].sum())}
 
 
-def evaluate() -> dict[str, Any]:
-    all_cases = cases()
+def evaluate(only: set[str] | None = None) -> dict[str, Any]:
+    """Every case, or the ``only`` ones by name ("noise/spike")."""
+    all_cases = [c for c in cases() if only is None or c.name in only]
     rows: dict[str, Any] = {}
     for case in all_cases:
         rows[case.name] = {"ours": _judge(_hits(ours, case.values, True), case),
