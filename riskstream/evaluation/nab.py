@@ -148,6 +148,12 @@ def best_threshold(total: Callable[[float], float], lo: float = 0.0, hi: float =
     return best
 
 
+def detections_at(scores: list[float], threshold: float) -> list[float]:
+    """Where detections start in a file's scores with the detector's filter at ``threshold``."""
+    cfg = DETECTOR_THRESHOLD.model_copy(update={"threshold": threshold})
+    return [float(d) for d in detections(scores, cfg)]
+
+
 def swept(series: list[Series], scores: list[list[float]],
           hits: Callable[[list[float], float], list[float]] | None = None) -> dict[str, Any]:
     """NAB's own protocol, for comparison with its published table only: per profile, the
@@ -155,12 +161,7 @@ def swept(series: list[Series], scores: list[list[float]],
     was tuned this way). Never used to choose riskstream's operating threshold. ``hits`` turns
     a file's scores into detections at a threshold (default: the detector's filter)."""
     n_windows = sum(len(s.windows) for s in series)
-
-    def filtered(sc: list[float], th: float) -> list[float]:
-        cfg = DETECTOR_THRESHOLD.model_copy(update={"threshold": th})
-        return [float(d) for d in detections(sc, cfg)]
-
-    to_hits = hits or filtered
+    to_hits = hits or detections_at
     out: dict[str, Any] = {}
     for name, profile in PROFILES.items():
         def total(th: float, profile: Any = profile) -> float:
@@ -182,8 +183,7 @@ def leave_one_file_out(series: list[Series], scores: list[list[float]]) -> dict[
 
     def hits(i: int, th: float) -> list[float]:
         if (i, th) not in cache:
-            cfg = DETECTOR_THRESHOLD.model_copy(update={"threshold": th})
-            cache[(i, th)] = [float(d) for d in detections(scores[i], cfg)]
+            cache[(i, th)] = detections_at(scores[i], th)
         return cache[(i, th)]
 
     out: dict[str, Any] = {}
@@ -208,10 +208,10 @@ def leave_one_file_out(series: list[Series], scores: list[list[float]]) -> dict[
 def evaluate(data: str | Path | None = None) -> dict[str, Any]:
     series = load_series(data)
     ours_scores = _score_all(series, ours, DETECTOR_THRESHOLD.threshold)
-    ours_hits = [[float(d) for d in detections(sc, DETECTOR_THRESHOLD)] for sc in ours_scores]
+    ours_hits = [detections_at(sc, DETECTOR_THRESHOLD.threshold) for sc in ours_scores]
     base_scores = _score_all(series, WindowedGaussian, BASELINE_THRESHOLD)
     quiet_scores = _score_all(series, quiet, DETECTOR_THRESHOLD.threshold)
-    quiet_hits = [[float(d) for d in detections(sc, DETECTOR_THRESHOLD)] for sc in quiet_scores]
+    quiet_hits = [detections_at(sc, DETECTOR_THRESHOLD.threshold) for sc in quiet_scores]
     return {
         "dataset": describe(series),
         "detector": {

@@ -5,16 +5,23 @@ from __future__ import annotations
 import numpy as np
 
 
-def textured_scene(h: int = 240, w: int = 320, seed: int = 0) -> np.ndarray:
-    """A static BGR scene with edges and texture (rectangles and noise), like a real view."""
+def _rectangles(h: int, w: int, rng: np.random.Generator, count: int, sizes: tuple[int, int],
+                margin: int) -> np.ndarray:
+    """A grey BGR picture with ``count`` filled rectangles of random colour and size."""
     import cv2
 
-    rng = np.random.default_rng(seed)
     img = np.full((h, w, 3), 110, np.uint8)
-    for _ in range(25):
-        x, y = int(rng.integers(0, w - 40)), int(rng.integers(0, h - 40))
+    for _ in range(count):
+        x, y = int(rng.integers(0, w - margin)), int(rng.integers(0, h - margin))
         color = tuple(int(c) for c in rng.integers(30, 230, 3))
-        cv2.rectangle(img, (x, y), (x + int(rng.integers(10, 60)), y + int(rng.integers(10, 60))), color, -1)
+        cv2.rectangle(img, (x, y), (x + int(rng.integers(*sizes)), y + int(rng.integers(*sizes))), color, -1)
+    return img
+
+
+def textured_scene(h: int = 240, w: int = 320, seed: int = 0) -> np.ndarray:
+    """A static BGR scene with edges and texture (rectangles and noise), like a real view."""
+    rng = np.random.default_rng(seed)
+    img = _rectangles(h, w, rng, 25, (10, 60), margin=40)
     noise = rng.integers(-6, 7, img.shape)
     return np.clip(img.astype(int) + noise, 0, 255).astype(np.uint8)
 
@@ -22,15 +29,7 @@ def textured_scene(h: int = 240, w: int = 320, seed: int = 0) -> np.ndarray:
 def busy_scene(h: int = 240, w: int = 320, seed: int = 0) -> np.ndarray:
     """A view dense with small edges (foliage, a crowded walkway): about half its edges still
     fall on an edge after any move, so "edges no longer in place" alone cannot tell a move."""
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    img = np.full((h, w, 3), 110, np.uint8)
-    for _ in range(400):
-        x, y = int(rng.integers(0, w - 10)), int(rng.integers(0, h - 10))
-        color = tuple(int(c) for c in rng.integers(30, 230, 3))
-        cv2.rectangle(img, (x, y), (x + int(rng.integers(3, 14)), y + int(rng.integers(3, 14))), color, -1)
-    return img
+    return _rectangles(h, w, np.random.default_rng(seed), 400, (3, 14), margin=10)
 
 
 def turned(scene: np.ndarray, shift: float = 0.15, degrees: float = 4.0) -> np.ndarray:
