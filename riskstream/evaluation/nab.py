@@ -29,6 +29,7 @@ from riskstream.evaluation.nab_scoring import (
     window_index_ranges,
     window_labels,
 )
+from riskstream.evaluation.resampling import corpus_interval, paired_interval
 from riskstream.models.base import OnlineDetector
 from riskstream.models.streaming import WindowedGaussian
 from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, detections, run_online
@@ -97,6 +98,7 @@ def _profile_scores(series: list[Series], hits: list[list[float]], threshold: fl
         raw = sum(f.score for f in files)
         result[name] = {
             "score": round(normalised(raw, n_windows, profile), 2),
+            "interval_90": file_interval(series, [f.score for f in files], name),
             "raw": round(raw, 4),
             "files": {s.name: round(f.score, 4) for s, f in zip(series, files, strict=False)},
             "windows_detected": sum(f.detected_windows for f in files),
@@ -104,6 +106,23 @@ def _profile_scores(series: list[Series], hits: list[list[float]], threshold: fl
             "false_positive_rows": sum(f.fp for f in files),
         }
     return result
+
+
+def _corpus(profile: str) -> Callable[[float, int], float]:
+    return lambda raw, n_windows: normalised(raw, n_windows, PROFILES[profile])
+
+
+def file_interval(series: list[Series], per_file: list[float], profile: str) -> tuple[float, float]:
+    """90 % interval of the normalised score over files drawn again with replacement: how far
+    the figure could move on other files like these (a handful of files, a wide interval)."""
+    return corpus_interval(per_file, [len(s.windows) for s in series], _corpus(profile))
+
+
+def difference_interval(series: list[Series], a: list[float], b: list[float],
+                        profile: str = "standard") -> tuple[float, float]:
+    """90 % interval of score(a) - score(b) over the same resampled files: a difference whose
+    interval holds 0 is one these files cannot tell from none."""
+    return paired_interval(a, b, [len(s.windows) for s in series], _corpus(profile))
 
 
 def published_on_same_files(data: str | Path | None, series: list[Series]) -> dict[str, dict[str, float]]:
@@ -191,7 +210,7 @@ def leave_one_file_out(series: list[Series], scores: list[list[float]]) -> dict[
         def file_score(i: int, th: float, profile: Any = profile) -> float:
             return score_file(hits(i, th), series[i].labels, series[i].windows, 1.0, profile).score
 
-        raw, thresholds = 0.0, []
+        per_file, thresholds = [], []
         for held in range(len(series)):
             rest = [i for i in range(len(series)) if i != held]
 
@@ -200,9 +219,15 @@ def leave_one_file_out(series: list[Series], scores: list[list[float]]) -> dict[
 
             _, th = best_threshold(others, rounds=3)
             thresholds.append(round(th, 4))
-            raw += file_score(held, th)
-        out[name] = {"score": round(normalised(raw, n_windows, profile), 2), "thresholds": thresholds}
+            per_file.append(file_score(held, th))
+        out[name] = {"score": round(normalised(sum(per_file), n_windows, profile), 2),
+                     "interval_90": file_interval(series, per_file, name), "thresholds": thresholds,
+                     "files": {s.name: round(v, 4) for s, v in zip(series, per_file, strict=True)}}
     return out
+
+
+def _raw(result: dict[str, Any], profile: str = "standard") -> list[float]:
+    return list(result[profile]["files"].values())
 
 
 def evaluate(data: str | Path | None = None) -> dict[str, Any]:
@@ -212,14 +237,18 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
     base_scores = _score_all(series, WindowedGaussian, BASELINE_THRESHOLD)
     quiet_scores = _score_all(series, quiet, DETECTOR_THRESHOLD.threshold)
     quiet_hits = [detections_at(sc, DETECTOR_THRESHOLD.threshold) for sc in quiet_scores]
+    detector = {**_profile_scores(series, ours_hits, 1.0),
+                "swept_nab_protocol": swept(series, ours_scores),
+                "leave_one_file_out": leave_one_file_out(series, ours_scores)}
+    variant = {**_profile_scores(series, quiet_hits, 1.0),
+               "swept_nab_protocol": swept(series, quiet_scores),
+               "leave_one_file_out": leave_one_file_out(series, quiet_scores)}
     return {
         "dataset": describe(series),
         "detector": {
             "name": ours().name,
             "threshold": DETECTOR_THRESHOLD.model_dump(),
-            **_profile_scores(series, ours_hits, 1.0),
-            "swept_nab_protocol": swept(series, ours_scores),
-            "leave_one_file_out": leave_one_file_out(series, ours_scores),
+            **detector,
         },
         "baseline": {
             "name": WindowedGaussian.name,
@@ -231,9 +260,12 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
         "quiet_variant": {
             "name": quiet().name,
             "config": QUIET.model_dump(include={"type", "ranks"}),
-            **_profile_scores(series, quiet_hits, 1.0),
-            "swept_nab_protocol": swept(series, quiet_scores),
-            "leave_one_file_out": leave_one_file_out(series, quiet_scores),
+            **variant,
+            "minus_default_interval_90": {
+                "fixed": difference_interval(series, _raw(variant), _raw(detector)),
+                "leave_one_file_out": difference_interval(
+                    series, _raw(variant["leave_one_file_out"]), _raw(detector["leave_one_file_out"])),
+            },
         },
         "published_same_files": published_on_same_files(data, series),
         "_series": series,

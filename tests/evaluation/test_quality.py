@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from riskstream.evaluation import nab, ped2, skab, tamper, tep, urfd
-from riskstream.evaluation.report import markdown, merge
+from riskstream.evaluation.report import markdown, merge, public
 
 from .conftest import need
 
@@ -24,6 +24,12 @@ def test_nab_beats_the_windowed_gaussian_baseline_widely() -> None:
     quiet = r["quiet_variant"]  # reported beside it, and still well above the baseline
     assert quiet["standard"]["score"] >= r["baseline"]["standard"]["score"] + 10
     assert quiet["name"].endswith("/overlapping-ranks")
+    for figure in (r["detector"]["standard"], r["detector"]["leave_one_file_out"]["standard"]):
+        lo, hi = figure["interval_90"]  # how far the figure moves over resampled files
+        assert lo <= figure["score"] <= hi and lo < hi
+    lo, hi = quiet["minus_default_interval_90"]["fixed"]
+    assert lo <= quiet["standard"]["score"] - r["detector"]["standard"]["score"] <= hi
+    assert "files resampled, 90 %" in markdown({"nab": public(r)})
 
 
 def test_skab_against_pca() -> None:
