@@ -50,3 +50,18 @@ class ThresholdConfig(Strict):
     )
     min_consecutive: int = Field(1, ge=1, description="Inputs in a row at/above threshold before firing.")
     cooldown: int = Field(0, ge=0, description="Inputs after a detection during which no new one fires.")
+    learn_below: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="An online detector learns only inputs scoring below this (default: the "
+        "threshold). Below the threshold, it keeps the merely suspicious out of the memory of "
+        "normal while only the clearest fire.",
+    )
+
+    @model_validator(mode="after")
+    def _learning_limit_not_above_threshold(self) -> ThresholdConfig:
+        if self.learn_below is not None and self.learn_below > self.threshold:
+            raise ValueError(f"learn_below ({self.learn_below}) must not be above the threshold "
+                             f"({self.threshold}): a detection's input would be learned as normal")
+        return self

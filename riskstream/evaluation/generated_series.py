@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from riskstream.evaluation.nab import BASELINE_THRESHOLD, DETECTOR_THRESHOLD, ours, quiet
+from riskstream.detectors import KnnLikelihoodSpec
+from riskstream.evaluation.nab import BASELINE_THRESHOLD, DETECTOR, QUIET, ours, quiet
 from riskstream.evaluation.nab_scoring import probation_rows
 from riskstream.models.base import OnlineDetector
 from riskstream.models.streaming import WindowedGaussian
@@ -134,11 +135,13 @@ def cases() -> list[Case]:
     return out
 
 
-def _hits(make: Callable[[], OnlineDetector], values: np.ndarray, ours: bool) -> np.ndarray:
-    if ours:
-        gate = ThresholdFilter(ThresholdConfig(threshold=DETECTOR_THRESHOLD.threshold))
-        scores = run_online(make(), values.tolist(), gate)
-        return np.asarray(detections(scores, DETECTOR_THRESHOLD), dtype=bool)
+def _hits(make: Callable[[], OnlineDetector], values: np.ndarray,
+          spec: KnnLikelihoodSpec | None) -> np.ndarray:
+    """Where detections start: through ``spec``'s filter as deployed; without one (the
+    baseline), every point at its threshold."""
+    if spec is not None:
+        scores = run_online(make(), values.tolist(), ThresholdFilter(spec.threshold))
+        return np.asarray(detections(scores, spec.threshold), dtype=bool)
     baseline_gate = ThresholdFilter(ThresholdConfig(threshold=BASELINE_THRESHOLD))
     scores = run_online(make(), values.tolist(), baseline_gate)
     return np.asarray(scores) >= BASELINE_THRESHOLD
@@ -158,9 +161,9 @@ def evaluate(only: set[str] | None = None) -> dict[str, Any]:
     all_cases = [c for c in cases() if only is None or c.name in only]
     rows: dict[str, Any] = {}
     for case in all_cases:
-        rows[case.name] = {"ours": _judge(_hits(ours, case.values, True), case),
-                           "quiet": _judge(_hits(quiet, case.values, True), case),
-                           "baseline": _judge(_hits(WindowedGaussian, case.values, False), case)}
+        rows[case.name] = {"ours": _judge(_hits(ours, case.values, DETECTOR), case),
+                           "quiet": _judge(_hits(quiet, case.values, QUIET), case),
+                           "baseline": _judge(_hits(WindowedGaussian, case.values, None), case)}
 
     def summary(who: str) -> dict[str, Any]:
         clean_rows = [r[who] for k, r in rows.items() if k.endswith("/none")]

@@ -34,12 +34,12 @@ from riskstream.models.base import OnlineDetector
 from riskstream.models.streaming import WindowedGaussian
 from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, detections, run_online
 
-DETECTOR_THRESHOLD = ThresholdConfig(threshold=0.5, cooldown=300)
-# riskstream's detector exactly as a sensor's config would set it up at the edge:
-# {type: knn_likelihood, threshold: {threshold: 0.5, cooldown: 300}}, built by the same plugin.
-DETECTOR = KnnLikelihoodSpec(threshold=DETECTOR_THRESHOLD)
+# riskstream's detector exactly as a sensor's config sets it up at the edge, {type:
+# knn_likelihood}, its defaults (threshold filter included), built by the same plugin
+DETECTOR = KnnLikelihoodSpec()
+DETECTOR_THRESHOLD = DETECTOR.threshold
 # its quiet variant, {type: knn_likelihood, ranks: overlapping}, reported beside it
-QUIET = KnnLikelihoodSpec(threshold=DETECTOR_THRESHOLD, ranks="overlapping")
+QUIET = KnnLikelihoodSpec(ranks="overlapping")
 BASELINE_THRESHOLD = 1.0  # NAB's tuned threshold for windowedGaussian (config/thresholds.json)
 
 
@@ -81,11 +81,11 @@ def load_series(data: str | Path | None = None) -> list[Series]:
 
 
 def _score_all(
-    series: list[Series], make: Callable[[], OnlineDetector], threshold: float
+    series: list[Series], make: Callable[[], OnlineDetector], gate: ThresholdConfig
 ) -> list[list[float]]:
-    # learning gate: the point threshold alone (persistence and cooldown only decide detections)
-    return [run_online(make(), s.values, ThresholdFilter(ThresholdConfig(threshold=threshold)))
-            for s in series]
+    # what is learned is decided by the filter as deployed (its threshold, or learn_below);
+    # the detections are then counted from the scores, at that or any other threshold
+    return [run_online(make(), s.values, ThresholdFilter(gate)) for s in series]
 
 
 def _profile_scores(series: list[Series], hits: list[list[float]], threshold: float) -> dict[str, Any]:
@@ -232,11 +232,11 @@ def _raw(result: dict[str, Any], profile: str = "standard") -> list[float]:
 
 def evaluate(data: str | Path | None = None) -> dict[str, Any]:
     series = load_series(data)
-    ours_scores = _score_all(series, ours, DETECTOR_THRESHOLD.threshold)
-    ours_hits = [detections_at(sc, DETECTOR_THRESHOLD.threshold) for sc in ours_scores]
-    base_scores = _score_all(series, WindowedGaussian, BASELINE_THRESHOLD)
-    quiet_scores = _score_all(series, quiet, DETECTOR_THRESHOLD.threshold)
-    quiet_hits = [detections_at(sc, DETECTOR_THRESHOLD.threshold) for sc in quiet_scores]
+    ours_scores = _score_all(series, ours, DETECTOR.threshold)
+    ours_hits = [detections_at(sc, DETECTOR.threshold.threshold) for sc in ours_scores]
+    base_scores = _score_all(series, WindowedGaussian, ThresholdConfig(threshold=BASELINE_THRESHOLD))
+    quiet_scores = _score_all(series, quiet, QUIET.threshold)
+    quiet_hits = [detections_at(sc, QUIET.threshold.threshold) for sc in quiet_scores]
     detector = {**_profile_scores(series, ours_hits, 1.0),
                 "swept_nab_protocol": swept(series, ours_scores),
                 "leave_one_file_out": leave_one_file_out(series, ours_scores)}
@@ -247,7 +247,7 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
         "dataset": describe(series),
         "detector": {
             "name": ours().name,
-            "threshold": DETECTOR_THRESHOLD.model_dump(),
+            "threshold": DETECTOR.threshold.model_dump(),
             **detector,
         },
         "baseline": {
@@ -260,6 +260,7 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
         "quiet_variant": {
             "name": quiet().name,
             "config": QUIET.model_dump(include={"type", "ranks"}),
+            "threshold": QUIET.threshold.model_dump(),
             **variant,
             "minus_default_interval_90": {
                 "fixed": difference_interval(series, _raw(variant), _raw(detector)),

@@ -52,9 +52,10 @@ class ThresholdFilter:
 
     def observe(self, score: float) -> tuple[bool, bool]:
         """Feed one score; returns (flagged, fired). ``flagged``: the input counts as anomalous
-        (at the threshold, or above the hysteresis limit during a detection), so an online
-        detector must not learn from it; ``fired``: a new detection starts here."""
-        flagged = self.above(score)
+        (at the threshold or at ``learn_below``, or above the hysteresis limit during a
+        detection), so an online detector must not learn from it; ``fired``: a new detection
+        starts here."""
+        flagged = self.above(score) or (self.cfg.learn_below is not None and score >= self.cfg.learn_below)
         return flagged, self.update(score)
 
 

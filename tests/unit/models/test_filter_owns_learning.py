@@ -55,3 +55,20 @@ def test_a_detector_that_does_not_learn_is_only_scored() -> None:
             return 0.9
 
     assert ThresholdFilter(ThresholdConfig(threshold=0.5)).step(Rule(), 1.0) == (0.9, True)
+
+
+def test_learn_below_keeps_the_merely_suspicious_out_of_the_memory_without_firing() -> None:
+    """Between ``learn_below`` and the threshold an input is neither learned nor a detection
+    (before ``learn_below`` existed, whatever did not fire was learned)."""
+    spy = Spy([0.1, 0.55, 0.7, 0.3])
+    flt = ThresholdFilter(ThresholdConfig(threshold=0.66, learn_below=0.5))
+    fired = [flt.step(spy, x)[1] for x in "abcd"]
+    assert (spy.learned, spy.passed, fired) == (["a", "d"], ["b", "c"], [False, False, True, False])
+
+
+def test_a_learning_limit_above_the_threshold_is_refused() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="learn_below"):
+        ThresholdConfig(threshold=0.5, learn_below=0.6)
