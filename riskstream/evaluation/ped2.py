@@ -81,7 +81,8 @@ def settings_cv(root: Path) -> dict[str, Any]:
     cv = cross_validate(clips)
     return {"protocol": cv["protocol"], "chosen": cv["chosen"],
             "mean_auc": {k: v["mean_auc"] for k, v in cv["candidates"].items()},
-            "by_kind": {k: v["by_kind"] for k, v in cv["candidates"].items()}}
+            "by_kind": {k: v["by_kind"] for k, v in cv["candidates"].items()},
+            "filter": cv["filter"]}
 
 
 def _frame_energy(frames: list[np.ndarray]) -> np.ndarray:

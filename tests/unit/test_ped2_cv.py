@@ -38,6 +38,22 @@ def test_every_candidate_is_scored_and_the_best_is_chosen() -> None:
     best = max(r["mean_auc"] for r in table.values())
     assert cv["chosen"]["mean_auc"] == best
     assert table["speed,cell=6,top_k=3"]["mean_auc"] > 90  # fast people among slow ones: easy here
+    flt = cv["filter"]  # protocol version 3: the chosen model's detection filter, by its rule
+    assert len(flt["grid"]) == len(ped2_cv.QUANTILES) * len(ped2_cv.PERSISTENCE)
+    quiet = {k: v for k, v in flt["grid"].items() if v["false_detections"] == 0}
+    if quiet:
+        assert flt["chosen"]["false_detections"] == 0
+        assert flt["chosen"]["found"] == max(v["found"] for v in quiet.values())
+    assert flt["pasted_objects"] == 4 * 2 * len(ped2_cv.KINDS)  # two of each kind per held-out clip
+
+
+def test_the_scene_plugin_default_is_the_filter_the_cross_validation_chose() -> None:
+    """A single frame at 0.5 fired 5 times on Ped2's 2,534 held-out normal training frames;
+    the default now asks for the persistence protocol version 3 chose (see quality.json)."""
+    from riskstream.detectors import SceneModelSpec
+
+    default = SceneModelSpec(model="scene-ped2@3").threshold
+    assert (default.threshold, default.min_consecutive) == (0.5, 2)
 
 
 def test_too_few_clips_is_a_clear_error() -> None:

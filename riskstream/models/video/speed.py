@@ -208,7 +208,7 @@ def train_speed_model(
                                     scale=1.0, fps=fps, flow_preset=s.preset,
                                     flow_finest_scale=s.finest_scale),
         calibration=Calibration(error_reference=error_reference, quantile=calibration_quantile,
-                                min_consecutive=3),
+                                min_consecutive=2),  # ped2_cv protocol version 3
         training={"frame_pairs": len(speeds), "clips": len(per_clip), "cell": s.cell,
                   "top_k": s.top_k, "min_speed": s.min_speed, "min_share": s.min_share,
                   "row_quantile": s.quantile,
