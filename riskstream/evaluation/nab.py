@@ -20,10 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from riskstream.detectors import KnnLikelihoodSpec, build
 from riskstream.evaluation.datapath import dataset_dir
 from riskstream.evaluation.nab_scoring import (
     PROFILES,
+    DetectionScorer,
     normalised,
     score_file,
     window_index_ranges,
@@ -169,23 +172,53 @@ def best_threshold(total: Callable[[float], float], lo: float = 0.0, hi: float =
 
 def detections_at(scores: list[float], threshold: float) -> list[float]:
     """Where detections start in a file's scores with the detector's filter at ``threshold``."""
-    cfg = DETECTOR_THRESHOLD.model_copy(update={"threshold": threshold})
-    return [float(d) for d in detections(scores, cfg)]
+    out = [0.0] * len(scores)
+    for i in detection_starts(np.asarray(scores, dtype=float), threshold):
+        out[i] = 1.0
+    return out
 
 
-def swept(series: list[Series], scores: list[list[float]],
-          hits: Callable[[list[float], float], list[float]] | None = None) -> dict[str, Any]:
+def detection_starts(scores: np.ndarray, threshold: float,
+                     cfg: ThresholdConfig = DETECTOR_THRESHOLD) -> list[int]:
+    """Row indices where the detector's filter (``cfg`` at ``threshold``) starts a detection.
+    With one input to fire and no hysteresis (the detector's filter), only rising edges can
+    fire, each unless within ``cooldown`` inputs of the last one: found from the few rows at the
+    threshold instead of a pass over every row. Otherwise, the filter itself."""
+    if cfg.min_consecutive != 1 or cfg.hysteresis != 0.0:
+        at = cfg.model_copy(update={"threshold": threshold})
+        return [i for i, d in enumerate(detections(scores.tolist(), at)) if d]
+    high = scores >= threshold
+    rising = np.flatnonzero(high & ~np.concatenate(([False], high[:-1])))
+    starts: list[int] = []
+    for i in rising.tolist():
+        if not starts or i > starts[-1] + cfg.cooldown:
+            starts.append(i)
+    return starts
+
+
+Starts = Callable[[np.ndarray, float], list[int]]
+
+
+def _point_starts(scores: np.ndarray, threshold: float) -> list[int]:
+    """Every row at the threshold is a detection: how NAB scores a detector's raw output."""
+    return [int(i) for i in np.flatnonzero(scores >= threshold)]
+
+
+def swept(series: list[Series], scores: list[list[float]], starts: Starts | None = None) -> dict[str, Any]:
     """NAB's own protocol, for comparison with its published table only: per profile, the
     detection threshold that scores best on these files' labels (every published NAB figure
-    was tuned this way). Never used to choose riskstream's operating threshold. ``hits`` turns
-    a file's scores into detections at a threshold (default: the detector's filter)."""
+    was tuned this way). Never used to choose riskstream's operating threshold. ``starts``
+    turns a file's scores into detection rows at a threshold (default: the detector's filter;
+    :func:`_point_starts` for a baseline scored row by row)."""
     n_windows = sum(len(s.windows) for s in series)
-    to_hits = hits or detections_at
+    to_starts = starts or detection_starts
+    arrays = [np.asarray(sc, dtype=float) for sc in scores]
     out: dict[str, Any] = {}
     for name, profile in PROFILES.items():
-        def total(th: float, profile: Any = profile) -> float:
-            raw = sum(score_file(to_hits(sc, th), s.labels, s.windows, 1.0, profile).score
-                      for s, sc in zip(series, scores, strict=True))
+        scorers = [DetectionScorer(len(s.values), s.windows, profile) for s in series]
+
+        def total(th: float, scorers: list[DetectionScorer] = scorers, profile: Any = profile) -> float:
+            raw = sum(f.score(to_starts(a, th)) for f, a in zip(scorers, arrays, strict=True))
             return normalised(raw, n_windows, profile)
 
         score, th = best_threshold(total)
@@ -198,17 +231,20 @@ def leave_one_file_out(series: list[Series], scores: list[list[float]]) -> dict[
     the *other* files, so no file's labels choose its own threshold. The spread of the chosen
     thresholds says how stable the tuned figure is."""
     n_windows = sum(len(s.windows) for s in series)
-    cache: dict[tuple[int, float], list[float]] = {}
+    arrays = [np.asarray(sc, dtype=float) for sc in scores]
+    cache: dict[tuple[int, float], list[int]] = {}
 
-    def hits(i: int, th: float) -> list[float]:
+    def starts(i: int, th: float) -> list[int]:
         if (i, th) not in cache:
-            cache[(i, th)] = detections_at(scores[i], th)
+            cache[(i, th)] = detection_starts(arrays[i], th)
         return cache[(i, th)]
 
     out: dict[str, Any] = {}
     for name, profile in PROFILES.items():
-        def file_score(i: int, th: float, profile: Any = profile) -> float:
-            return score_file(hits(i, th), series[i].labels, series[i].windows, 1.0, profile).score
+        scorers = [DetectionScorer(len(s.values), s.windows, profile) for s in series]
+
+        def file_score(i: int, th: float, scorers: list[DetectionScorer] = scorers) -> float:
+            return scorers[i].score(starts(i, th))
 
         per_file, thresholds = [], []
         for held in range(len(series)):
@@ -254,8 +290,7 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
             "name": WindowedGaussian.name,
             "threshold": BASELINE_THRESHOLD,
             **_profile_scores(series, base_scores, BASELINE_THRESHOLD),
-            "swept_nab_protocol": swept(series, base_scores,
-                                        lambda sc, th: [float(v >= th) for v in sc]),
+            "swept_nab_protocol": swept(series, base_scores, _point_starts),
         },
         "quiet_variant": {
             "name": quiet().name,
