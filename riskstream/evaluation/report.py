@@ -191,6 +191,17 @@ def markdown(results: dict[str, Any]) -> str:
                     "low",
                 )
             )
+        spread = results["tep"].get("seeds")
+        if spread:
+            def cell(key: str) -> str:
+                v = spread[key]
+                return f"{v['mean']:.1%} ± {v['sd']:.1%} (worst {v['worst']:.1%})"
+            faults = sorted((k for k in spread if k.startswith("fault_")), key=lambda k: int(k[6:]))
+            lines.append(_row(
+                f"TEP over training seeds 0-{spread['seeds'] - 1}: detection rate of "
+                + ", ".join(f.replace("_", " ") for f in faults) + "; false alarms on all normal rows",
+                "; ".join(cell(f) for f in faults) + "; " + cell("all_normal_false_alarm_rate"),
+                "", "one seed's figure is not the recipe's"))
     if "ped2" in results:
         d, b = results["ped2"]["detector"], results["ped2"]["baseline"]
         clips = results["ped2"]["clips"]

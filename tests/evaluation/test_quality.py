@@ -64,6 +64,13 @@ def test_tep_faults_1_and_4_are_detected() -> None:
     # episode or none, which is the training seed's luck more than the detector's quality.
     for rows in ("normal", "all_normal_rows"):
         assert r["detector"][rows]["false_alarm_rate"] < r["baseline"][rows]["false_alarm_rate"]
+    spread = r["seeds"]  # the recipe over seeds 0..4, seed 0 being the figures above
+    assert spread["seeds"] == tep.SEEDS
+    assert spread["per_seed"][0]["fault_1"] == r["detector"]["fault_1"]["detection_rate"]
+    assert spread["fault_1"]["worst"] >= 0.95
+    pca_false_alarms = r["baseline"]["all_normal_rows"]["false_alarm_rate"]
+    assert spread["all_normal_false_alarm_rate"]["worst"] < pca_false_alarms
+    assert "TEP over training seeds 0-4" in markdown({"tep": public(r)})
 
 
 def test_ped2_frame_auc_and_the_speed_figure_is_measured() -> None:
