@@ -12,7 +12,6 @@ deviation and the worst seed, for the served mode and the online-level mode.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from benchmarks.common import RESULTS, report, save
 from riskstream.evaluation import report as report_file
 from riskstream.evaluation import skab
+from riskstream.evaluation.metrics import seed_spread
 
 MODES = {"detector": "training level (served)", "online_level": "following the operating level"}
 RATES = ("f1", "far", "mar")
@@ -27,16 +27,8 @@ RATES = ("f1", "far", "mar")
 
 def summarise(per_seed: list[dict[str, Any]], mode: str) -> dict[str, Any]:
     """Mean, standard deviation and worst seed of each rate for one mode."""
-    out: dict[str, Any] = {}
-    for rate in RATES:
-        values = [r[mode][rate] for r in per_seed]
-        worst = min(values) if rate == "f1" else max(values)
-        out[rate] = {
-            "mean": round(statistics.fmean(values), 4),
-            "sd": round(statistics.pstdev(values), 4),
-            "worst": worst,
-        }
-    return out
+    return {rate: seed_spread([r[mode][rate] for r in per_seed], worst_is_low=rate == "f1")
+            for rate in RATES}
 
 
 def main() -> None:

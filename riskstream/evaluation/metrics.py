@@ -41,3 +41,11 @@ def roc_auc(scores: Any, labels: Any) -> float:
         ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
         i = j + 1
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def seed_spread(values: list[float], worst_is_low: bool) -> dict[str, float]:
+    """A figure over training seeds: mean, population standard deviation and the worst seed's
+    value (the lowest for a detection rate or F1, the highest for a false-alarm rate)."""
+    arr = np.asarray(values, dtype=float)
+    return {"mean": round(float(arr.mean()), 4), "sd": round(float(arr.std()), 4),
+            "worst": float(arr.min() if worst_is_low else arr.max())}

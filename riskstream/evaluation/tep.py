@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from riskstream.evaluation import metrics
 from riskstream.evaluation.datapath import dataset_dir
 from riskstream.models.onnx_model import OnnxModel
 from riskstream.models.pca import PcaMonitor
@@ -94,15 +95,10 @@ def _seed_rates(scores: dict[str, np.ndarray]) -> dict[str, float]:
 
 
 def seed_spread(per_seed: list[dict[str, float]]) -> dict[str, dict[str, float]]:
-    """Mean, standard deviation and worst seed of each figure (worst: the lowest detection
-    rate, the highest false-alarm rate)."""
-    out = {}
-    for key in per_seed[0]:
-        values = [r[key] for r in per_seed]
-        worst = max(values) if "false_alarm" in key else min(values)
-        out[key] = {"mean": round(float(np.mean(values)), 4), "sd": round(float(np.std(values)), 4),
-                    "worst": worst}
-    return out
+    """Each figure over the seeds (worst: the lowest detection rate, the highest false-alarm
+    rate)."""
+    return {key: metrics.seed_spread([r[key] for r in per_seed], worst_is_low="false_alarm" not in key)
+            for key in per_seed[0]}
 
 
 def evaluate(data: str | Path | None = None, seeds: int = SEEDS) -> dict[str, Any]:
