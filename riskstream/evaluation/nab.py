@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,7 +113,8 @@ def _profile_scores(series: list[Series], hits: list[list[float]], threshold: fl
 
 
 def _corpus(profile: str) -> Callable[[float, int], float]:
-    return lambda raw, n_windows: normalised(raw, n_windows, PROFILES[profile])
+    # a draw of only files without windows (NAB's artificialNoAnomaly) has no normalised score
+    return lambda raw, n_windows: normalised(raw, n_windows, PROFILES[profile]) if n_windows else math.nan
 
 
 def file_interval(series: list[Series], per_file: list[float], profile: str) -> tuple[float, float]:

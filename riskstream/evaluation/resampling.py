@@ -14,11 +14,15 @@ LEVEL = 0.90
 
 def interval(statistic: Callable[[np.ndarray], float], n_items: int, rounds: int = ROUNDS,
              level: float = LEVEL, seed: int = 0) -> tuple[float, float]:
-    """The central ``level`` interval of ``statistic`` over resampled item indices."""
+    """The central ``level`` interval of ``statistic`` over resampled item indices (draws on
+    which it is NaN, undefined, are left out)."""
     if n_items < 1:
         raise ValueError("a bootstrap needs at least one item")
     rng = np.random.default_rng(seed)
-    values = [statistic(rng.integers(0, n_items, n_items)) for _ in range(rounds)]
+    values = np.array([statistic(rng.integers(0, n_items, n_items)) for _ in range(rounds)])
+    values = values[np.isfinite(values)]  # a draw the statistic is undefined on (NaN) is left out
+    if not len(values):
+        raise ValueError("the statistic is undefined on every resampled draw")
     tail = 50.0 * (1.0 - level)
     lo, hi = np.percentile(values, [tail, 100.0 - tail])
     return round(float(lo), 2), round(float(hi), 2)

@@ -60,3 +60,17 @@ def test_leave_one_file_out_never_lets_a_file_choose_its_own_threshold() -> None
     held_out = nab.leave_one_file_out([a, b], [sa, sb])["standard"]
     assert held_out["score"] < tuned["score"]
     assert held_out["thresholds"][1] > 0.6  # b is scored at what a alone prefers, and misses
+
+
+def test_the_table_never_prints_none_for_scores_nab_did_not_publish() -> None:
+    """A corpus NAB's published results do not cover exactly (a file of one's own, a partial
+    copy) printed "NAB's own run of it: None" and "Numenta HTM None on these files"."""
+    import json
+
+    from riskstream.evaluation.report import markdown
+
+    results = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "quality.json"
+    r = json.loads(results.read_text())["nab"]
+    r["published_same_files"] = {}
+    table = markdown({"nab": r})
+    assert "None" not in table and "not published for exactly these files" in table

@@ -45,3 +45,14 @@ def test_nab_intervals_hold_the_figure_and_use_the_windows() -> None:
     lo, hi = nab.file_interval(files, per_file, "standard")
     assert lo <= whole <= hi and lo < hi
     assert nab.difference_interval(files, per_file, per_file) == (0.0, 0.0)
+
+
+def test_files_without_windows_are_scored_and_never_divide_by_zero() -> None:
+    """NAB's artificialNoAnomaly files have no window: a draw of only such files has no
+    normalised score and is left out (it divided by zero)."""
+    files = [nab.Series("artificialNoAnomaly/a.csv", [], [], []),
+             nab.Series("realKnownCause/b.csv", [], [], [(0, 0)])]
+    lo, hi = nab.file_interval(files, [-0.11, 0.5], "standard")
+    assert lo <= hi
+    with pytest.raises(ValueError, match="undefined"):
+        interval(lambda idx: float("nan"), 3)
