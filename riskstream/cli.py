@@ -585,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level)
     from riskstream.config import ConfigError
-    from riskstream.evaluation.datapath import DataMissing
+    from riskstream.evaluation.datapath import DataMissing, DataUnreadable
     from riskstream.kafka_settings import KafkaCredentialsError
     from riskstream.models.card import CardError
     from riskstream.services import ServiceError
@@ -642,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
             from riskstream.demo.runner import run_demo
 
             return run_demo(args.config, args.state_dir, args.duration, args.rate)
-    except (ConfigError, ServiceError, DataMissing, CardError, KeyError,
+    except (ConfigError, ServiceError, DataMissing, DataUnreadable, CardError, KeyError,
             KafkaCredentialsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

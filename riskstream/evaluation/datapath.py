@@ -12,6 +12,11 @@ class DataMissing(FileNotFoundError):
     """The evaluation data is not on this machine (tests skip on it with this message)."""
 
 
+class DataUnreadable(Exception):
+    """A dataset folder is there but not as its evaluation reads it (a file missing or
+    malformed): the CLI says which dataset and what, without a traceback."""
+
+
 def data_root(explicit: str | Path | None = None) -> Path:
     if explicit is not None and not Path(explicit).is_dir():
         raise DataMissing(f"--data {explicit}: no such folder")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from riskstream.evaluation import generated_series, nab, ped2, plots, report, skab, tamper, tep, urfd
+from riskstream.evaluation.datapath import DataMissing, DataUnreadable
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,13 @@ def run(names: list[str], data: Path | None, results_dir: Path, make_plots: bool
         evaluate, plot = DATASETS[name]
         log.info("evaluating %s ...", name)
         start = time.monotonic()
-        result = evaluate(data)
+        try:
+            result = evaluate(data)
+        except DataMissing:
+            raise
+        except (OSError, ValueError, KeyError, IndexError) as exc:
+            raise DataUnreadable(f"{name}: the data under {data or 'the default data root'} cannot be "
+                                 f"evaluated: {type(exc).__name__}: {exc}") from exc
         result["seconds"] = round(time.monotonic() - start, 1)
         command = f"riskstream eval {name} --data {data or '../shared/data'}"
         merged = report.merge(results_dir / "quality.json", name, result, command)

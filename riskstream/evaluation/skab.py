@@ -72,6 +72,8 @@ def read_experiment(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def load_experiments(data: str | Path | None = None) -> list[Experiment]:
     root = dataset_dir("skab", data) / "data"
     files = sorted(p for p in root.glob("*/*.csv") if p.parent.name != "anomaly-free")
+    if not files:
+        raise ValueError(f"no experiment files (data/<kind>/<n>.csv) under {root}")
     return [Experiment(f"{p.parent.name}/{p.name}", *read_experiment(p)) for p in files]
 
 

@@ -36,7 +36,7 @@ BASELINE_THRESHOLD = ThresholdConfig(threshold=0.5)
 
 
 def read(path: Path) -> np.ndarray:
-    rows = np.loadtxt(path, dtype=np.float32)
+    rows = np.loadtxt(path, dtype=np.float32, ndmin=2)
     if rows.shape[0] == len(FEATURES) and rows.shape[1] != len(FEATURES):
         rows = rows.T  # d00.dat is stored transposed (52 x 500)
     if rows.shape[1] != len(FEATURES):

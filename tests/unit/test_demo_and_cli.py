@@ -97,3 +97,20 @@ def test_config_check_takes_c_like_every_command(capsys: pytest.CaptureFixture[s
     demo = str(Path(__file__).resolve().parents[2] / "config" / "demo.yaml")
     assert main(["config", "check", "-c", demo]) == 0
     assert f"{demo}: ok" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("dataset", "make", "says"), [
+    ("nab", lambda root: (root / "nab").mkdir(), "combined_windows.json"),
+    ("tep", lambda root: ((root / "tep").mkdir(), (root / "tep" / "d00.dat").write_text("1 2 3\n")),
+     "expected 52 columns, got 3"),
+    ("skab", lambda root: (root / "skab" / "data").mkdir(parents=True), "no experiment files"),
+])
+def test_eval_on_a_malformed_dataset_folder_is_a_clear_error(
+        dataset: str, make: object, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A dataset folder that is there but incomplete ended in a traceback (FileNotFoundError,
+    IndexError); now one line naming the dataset and what is wrong, exit status 2."""
+    make(tmp_path)  # type: ignore[operator]
+    assert main(["eval", dataset, "--data", str(tmp_path), "--results", str(tmp_path / "out"),
+                 "--no-plots"]) == 2
+    err = capsys.readouterr().err
+    assert f"\nerror: {dataset}: " in err and says in err and "Traceback" not in err
