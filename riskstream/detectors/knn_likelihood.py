@@ -33,6 +33,11 @@ class KnnLikelihoodSpec(SpecBase):
         description="independent: fires on short runs of surprises (NAB's scoring rewards it; more "
         "false detections on clean noisy series); overlapping: the quiet variant, the rank "
         "statistic corrected for overlapping sub-sequences and combined with the size evidence.")
+    time_of_day: Literal["auto", "off"] = Field(
+        "auto",
+        description="auto: where the readings repeat daily (autocorrelation one day apart above "
+        "0.5), the reading's time of day (device time, UTC) is part of what must match the "
+        "memory; off: values only.")
 
     @model_validator(mode="before")
     @classmethod
@@ -47,8 +52,8 @@ def build(spec: KnnLikelihoodSpec, ctx: Context) -> Any:
     from riskstream.models.streaming import KnnLikelihood
 
     return KnnLikelihood(embed=spec.embed, memory=spec.memory, quarantine=spec.quarantine,
-                         ranks=spec.ranks)
+                         ranks=spec.ranks, time_of_day=spec.time_of_day)
 
 
-PLUGIN = Plugin(KnnLikelihoodSpec, build, feeds="value", event="sensor.anomaly", severity=Severity.WARNING,
+PLUGIN = Plugin(KnnLikelihoodSpec, build, feeds="sample", event="sensor.anomaly", severity=Severity.WARNING,
                 places=frozenset({"sensor"}), gated=False)

@@ -31,6 +31,7 @@ from riskstream.detectors import KnnLikelihoodSpec
 from riskstream.evaluation.nab import BASELINE_THRESHOLD, DETECTOR, QUIET, ours, quiet
 from riskstream.evaluation.nab_scoring import probation_rows
 from riskstream.models.base import OnlineDetector
+from riskstream.models.sensor_rules import Sample
 from riskstream.models.streaming import WindowedGaussian
 from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, detections, run_online
 
@@ -38,6 +39,7 @@ N = 4000
 ONSET = int(0.7 * N)
 WINDOW = int(0.02 * N)
 DAY = 288  # 5-minute steps
+STEP_S = 300.0
 SHORT_N, SHORT_ONSET = 1600, 400
 
 
@@ -135,12 +137,17 @@ def cases() -> list[Case]:
     return out
 
 
+def samples(values: np.ndarray) -> list[Sample]:
+    """The series as timestamped samples, one every 5 minutes from midnight (UTC) of day 0."""
+    return [Sample(i * STEP_S, float(v)) for i, v in enumerate(values)]
+
+
 def _hits(make: Callable[[], OnlineDetector], values: np.ndarray,
           spec: KnnLikelihoodSpec | None) -> np.ndarray:
     """Where detections start: through ``spec``'s filter as deployed; without one (the
     baseline), every point at its threshold."""
     if spec is not None:
-        scores = run_online(make(), values.tolist(), ThresholdFilter(spec.threshold))
+        scores = run_online(make(), samples(values), ThresholdFilter(spec.threshold))
         return np.asarray(detections(scores, spec.threshold), dtype=bool)
     baseline_gate = ThresholdFilter(ThresholdConfig(threshold=BASELINE_THRESHOLD))
     scores = run_online(make(), values.tolist(), baseline_gate)

@@ -18,6 +18,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from riskstream.evaluation.nab_scoring import (
 )
 from riskstream.evaluation.resampling import corpus_interval, paired_interval
 from riskstream.models.base import OnlineDetector
+from riskstream.models.sensor_rules import Sample
 from riskstream.models.streaming import WindowedGaussian
 from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, detections, run_online
 
@@ -70,6 +72,11 @@ class Series:
     def labels(self) -> list[int]:
         return window_labels(len(self.values), self.windows)
 
+    def samples(self) -> list[Sample]:
+        """The rows as timestamped samples (NAB's timestamps have no zone: read as UTC)."""
+        return [Sample(datetime.strptime(ts[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp(), v)
+                for ts, v in zip(self.timestamps, self.values, strict=True)]
+
 
 def load_series(data: str | Path | None = None) -> list[Series]:
     root = dataset_dir("nab", data)
@@ -85,11 +92,12 @@ def load_series(data: str | Path | None = None) -> list[Series]:
 
 
 def _score_all(
-    series: list[Series], make: Callable[[], OnlineDetector], gate: ThresholdConfig
+    series: list[Series], make: Callable[[], OnlineDetector], gate: ThresholdConfig, timed: bool = True
 ) -> list[list[float]]:
-    # what is learned is decided by the filter as deployed (its threshold, or learn_below);
-    # the detections are then counted from the scores, at that or any other threshold
-    return [run_online(make(), s.values, ThresholdFilter(gate)) for s in series]
+    """Every file's scores, fed as timestamped samples (``timed``, as the edge feeds a sensor's
+    readings) or bare values (the baseline). What is learned is decided by the filter as
+    deployed (its threshold, or learn_below); detections are then counted from the scores."""
+    return [run_online(make(), s.samples() if timed else s.values, ThresholdFilter(gate)) for s in series]
 
 
 def _profile_scores(series: list[Series], hits: list[list[float]], threshold: float) -> dict[str, Any]:
@@ -272,7 +280,7 @@ def evaluate(data: str | Path | None = None) -> dict[str, Any]:
     series = load_series(data)
     ours_scores = _score_all(series, ours, DETECTOR.threshold)
     ours_hits = [detections_at(sc, DETECTOR.threshold.threshold) for sc in ours_scores]
-    base_scores = _score_all(series, WindowedGaussian, ThresholdConfig(threshold=BASELINE_THRESHOLD))
+    base_scores = _score_all(series, WindowedGaussian, ThresholdConfig(threshold=BASELINE_THRESHOLD), False)
     quiet_scores = _score_all(series, quiet, QUIET.threshold)
     quiet_hits = [detections_at(sc, QUIET.threshold.threshold) for sc in quiet_scores]
     detector = {**_profile_scores(series, ours_hits, 1.0),

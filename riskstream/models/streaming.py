@@ -14,6 +14,14 @@
   tell from the largest normal one). Flagged points are not learned (see
   :meth:`riskstream.models.thresholding.ThresholdFilter.step`).
 
+  v3 knows the time of day where the series repeats daily: fed timestamped samples (``.t``,
+  ``.value``; a bare number is a sample without time), it keeps each sub-sequence's clock
+  position (a point on a circle) and, while the learned values' autocorrelation one day apart
+  is above ``MIN_DAILY_ACF`` (checked every 200 learned values over the last ``long``), adds
+  the clock distance (weight ``DAY_WEIGHT`` of the value range) to the nearest-neighbour
+  distance: a night's pattern at noon, a day without its daily peak, is then unlike its
+  neighbours. On a series that does not repeat daily the time is left out, as before.
+
   ``ranks="overlapping"`` is the quiet variant. Consecutive sub-sequences share ``embed - 1``
   values, so one unusual value makes ``embed`` surprises in a row; the default treats their
   ranks as independent, which is what lets it fire on short runs (and what NAB's scoring
@@ -26,7 +34,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -77,6 +86,11 @@ class WindowedGaussian:
 LOG_FLOOR = 1e-10
 
 
+_Input = Any  # a bare number, or a timestamped sample with ``.t`` (seconds) and ``.value``
+# a flagged input waiting to be learned: (seen at, input, sub-sequence, clock, surprise, size)
+_Held = tuple[int, _Input, np.ndarray | None, np.ndarray | None, float, float]
+
+
 def log_likelihood_score(likelihood: float) -> float:
     """Map a likelihood near 1 onto [0, 1]: 0.5 = 1 - 1e-5, 1.0 = 1 - 1e-10."""
     return clip_score(math.log(1.0 + LOG_FLOOR - likelihood) / math.log(LOG_FLOOR))
@@ -104,8 +118,9 @@ def overlap_factor(n: int, embed: int) -> float:
 class KnnLikelihood:
     """Nearest-neighbour surprise of recent sub-sequences, scored as an anomaly likelihood."""
 
-    # v2: distances on one scale (the memory keeps raw sub-sequences) and the size likelihood
-    name = "knn-likelihood@2"
+    # v2: distances on one scale (the memory keeps raw sub-sequences) and the size likelihood;
+    # v3: the time of day, on series that repeat daily
+    name = "knn-likelihood@3"
 
     def __init__(
         self,
@@ -116,13 +131,22 @@ class KnnLikelihood:
         min_history: int = 100,
         quarantine: int = 200,
         ranks: Literal["independent", "overlapping"] = "independent",
+        time_of_day: Literal["auto", "off"] = "auto",
     ) -> None:
         self.embed, self.memory, self.short, self.long = embed, memory, short, long
         self.min_history, self.quarantine, self.ranks = min_history, quarantine, ranks
-        if ranks == "overlapping":
-            self.name = f"{KnnLikelihood.name}/overlapping-ranks"
+        self.time_of_day = time_of_day
+        suffixes = [s for s, on in (("overlapping-ranks", ranks == "overlapping"),
+                                    ("no-time-of-day", time_of_day == "off")) if on]
+        self.name = "/".join([KnnLikelihood.name, *suffixes])
         self._seen = 0
-        self._quarantine: deque[tuple[int, float, np.ndarray | None, float, float]] = deque()
+        self._quarantine: deque[_Held] = deque()
+        self._clock_bank = np.zeros((memory, 2), dtype=np.float64)  # each sub-sequence's clock position
+        self._clock: np.ndarray | None = None  # the latest input's
+        self._pending_clock: np.ndarray | None = None
+        self._timed: deque[tuple[float, float]] = deque(maxlen=long)  # learned (t, value)
+        self._learned = 0
+        self.daily = False  # the learned values repeat one day apart: the clock counts
         self._context: deque[float] = deque(maxlen=embed)
         self._bank = np.zeros((memory, embed), dtype=np.float64)
         self._bank_size = 0
@@ -156,13 +180,18 @@ class KnnLikelihood:
         span = self._hi - self._lo
         scale = span if math.isfinite(span) and span > 0 else 1.0
         diffs = self._bank[: self._bank_size] - vec
-        return float(np.sqrt(np.min(np.einsum("ij,ij->i", diffs, diffs)) / self.embed)) / scale
+        squared = np.einsum("ij,ij->i", diffs, diffs) / (self.embed * scale * scale)
+        if self.daily and self._clock is not None:
+            ticks = self._clock_bank[: self._bank_size] - self._clock
+            squared = squared + DAY_WEIGHT**2 * np.einsum("ij,ij->i", ticks, ticks)
+        return float(np.sqrt(np.min(squared)))
 
-    def score(self, x: float) -> float:
-        value = finite_scalar(x)
+    def score(self, x: _Input) -> float:
+        t, value = _split(x)
+        self._clock = _clock(t) if t is not None and self.time_of_day == "auto" else None
         vec = self._vector(value)
         raw = self._raw(vec)
-        self._last_raw, self._pending_vector = raw, vec
+        self._last_raw, self._pending_vector, self._pending_clock = raw, vec, self._clock
         if len(self._raw_history) < self.min_history:
             return 0.0
         hist = np.fromiter(self._raw_history, dtype=np.float64)
@@ -198,10 +227,13 @@ class KnnLikelihood:
         self._recent_rank.append(self._last_rank)
         self._recent_raw.append(self._last_raw)
 
-    def _admit(self, value: float, vector: np.ndarray | None, raw: float, size: float) -> None:
+    def _admit(self, x: _Input, vector: np.ndarray | None, clock: np.ndarray | None,
+               raw: float, size: float) -> None:
+        _, value = _split(x)
         self._lo, self._hi = min(self._lo, value), max(self._hi, value)
         if vector is not None:
             self._bank[self._bank_next] = vector
+            self._clock_bank[self._bank_next] = clock if clock is not None else 0.0
             self._bank_next = (self._bank_next + 1) % self.memory
             self._bank_size = min(self._bank_size + 1, self.memory)
         if self._bank_size > self.min_history:  # a real surprise, not a warm-up zero
@@ -211,15 +243,60 @@ class KnnLikelihood:
 
     def _release_quarantine(self) -> None:
         while self._quarantine and self._quarantine[0][0] <= self._seen - self.quarantine:
-            _, value, vector, raw, size = self._quarantine.popleft()
-            self._admit(value, vector, raw, size)
+            _, x, vector, clock, raw, size = self._quarantine.popleft()
+            self._admit(x, vector, clock, raw, size)
 
-    def learn(self, x: float) -> None:
-        value = finite_scalar(x)
-        self._admit(value, self._pending_vector, self._last_raw, self._last_size)
+    def learn(self, x: _Input) -> None:
+        t, value = _split(x)
+        self._admit(x, self._pending_vector, self._pending_clock, self._last_raw, self._last_size)
+        self._move_on(value)
+        if t is not None and self.time_of_day == "auto":
+            # the daily check reads the values learned at once, in time order (a flagged one
+            # joins the memory later, out of order, and stays out of it)
+            self._timed.append((t, value))
+            self._learned += 1
+            if self._learned % GATE_EVERY == 0:
+                self.daily = daily_autocorrelation(self._timed) > MIN_DAILY_ACF
+
+    def advance(self, x: _Input) -> None:
+        _, value = _split(x)
+        self._quarantine.append((self._seen, x, self._pending_vector, self._pending_clock,
+                                 self._last_raw, self._last_size))
         self._move_on(value)
 
-    def advance(self, x: float) -> None:
-        value = finite_scalar(x)
-        self._quarantine.append((self._seen, value, self._pending_vector, self._last_raw, self._last_size))
-        self._move_on(value)
+
+DAY = 86400.0
+DAY_WEIGHT = 0.1  # the clock distance's weight, in units of the value range
+MIN_DAILY_ACF = 0.5  # the learned values' autocorrelation one day apart that makes the clock count
+GATE_EVERY = 200  # learned values between two checks of it
+
+
+def _split(x: _Input) -> tuple[float | None, float]:
+    """(time or None, value) of a timestamped sample (``.t``, ``.value``) or a bare number."""
+    if hasattr(x, "t") and hasattr(x, "value"):
+        return finite_scalar(x.t), finite_scalar(x.value)
+    return None, finite_scalar(x)
+
+
+def _clock(t: float) -> np.ndarray:
+    """The time of day as a point on the unit circle (23:59 is next to 00:00)."""
+    angle = 2.0 * math.pi * ((t % DAY) / DAY)
+    return np.array([math.cos(angle), math.sin(angle)])
+
+
+def daily_autocorrelation(timed: Sequence[tuple[float, float]]) -> float:
+    """Correlation of the values with themselves one day later (the lag in rows from the median
+    sampling step); 0 where less than two days are known or the step is not regular enough."""
+    if len(timed) < 3:
+        return 0.0
+    ts = np.fromiter((t for t, _ in timed), dtype=np.float64)
+    vs = np.fromiter((v for _, v in timed), dtype=np.float64)
+    step = float(np.median(np.diff(ts)))
+    if step <= 0:
+        return 0.0
+    lag = round(DAY / step)
+    if lag < 2 or lag > len(vs) // 2:
+        return 0.0
+    a, b = vs[:-lag] - vs[:-lag].mean(), vs[lag:] - vs[lag:].mean()
+    den = math.sqrt(float(np.dot(a, a)) * float(np.dot(b, b)))
+    return float(np.dot(a, b)) / den if den > 0 else 0.0
