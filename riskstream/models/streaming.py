@@ -16,11 +16,13 @@
 
   v3 knows the time of day where the series repeats daily: fed timestamped samples (``.t``,
   ``.value``; a bare number is a sample without time), it keeps each sub-sequence's clock
-  position (a point on a circle) and, while the learned values' autocorrelation one day apart
-  is above ``MIN_DAILY_ACF`` (checked every 200 learned values over the last ``long``), adds
-  the clock distance (weight ``DAY_WEIGHT`` of the value range) to the nearest-neighbour
-  distance: a night's pattern at noon, a day without its daily peak, is then unlike its
-  neighbours. On a series that does not repeat daily the time is left out, as before.
+  position (a point on a circle) and, while the values it learned at once correlate with the
+  values one day earlier above ``MIN_DAILY_ACF`` (pairs matched by time; checked every 200
+  learned values over the last ``long``), adds the clock distance (weight ``DAY_WEIGHT`` of
+  the value range) to the nearest-neighbour distance: a night's pattern at noon, a day without
+  its daily peak, is then unlike its neighbours. On a series that does not repeat daily the
+  time is left out. And v3 never matches a sub-sequence against those sharing values with it
+  (the last ``embed - 1``): a slow change would otherwise always find itself a moment ago.
 
   ``ranks="overlapping"`` is the quiet variant. Consecutive sub-sequences share ``embed - 1``
   values, so one unusual value makes ``embed`` surprises in a row; the default treats their
@@ -142,6 +144,7 @@ class KnnLikelihood:
         self._seen = 0
         self._quarantine: deque[_Held] = deque()
         self._clock_bank = np.zeros((memory, 2), dtype=np.float64)  # each sub-sequence's clock position
+        self._bank_at = np.zeros(memory, dtype=np.int64)  # the input each sub-sequence ended at
         self._clock: np.ndarray | None = None  # the latest input's
         self._pending_clock: np.ndarray | None = None
         self._timed: deque[tuple[float, float]] = deque(maxlen=long)  # learned (t, value)
@@ -184,7 +187,11 @@ class KnnLikelihood:
         if self.daily and self._clock is not None:
             ticks = self._clock_bank[: self._bank_size] - self._clock
             squared = squared + DAY_WEIGHT**2 * np.einsum("ij,ij->i", ticks, ticks)
-        return float(np.sqrt(np.min(squared)))
+        # Sub-sequences sharing values with this one are trivial matches (a slow change would
+        # always find itself a moment ago): only those at least ``embed`` inputs older count.
+        squared[self._bank_at[: self._bank_size] > self._seen - self.embed] = np.inf
+        best = float(np.min(squared))
+        return math.sqrt(best) if math.isfinite(best) else 0.0
 
     def score(self, x: _Input) -> float:
         t, value = _split(x)
@@ -227,13 +234,14 @@ class KnnLikelihood:
         self._recent_rank.append(self._last_rank)
         self._recent_raw.append(self._last_raw)
 
-    def _admit(self, x: _Input, vector: np.ndarray | None, clock: np.ndarray | None,
+    def _admit(self, at: int, x: _Input, vector: np.ndarray | None, clock: np.ndarray | None,
                raw: float, size: float) -> None:
         _, value = _split(x)
         self._lo, self._hi = min(self._lo, value), max(self._hi, value)
         if vector is not None:
             self._bank[self._bank_next] = vector
             self._clock_bank[self._bank_next] = clock if clock is not None else 0.0
+            self._bank_at[self._bank_next] = at
             self._bank_next = (self._bank_next + 1) % self.memory
             self._bank_size = min(self._bank_size + 1, self.memory)
         if self._bank_size > self.min_history:  # a real surprise, not a warm-up zero
@@ -243,12 +251,12 @@ class KnnLikelihood:
 
     def _release_quarantine(self) -> None:
         while self._quarantine and self._quarantine[0][0] <= self._seen - self.quarantine:
-            _, x, vector, clock, raw, size = self._quarantine.popleft()
-            self._admit(x, vector, clock, raw, size)
+            at, x, vector, clock, raw, size = self._quarantine.popleft()
+            self._admit(at, x, vector, clock, raw, size)
 
     def learn(self, x: _Input) -> None:
         t, value = _split(x)
-        self._admit(x, self._pending_vector, self._pending_clock, self._last_raw, self._last_size)
+        self._admit(self._seen, x, self._pending_vector, self._pending_clock, self._last_raw, self._last_size)
         self._move_on(value)
         if t is not None and self.time_of_day == "auto":
             # the daily check reads the values learned at once, in time order (a flagged one
@@ -284,19 +292,26 @@ def _clock(t: float) -> np.ndarray:
     return np.array([math.cos(angle), math.sin(angle)])
 
 
-def daily_autocorrelation(timed: Sequence[tuple[float, float]]) -> float:
-    """Correlation of the values with themselves one day later (the lag in rows from the median
-    sampling step); 0 where less than two days are known or the step is not regular enough."""
-    if len(timed) < 3:
+def daily_autocorrelation(timed: Sequence[tuple[float, float]], min_pairs: int = 50) -> float:
+    """Correlation of the values with the values one day earlier, pairs matched by time (within
+    half the median sampling step), so gaps (flagged values are not in it) and irregular steps
+    do not shift the day; 0 with fewer than ``min_pairs`` pairs (less than a day and a bit)."""
+    if len(timed) < min_pairs:
         return 0.0
     ts = np.fromiter((t for t, _ in timed), dtype=np.float64)
     vs = np.fromiter((v for _, v in timed), dtype=np.float64)
-    step = float(np.median(np.diff(ts)))
-    if step <= 0:
+    tolerance = 0.5 * float(np.median(np.diff(ts)))
+    if tolerance <= 0:
         return 0.0
-    lag = round(DAY / step)
-    if lag < 2 or lag > len(vs) // 2:
+    earlier = np.clip(np.searchsorted(ts, ts - DAY), 0, len(ts) - 1)
+    for shift in (0, -1):  # the nearer of the two neighbours of t - 1 day
+        other = np.clip(earlier + shift, 0, len(ts) - 1)
+        closer = np.abs(ts[other] - (ts - DAY)) < np.abs(ts[earlier] - (ts - DAY))
+        earlier = np.where(closer, other, earlier)
+    matched = np.abs(ts[earlier] - (ts - DAY)) <= tolerance
+    if int(matched.sum()) < min_pairs:
         return 0.0
-    a, b = vs[:-lag] - vs[:-lag].mean(), vs[lag:] - vs[lag:].mean()
+    a, b = vs[matched], vs[earlier[matched]]
+    a, b = a - a.mean(), b - b.mean()
     den = math.sqrt(float(np.dot(a, a)) * float(np.dot(b, b)))
     return float(np.dot(a, b)) / den if den > 0 else 0.0
