@@ -302,7 +302,23 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{q['false_detections_on_clean_series']} / {q['injected_detected']}"
                 + (f" (missed: {', '.join(q['missed'])})" if q.get("missed") else ""),
                 "", "0 / all"))
+        if "clean_over_seeds" in results["generated"]:
+            lines.append(_seeds_row(results["generated"]["clean_over_seeds"]))
     return "\n".join(lines) + "\n"
+
+
+def _seeds_row(r: dict[str, Any]) -> str:
+    def cell(who: str) -> str:
+        d = r[who]
+        shapes = ", ".join(f"{k} {v}" for k, v in d["per_shape"].items() if v)
+        return (f"{d['false_detections']} in {d['series_with_any']} series ({shapes or 'none'}); "
+                f"{d['after_memory_full']} after row {r['memory_full_at_row']}")
+    return _row(
+        f"Univariate, the {len(r['ours']['per_shape'])} full-length clean shapes drawn with noise "
+        f"seeds {r['seeds']} ({r['series']} series of {r['rows_each']} rows): false detections, "
+        "by shape; how many once the memory is full",
+        f"{cell('ours')}; quiet variant: {cell('quiet')}",
+        f"{cell('baseline')} (windowed Gaussian)", "0")
 
 
 def _tamper_rows(r: dict[str, Any]) -> list[str]:

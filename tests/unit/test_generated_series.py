@@ -66,3 +66,14 @@ def test_the_evaluation_runs_every_detector_on_each_case() -> None:
     assert r["series"]["flat/none"]["ours"]["false_detections"] == 0
     quiet, ours = r["quiet_variant"], r["detector"]
     assert quiet["false_detections_on_clean_series"] < ours["false_detections_on_clean_series"]
+
+
+def test_clean_shapes_over_seeds_count_per_shape_and_after_the_memory_fills() -> None:
+    r = g.clean_over_seeds(range(2), ("flat", "noise"))
+    assert r["series"] == 4 and r["seeds"] == "0-1" and r["memory_full_at_row"] == 3000
+    for who in ("ours", "quiet", "baseline"):
+        d = r[who]
+        assert d["per_shape"]["flat"] == 0  # nothing to find on a flat line
+        assert d["false_detections"] == sum(d["per_shape"].values())
+        assert d["after_memory_full"] <= d["false_detections"] and d["series_with_any"] <= 4
+    assert r["ours"]["per_shape"]["noise"] >= 1  # seed 0's noise: the one shown in the table
