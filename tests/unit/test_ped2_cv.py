@@ -56,6 +56,20 @@ def test_the_scene_plugin_default_is_the_filter_the_cross_validation_chose() -> 
     assert (default.threshold, default.min_consecutive) == (0.5, 2)
 
 
+def test_the_shipped_card_recommends_the_filter_the_plugin_uses() -> None:
+    """The card of scene-ped2@3 said 3 frames in a row (protocol version 2) after the plugin
+    moved to 2: an operator reading the card would have set another filter than the one scored."""
+    from riskstream.detectors import SceneModelSpec
+    from riskstream.models.artifacts import resolve_model
+    from riskstream.models.card import load_card
+
+    card = load_card(resolve_model("scene-ped2@3"))
+    default = SceneModelSpec(model="scene-ped2@3").threshold
+    assert (card.calibration.threshold, card.calibration.min_consecutive) == (
+        default.threshold, default.min_consecutive)
+    assert "protocol version 3" in card.training["chosen_by"]
+
+
 def test_too_few_clips_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="at least 4"):
         ped2_cv.cross_validate([walkers(30, 0)])
