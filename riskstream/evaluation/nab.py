@@ -44,8 +44,8 @@ from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, det
 # knn_likelihood}, its defaults (threshold filter included), built by the same plugin
 DETECTOR = KnnLikelihoodSpec()
 DETECTOR_THRESHOLD = DETECTOR.threshold
-# its quiet variant, {type: knn_likelihood, ranks: overlapping}, reported beside it
-QUIET = KnnLikelihoodSpec(ranks="overlapping")
+# its quiet variant, {type: knn_likelihood, ranks: conditional}, reported beside it
+QUIET = KnnLikelihoodSpec(ranks="conditional")
 BASELINE_THRESHOLD = 1.0  # NAB's tuned threshold for windowedGaussian (config/thresholds.json)
 
 

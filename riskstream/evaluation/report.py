@@ -119,8 +119,8 @@ def markdown(results: dict[str, Any]) -> str:
         q = r.get("quiet_variant")
         if q:
             lines.append(_row(
-                f"NAB, the quiet variant ({q['name']}: ranks of overlapping sub-sequences "
-                "corrected), fixed threshold / NAB's protocol / leave one file out, standard",
+                f"NAB, the quiet variant ({q['name']}: runs of the newest value's surprise given "
+                "its context), fixed threshold / NAB's protocol / leave one file out, standard",
                 f"{q['standard']['score']} / {q['swept_nab_protocol']['standard']['score']} / "
                 f"{q['leave_one_file_out']['standard']['score']}",
                 _difference(q.get("minus_default_interval_90")),

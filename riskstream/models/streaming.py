@@ -30,6 +30,14 @@
   rewards) but also makes it fire on clean noisy series. The quiet variant widens the rank
   mean's variance for that overlap (a correlation falling linearly to 0 over ``embed`` lags)
   and combines the rank and size evidence (Stouffer's z), so both must add up.
+
+  ``ranks="conditional"`` is the quiet variant since it was measured better on every figure
+  (NAB, leave-one-file-out, clean series, injected found): the overlapping variant's evidence
+  plus a run statistic that needs no correction, the ranks of the newest value's *conditional*
+  surprise, the joint nearest distance minus the nearest distance of its context alone (the
+  first ``embed - 1`` values and the clock). One unusual value raises it once, as the newest,
+  not in each of the ``embed`` sub-sequences that hold it, so its ranks are close to
+  independent and a run of them is a run of surprising values.
 """
 
 from __future__ import annotations
@@ -89,8 +97,10 @@ LOG_FLOOR = 1e-10
 
 
 _Input = Any  # a bare number, or a timestamped sample with ``.t`` (seconds) and ``.value``
-# a flagged input waiting to be learned: (seen at, input, sub-sequence, clock, surprise, size)
-_Held = tuple[int, _Input, np.ndarray | None, np.ndarray | None, float, float]
+# a flagged input waiting to be learned: (seen at, input, sub-sequence, clock, surprise, size,
+# conditional surprise)
+_Held = tuple[int, _Input, np.ndarray | None, np.ndarray | None, float, float, float]
+Ranks = Literal["independent", "overlapping", "conditional"]
 
 
 def log_likelihood_score(likelihood: float) -> float:
@@ -132,13 +142,14 @@ class KnnLikelihood:
         long: int = 2000,
         min_history: int = 100,
         quarantine: int = 200,
-        ranks: Literal["independent", "overlapping"] = "independent",
+        ranks: Ranks = "independent",
         time_of_day: Literal["auto", "off"] = "auto",
     ) -> None:
         self.embed, self.memory, self.short, self.long = embed, memory, short, long
         self.min_history, self.quarantine, self.ranks = min_history, quarantine, ranks
         self.time_of_day = time_of_day
         suffixes = [s for s, on in (("overlapping-ranks", ranks == "overlapping"),
+                                    ("conditional-ranks", ranks == "conditional"),
                                     ("no-time-of-day", time_of_day == "off")) if on]
         self.name = "/".join([KnnLikelihood.name, *suffixes])
         self._seen = 0
@@ -164,6 +175,11 @@ class KnnLikelihood:
         self._last_raw = 0.0
         self._last_size = 0.0
         self._pending_vector: np.ndarray | None = None
+        # conditional ranks: the newest value's surprise given its context, learned and recent
+        self._cond_history: deque[float] = deque(maxlen=long)
+        self._recent_cond_rank: deque[float] = deque(maxlen=short)
+        self._last_cond = 0.0
+        self._last_cond_rank = 0.5
 
     def warmup(self) -> None:
         return None
@@ -178,11 +194,15 @@ class KnnLikelihood:
         # *now*, so every stored one is measured on one scale. (Stored already scaled, each by
         # the range of its own time, a new extreme value rescaled every later sub-sequence
         # against the memory, and the mismatch read as surprise.)
+        self._last_cond = 0.0
         if vec is None or self._bank_size < self.min_history:
             return 0.0
         span = self._hi - self._lo
         scale = span if math.isfinite(span) and span > 0 else 1.0
         diffs = self._bank[: self._bank_size] - vec
+        if self.ranks == "conditional":
+            newest = diffs[:, -1] ** 2 / (self.embed * scale * scale)
+            diffs = diffs[:, :-1]
         squared = np.einsum("ij,ij->i", diffs, diffs) / (self.embed * scale * scale)
         if self.daily and self._clock is not None:
             ticks = self._clock_bank[: self._bank_size] - self._clock
@@ -190,8 +210,15 @@ class KnnLikelihood:
         # Sub-sequences sharing values with this one are trivial matches (a slow change would
         # always find itself a moment ago): only those at least ``embed`` inputs older count.
         squared[self._bank_at[: self._bank_size] > self._seen - self.embed] = np.inf
+        if self.ranks == "conditional":  # ``squared`` is the context's; the joint adds the newest
+            context = float(np.min(squared))
+            squared = squared + newest
         best = float(np.min(squared))
-        return math.sqrt(best) if math.isfinite(best) else 0.0
+        if not math.isfinite(best):
+            return 0.0
+        if self.ranks == "conditional":  # joint >= context: the nearest joint has a context too
+            self._last_cond = math.sqrt(self.embed * max(0.0, best - context))
+        return math.sqrt(best)
 
     def score(self, x: _Input) -> float:
         t, value = _split(x)
@@ -208,13 +235,25 @@ class KnnLikelihood:
         n = len(recent)
         # Under "normal", ranks are uniform: the mean of n has mean 1/2 and variance 1/(12 n)
         # when independent, ``overlap_factor`` times that for overlapping sub-sequences.
-        factor = overlap_factor(n, self.embed) if self.ranks == "overlapping" else 1.0
+        factor = overlap_factor(n, self.embed) if self.ranks != "independent" else 1.0
         rank_z = (float(np.mean(recent)) - 0.5) / math.sqrt(factor / (12.0 * n))
         size_z = self._size_z(raw)
-        if self.ranks == "overlapping":
-            both = (rank_z + min(size_z, _Z_CAP)) / math.sqrt(2.0)
-            return max(_z_score(rank_z), _z_score(size_z), _z_score(both))
-        return max(_z_score(rank_z), _z_score(size_z))
+        if self.ranks == "independent":
+            return max(_z_score(rank_z), _z_score(size_z))
+        both = (rank_z + min(size_z, _Z_CAP)) / math.sqrt(2.0)
+        quiet = max(_z_score(rank_z), _z_score(size_z), _z_score(both))
+        return max(quiet, _z_score(self._conditional_z())) if self.ranks == "conditional" else quiet
+
+    def _conditional_z(self) -> float:
+        """How unusual the recent conditional surprises' ranks are (independent ranks)."""
+        if len(self._cond_history) < self.min_history:
+            return -math.inf
+        hist = np.fromiter(self._cond_history, dtype=np.float64)
+        cond = self._last_cond
+        self._last_cond_rank = rank = (
+            float(np.sum(hist < cond)) + 0.5 * float(np.sum(hist == cond))) / len(hist)
+        recent = [*self._recent_cond_rank, rank][-self.short :]
+        return (float(np.mean(recent)) - 0.5) / math.sqrt(1.0 / (12.0 * len(recent)))
 
     def _size_z(self, raw: float) -> float:
         """How unusual the recent mean surprise is against its own learned history (a z)."""
@@ -233,9 +272,10 @@ class KnnLikelihood:
         self._context.append(value)
         self._recent_rank.append(self._last_rank)
         self._recent_raw.append(self._last_raw)
+        self._recent_cond_rank.append(self._last_cond_rank)
 
     def _admit(self, at: int, x: _Input, vector: np.ndarray | None, clock: np.ndarray | None,
-               raw: float, size: float) -> None:
+               raw: float, size: float, cond: float) -> None:
         _, value = _split(x)
         self._lo, self._hi = min(self._lo, value), max(self._hi, value)
         if vector is not None:
@@ -246,17 +286,18 @@ class KnnLikelihood:
             self._bank_size = min(self._bank_size + 1, self.memory)
         if self._bank_size > self.min_history:  # a real surprise, not a warm-up zero
             self._raw_history.append(raw)
+            self._cond_history.append(cond)
             if len(self._raw_history) >= self.min_history:  # a mean of real surprises
                 self._size_history.append(size)
 
     def _release_quarantine(self) -> None:
         while self._quarantine and self._quarantine[0][0] <= self._seen - self.quarantine:
-            at, x, vector, clock, raw, size = self._quarantine.popleft()
-            self._admit(at, x, vector, clock, raw, size)
+            self._admit(*self._quarantine.popleft())
 
     def learn(self, x: _Input) -> None:
         t, value = _split(x)
-        self._admit(self._seen, x, self._pending_vector, self._pending_clock, self._last_raw, self._last_size)
+        self._admit(self._seen, x, self._pending_vector, self._pending_clock, self._last_raw,
+                    self._last_size, self._last_cond)
         self._move_on(value)
         if t is not None and self.time_of_day == "auto":
             # the daily check reads the values learned at once, in time order (a flagged one
@@ -269,7 +310,7 @@ class KnnLikelihood:
     def advance(self, x: _Input) -> None:
         _, value = _split(x)
         self._quarantine.append((self._seen, x, self._pending_vector, self._pending_clock,
-                                 self._last_raw, self._last_size))
+                                 self._last_raw, self._last_size, self._last_cond))
         self._move_on(value)
 
 

@@ -23,7 +23,7 @@ def test_nab_beats_the_windowed_gaussian_baseline_widely() -> None:
     assert r["detector"]["standard"]["score"] >= 30
     quiet = r["quiet_variant"]  # reported beside it, and still well above the baseline
     assert quiet["standard"]["score"] >= r["baseline"]["standard"]["score"] + 10
-    assert quiet["name"].endswith("/overlapping-ranks")
+    assert quiet["name"].endswith("/conditional-ranks")
     for figure in (r["detector"]["standard"], r["detector"]["leave_one_file_out"]["standard"]):
         lo, hi = figure["interval_90"]  # how far the figure moves over resampled files
         assert lo <= figure["score"] <= hi and lo < hi

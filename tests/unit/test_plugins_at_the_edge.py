@@ -129,5 +129,12 @@ def test_the_plugin_runs_from_its_config_at_its_place(name: str, tmp_path: Path)
     assert PLUGINS[name].event in kinds
 
 
+@pytest.mark.parametrize("ranks", ["conditional", "overlapping"])
+def test_the_knn_variants_run_from_their_config_at_the_edge(ranks: str) -> None:
+    erratic = [100 + 15 * math.sin(2.5 * i) for i in range(20)]
+    kinds = sensor_kinds(f"{{type: knn_likelihood, ranks: {ranks}}}", sine(400) + erratic)
+    assert PLUGINS["knn_likelihood"].event in kinds
+
+
 def test_every_configurable_plugin_has_a_case() -> None:
     assert set(CASES) == {name for name, p in PLUGINS.items() if p.places}

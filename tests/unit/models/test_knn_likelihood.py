@@ -80,6 +80,38 @@ def test_the_quiet_variant_is_calm_on_clean_noise_and_still_sees_a_spike() -> No
     assert any(g.ONSET <= h <= g.ONSET + g.WINDOW for h in hits)
 
 
+def test_the_conditional_surprise_rises_once_per_odd_value() -> None:
+    """One value of 4.5 standard deviations in noise: every sub-sequence holding it is far from
+    its neighbours (8 joint surprises in a row, which the default reads as a run); the newest
+    value's surprise given its context is largest where the value is newest."""
+    values = np.random.default_rng(3).normal(0.0, 1.0, 1200)
+    values[1000] = 4.5
+    det = KnnLikelihood(ranks="conditional")
+    joint, cond = [], []
+    for x in values.tolist():
+        det.score(x)
+        joint.append(det._last_raw)
+        cond.append(det._last_cond)
+        det.learn(x)
+    j, c = np.array(joint), np.array(cond)
+    j_high, c_high = np.quantile(j[300:1000], 0.95), np.quantile(c[300:1000], 0.95)
+    assert (j[1000:1008] > j_high).sum() == 8
+    assert c[1000] == c[1000:1008].max() and (c[1001:1008] > c_high).sum() <= 3
+
+
+def test_the_conditional_variant_is_calm_where_the_default_fires() -> None:
+    """Clean noise and the clean peaked cycle, two noise draws each: the default fires on a
+    run of overlapping surprises; the conditional (quiet) variant, at the same filter, not."""
+    start = g.probation_rows(g.N)
+
+    def fired(ranks: str) -> int:
+        return sum(int((_detections(g.clean(shape, seed), ranks) >= start).sum())
+                   for shape in ("noise", "peaked") for seed in (0, 1))
+
+    assert KnnLikelihoodSpec.model_validate({"ranks": "conditional"}).threshold == DETECTOR_THRESHOLD
+    assert fired("independent") >= 3 and fired("conditional") == 0
+
+
 def test_the_default_filter_learns_below_0_5_and_fires_at_0_66() -> None:
     """The deployed default (and what `riskstream eval` scores). With 0.5 for both it fired 11
     times on the six 4,000-row generated clean series (12 on all ten); now 5, finding the same

@@ -69,5 +69,7 @@ def test_the_quiet_knn_variant_is_chosen_in_the_config() -> None:
     quiet = build(sensor.validate_python({"type": "knn_likelihood", "ranks": "overlapping"}))
     assert quiet.ranks == "overlapping" and quiet.name.endswith("/overlapping-ranks")
     assert build(sensor.validate_python({"type": "knn_likelihood"})).ranks == "independent"
+    calm = build(sensor.validate_python({"type": "knn_likelihood", "ranks": "conditional"}))
+    assert calm.ranks == "conditional" and calm.name.endswith("/conditional-ranks")
     with pytest.raises(ValidationError, match="independent"):
         sensor.validate_python({"type": "knn_likelihood", "ranks": "quiet"})
