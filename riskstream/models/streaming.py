@@ -31,8 +31,8 @@
   mean's variance for that overlap (a correlation falling linearly to 0 over ``embed`` lags)
   and combines the rank and size evidence (Stouffer's z), so both must add up.
 
-  ``ranks="conditional"`` is the quiet variant since it was measured better on every figure
-  (NAB, leave-one-file-out, clean series, injected found): the overlapping variant's evidence
+  ``ranks="conditional"`` is the quiet variant now (it replaced ``overlapping``, measured better
+  on NAB, leave-one-file-out, clean series and injected found): the overlapping variant's evidence
   plus a run statistic that needs no correction, the ranks of the newest value's *conditional*
   surprise, the joint nearest distance minus the nearest distance of its context alone (the
   first ``embed - 1`` values and the clock). One unusual value raises it once, as the newest,
