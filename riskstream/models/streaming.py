@@ -16,7 +16,8 @@
 
   v3 knows the time of day where the series repeats daily: fed timestamped samples (``.t``,
   ``.value``; a bare number is a sample without time), it keeps each sub-sequence's clock
-  position (a point on a circle) and, while the values it learned at once correlate with the
+  position (a point on a circle) and, while the values it learned (flagged ones after their
+  quarantine, at their time) correlate with the
   values one day earlier above ``MIN_DAILY_ACF`` (pairs matched by time; checked every 200
   learned values over the last ``long``), adds the clock distance (weight ``DAY_WEIGHT`` of
   the value range) to the nearest-neighbour distance: a night's pattern at noon, a day without
@@ -42,6 +43,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 from collections.abc import Sequence
@@ -158,7 +160,7 @@ class KnnLikelihood:
         self._bank_at = np.zeros(memory, dtype=np.int64)  # the input each sub-sequence ended at
         self._clock: np.ndarray | None = None  # the latest input's
         self._pending_clock: np.ndarray | None = None
-        self._timed: deque[tuple[float, float]] = deque(maxlen=long)  # learned (t, value)
+        self._timed: list[tuple[float, float]] = []  # learned (t, value), in time order
         self._learned = 0
         self.daily = False  # the learned values repeat one day apart: the clock counts
         self._context: deque[float] = deque(maxlen=embed)
@@ -292,20 +294,29 @@ class KnnLikelihood:
 
     def _release_quarantine(self) -> None:
         while self._quarantine and self._quarantine[0][0] <= self._seen - self.quarantine:
-            self._admit(*self._quarantine.popleft())
+            held = self._quarantine.popleft()
+            self._admit(*held)
+            self._count_for_daily_check(held[1])
+
+    def _count_for_daily_check(self, x: _Input) -> None:
+        """A learned value joins the daily check at its time (a flagged one, learned late
+        after its quarantine, in its place), so what the memory learns the check sees too."""
+        t, value = _split(x)
+        if t is None or self.time_of_day != "auto":
+            return
+        bisect.insort(self._timed, (t, value))
+        if len(self._timed) > self.long:
+            del self._timed[0]
+        self._learned += 1
+        if self._learned % GATE_EVERY == 0:
+            self.daily = daily_autocorrelation(self._timed) > MIN_DAILY_ACF
 
     def learn(self, x: _Input) -> None:
-        t, value = _split(x)
+        _, value = _split(x)
         self._admit(self._seen, x, self._pending_vector, self._pending_clock, self._last_raw,
                     self._last_size, self._last_cond)
         self._move_on(value)
-        if t is not None and self.time_of_day == "auto":
-            # the daily check reads the values learned at once, in time order (a flagged one
-            # joins the memory later, out of order, and stays out of it)
-            self._timed.append((t, value))
-            self._learned += 1
-            if self._learned % GATE_EVERY == 0:
-                self.daily = daily_autocorrelation(self._timed) > MIN_DAILY_ACF
+        self._count_for_daily_check(x)
 
     def advance(self, x: _Input) -> None:
         _, value = _split(x)

@@ -198,3 +198,17 @@ def test_a_peak_that_fades_in_is_missed_by_its_own_recent_past_no_more() -> None
     assert daily_autocorrelation(gappy) > 0.9
     hits = _detections_of(readings)
     assert any(3 * 288 + 10 * 12 <= h <= 3 * 288 + 17 * 12 for h in hits), hits
+
+
+def test_values_learned_after_their_quarantine_count_in_the_daily_check() -> None:
+    """Found with mosquitto_pub at the edge, `ranks: conditional`: four days of a daily peak and
+    the quiet variant never saw them as daily. It flags every new peak (score >= 0.5), and the
+    daily check read only values learned at once, so the peaks it learned after their
+    quarantine never reached the check. They now join it at their time."""
+    readings = _peak_days(4, missing_day=3)
+    spec = KnnLikelihoodSpec.model_validate({"ranks": "conditional"})
+    det = build(spec)
+    run_online(det, readings, ThresholdFilter(spec.threshold))
+    assert det.daily
+    times = [t for t, _ in det._timed]
+    assert times == sorted(times) and len(times) <= det.long
