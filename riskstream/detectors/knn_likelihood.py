@@ -19,11 +19,13 @@ from riskstream.events import Severity
 # conditional (quiet) variant takes the same filter, chosen for the default and not searched
 # again. The overlapping variant, the quiet one before, loses NAB windows above 0.5 (36.7 ->
 # 29.5 at 0.66), so it keeps 0.5.
+_LEARN_BELOW_HALF = ThresholdConfig(threshold=0.66, learn_below=0.5, cooldown=300)
 DEFAULT_FILTER = {
-    "independent": ThresholdConfig(threshold=0.66, learn_below=0.5, cooldown=300),
-    "conditional": ThresholdConfig(threshold=0.66, learn_below=0.5, cooldown=300),
+    "independent": _LEARN_BELOW_HALF,
+    "conditional": _LEARN_BELOW_HALF,
     "overlapping": ThresholdConfig(threshold=0.5, cooldown=300),
 }
+
 
 class KnnLikelihoodSpec(SpecBase):
     type: Literal["knn_likelihood"] = "knn_likelihood"

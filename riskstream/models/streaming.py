@@ -129,6 +129,19 @@ def overlap_factor(n: int, embed: int) -> float:
     return total / n
 
 
+def _rank_in(history: deque[float], value: float) -> float:
+    """Where ``value`` falls among ``history``, in [0, 1] (ties count half)."""
+    hist = np.fromiter(history, dtype=np.float64)
+    return (float(np.sum(hist < value)) + 0.5 * float(np.sum(hist == value))) / len(hist)
+
+
+def _run_z(recent: list[float], factor: float) -> float:
+    """How far the mean of ``recent`` ranks is above 1/2, as a z. Under "normal", ranks are
+    uniform: the mean of n has variance 1/(12 n) when independent, ``factor`` times that when
+    they are correlated (:func:`overlap_factor`)."""
+    return (float(np.mean(recent)) - 0.5) / math.sqrt(factor / (12.0 * len(recent)))
+
+
 class KnnLikelihood:
     """Nearest-neighbour surprise of recent sub-sequences, scored as an anomaly likelihood."""
 
@@ -230,15 +243,11 @@ class KnnLikelihood:
         self._last_raw, self._pending_vector, self._pending_clock = raw, vec, self._clock
         if len(self._raw_history) < self.min_history:
             return 0.0
-        hist = np.fromiter(self._raw_history, dtype=np.float64)
-        rank = (float(np.sum(hist < raw)) + 0.5 * float(np.sum(hist == raw))) / len(hist)
-        self._last_rank = rank
-        recent = [*self._recent_rank, rank][-self.short :]
-        n = len(recent)
-        # Under "normal", ranks are uniform: the mean of n has mean 1/2 and variance 1/(12 n)
-        # when independent, ``overlap_factor`` times that for overlapping sub-sequences.
-        factor = overlap_factor(n, self.embed) if self.ranks != "independent" else 1.0
-        rank_z = (float(np.mean(recent)) - 0.5) / math.sqrt(factor / (12.0 * n))
+        self._last_rank = _rank_in(self._raw_history, raw)
+        recent = [*self._recent_rank, self._last_rank][-self.short :]
+        # overlapping sub-sequences' ranks are correlated: their mean varies more
+        factor = overlap_factor(len(recent), self.embed) if self.ranks != "independent" else 1.0
+        rank_z = _run_z(recent, factor)
         size_z = self._size_z(raw)
         if self.ranks == "independent":
             return max(_z_score(rank_z), _z_score(size_z))
@@ -250,12 +259,8 @@ class KnnLikelihood:
         """How unusual the recent conditional surprises' ranks are (independent ranks)."""
         if len(self._cond_history) < self.min_history:
             return -math.inf
-        hist = np.fromiter(self._cond_history, dtype=np.float64)
-        cond = self._last_cond
-        self._last_cond_rank = rank = (
-            float(np.sum(hist < cond)) + 0.5 * float(np.sum(hist == cond))) / len(hist)
-        recent = [*self._recent_cond_rank, rank][-self.short :]
-        return (float(np.mean(recent)) - 0.5) / math.sqrt(1.0 / (12.0 * len(recent)))
+        self._last_cond_rank = _rank_in(self._cond_history, self._last_cond)
+        return _run_z([*self._recent_cond_rank, self._last_cond_rank][-self.short :], 1.0)
 
     def _size_z(self, raw: float) -> float:
         """How unusual the recent mean surprise is against its own learned history (a z)."""

@@ -72,9 +72,9 @@ def silence() -> set[str]:
     return sensor_kinds("{type: silence, timeout_s: 60}", [100.0] * 5, silent_for_s=120)
 
 
-def knn_likelihood() -> set[str]:
+def knn_likelihood(options: str = "") -> set[str]:
     erratic = [100 + 15 * math.sin(2.5 * i) for i in range(20)]
-    return sensor_kinds("{type: knn_likelihood}", sine(400) + erratic)
+    return sensor_kinds(f"{{type: knn_likelihood{options}}}", sine(400) + erratic)
 
 
 def window_model() -> set[str]:
@@ -131,9 +131,7 @@ def test_the_plugin_runs_from_its_config_at_its_place(name: str, tmp_path: Path)
 
 @pytest.mark.parametrize("ranks", ["conditional", "overlapping"])
 def test_the_knn_variants_run_from_their_config_at_the_edge(ranks: str) -> None:
-    erratic = [100 + 15 * math.sin(2.5 * i) for i in range(20)]
-    kinds = sensor_kinds(f"{{type: knn_likelihood, ranks: {ranks}}}", sine(400) + erratic)
-    assert PLUGINS["knn_likelihood"].event in kinds
+    assert PLUGINS["knn_likelihood"].event in knn_likelihood(f", ranks: {ranks}")
 
 
 def test_every_configurable_plugin_has_a_case() -> None:
