@@ -39,6 +39,15 @@
   first ``embed - 1`` values and the clock). One unusual value raises it once, as the newest,
   not in each of the ``embed`` sub-sequences that hold it, so its ranks are close to
   independent and a run of them is a run of surprising values.
+
+  v4 adds the range check: a reading beyond the range of the values learned so far by more than
+  ``beyond_range`` of that range scores 1 at once, whatever the likelihoods say. Both likelihoods
+  rank against a history measured while the memory was smaller (nearest distances shrink as it
+  grows), so a young memory reads every surprise as small: an 8-sigma spike 400 readings into a
+  series scored 0.01. Numenta's NAB detector scores a value 5 % beyond the range seen as an
+  anomaly; on the generated clean series 5 % fires on the records of plain noise, and 0.25 is the
+  smallest tolerance that finds every injected anomaly without adding a false detection there.
+  The range is of *learned* values, so a flagged reading widens it only after its quarantine.
 """
 
 from __future__ import annotations
@@ -110,6 +119,7 @@ def log_likelihood_score(likelihood: float) -> float:
     return clip_score(math.log(1.0 + LOG_FLOOR - likelihood) / math.log(LOG_FLOOR))
 
 
+BEYOND_RANGE = 0.25  # beyond the learned range by this fraction of it: an anomaly at once
 _Z_CAP = 40.0  # a z beyond this is certainty: keep it from swamping the other in a sum
 
 
@@ -146,8 +156,8 @@ class KnnLikelihood:
     """Nearest-neighbour surprise of recent sub-sequences, scored as an anomaly likelihood."""
 
     # v2: distances on one scale (the memory keeps raw sub-sequences) and the size likelihood;
-    # v3: the time of day, on series that repeat daily
-    name = "knn-likelihood@3"
+    # v3: the time of day, on series that repeat daily; v4: a reading far beyond the learned range
+    name = "knn-likelihood@4"
 
     def __init__(
         self,
@@ -159,13 +169,15 @@ class KnnLikelihood:
         quarantine: int = 200,
         ranks: Ranks = "independent",
         time_of_day: Literal["auto", "off"] = "auto",
+        beyond_range: float | None = BEYOND_RANGE,
     ) -> None:
         self.embed, self.memory, self.short, self.long = embed, memory, short, long
         self.min_history, self.quarantine, self.ranks = min_history, quarantine, ranks
-        self.time_of_day = time_of_day
+        self.time_of_day, self.beyond_range = time_of_day, beyond_range
         suffixes = [s for s, on in (("overlapping-ranks", ranks == "overlapping"),
                                     ("conditional-ranks", ranks == "conditional"),
-                                    ("no-time-of-day", time_of_day == "off")) if on]
+                                    ("no-time-of-day", time_of_day == "off"),
+                                    (_range_suffix(beyond_range), beyond_range != BEYOND_RANGE)) if on]
         self.name = "/".join([KnnLikelihood.name, *suffixes])
         self._seen = 0
         self._quarantine: deque[_Held] = deque()
@@ -180,8 +192,10 @@ class KnnLikelihood:
         self._bank = np.zeros((memory, embed), dtype=np.float64)
         self._bank_size = 0
         self._bank_next = 0
-        self._lo = math.inf
+        self._lo = math.inf  # the learned values' range
         self._hi = -math.inf
+        self._seen_lo = math.inf  # every reading's, flagged ones too: the distances' scale
+        self._seen_hi = -math.inf
         self._recent_rank: deque[float] = deque(maxlen=short)
         self._last_rank = 0.5
         self._raw_history: deque[float] = deque(maxlen=long)
@@ -208,11 +222,14 @@ class KnnLikelihood:
         # The memory keeps sub-sequences as they came; distances are scaled by the range seen
         # *now*, so every stored one is measured on one scale. (Stored already scaled, each by
         # the range of its own time, a new extreme value rescaled every later sub-sequence
-        # against the memory, and the mismatch read as surprise.)
+        # against the memory, and the mismatch read as surprise.) The range of every reading
+        # seen, flagged ones too: a flagged extreme kept out of it for its quarantine left the
+        # surprises around it measured on the old, narrow range, and those learned, as large as
+        # they looked, made every later surprise rank low.
         self._last_cond = 0.0
         if vec is None or self._bank_size < self.min_history:
             return 0.0
-        span = self._hi - self._lo
+        span = self._seen_hi - self._seen_lo
         scale = span if math.isfinite(span) and span > 0 else 1.0
         diffs = self._bank[: self._bank_size] - vec
         if self.ranks == "conditional":
@@ -241,6 +258,21 @@ class KnnLikelihood:
         vec = self._vector(value)
         raw = self._raw(vec)
         self._last_raw, self._pending_vector, self._pending_clock = raw, vec, self._clock
+        likelihood = self._likelihood(raw)
+        return 1.0 if self._beyond_learned_range(value) else likelihood
+
+    def _beyond_learned_range(self, value: float) -> bool:
+        """The reading lies beyond the learned values' range by more than ``beyond_range`` of it
+        (once ``min_history`` sub-sequences are learned; never on a constant series, whose range
+        is 0 and whose first change the size likelihood already takes as certain)."""
+        span = self._hi - self._lo
+        if self.beyond_range is None or self._bank_size < self.min_history or not span > 0:
+            return False
+        margin = self.beyond_range * span
+        return value > self._hi + margin or value < self._lo - margin
+
+    def _likelihood(self, raw: float) -> float:
+        """The larger of the rank and size likelihoods (and, conditional, the conditional one)."""
         if len(self._raw_history) < self.min_history:
             return 0.0
         self._last_rank = _rank_in(self._raw_history, raw)
@@ -275,6 +307,7 @@ class KnnLikelihood:
 
     def _move_on(self, value: float) -> None:
         self._seen += 1
+        self._seen_lo, self._seen_hi = min(self._seen_lo, value), max(self._seen_hi, value)
         self._release_quarantine()
         self._context.append(value)
         self._recent_rank.append(self._last_rank)
@@ -334,6 +367,10 @@ DAY = 86400.0
 DAY_WEIGHT = 0.1  # the clock distance's weight, in units of the value range
 MIN_DAILY_ACF = 0.5  # the learned values' autocorrelation one day apart that makes the clock count
 GATE_EVERY = 200  # learned values between two checks of it
+
+
+def _range_suffix(beyond_range: float | None) -> str:
+    return "no-range-check" if beyond_range is None else f"beyond-range-{beyond_range:g}"
 
 
 def _split(x: _Input) -> tuple[float | None, float]:

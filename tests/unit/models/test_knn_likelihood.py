@@ -212,3 +212,52 @@ def test_values_learned_after_their_quarantine_count_in_the_daily_check() -> Non
     assert det.daily
     times = [t for t, _ in det._timed]
     assert times == sorted(times) and len(times) <= det.long
+
+
+def _noise_with_spike(rows: int = 1600, at: int = 400) -> list[float]:
+    """The generated short series: noise of spread 5, an 8-sigma spike ``at`` readings in."""
+    values = np.random.default_rng(0).normal(50.0, 5.0, rows)
+    values[at] += 40.0
+    return values.tolist()
+
+
+def test_a_reading_far_beyond_everything_learned_fires_however_young_the_memory() -> None:
+    """v3 scored this spike 0.01: 400 readings in, its surprises rank against a history measured
+    while the memory was smaller (larger distances), so they look small. v4's range check fires
+    on the spike itself; without it (``beyond_range: null``) the spike is still missed."""
+    assert _detections_of(_noise_with_spike()) == [400]
+    spec = KnnLikelihoodSpec(beyond_range=None)
+    scores = run_online(build(spec), _noise_with_spike(), ThresholdFilter(spec.threshold))
+    assert max(scores[395:420]) < 0.5
+
+
+def test_the_range_check_takes_only_what_is_a_quarter_of_the_range_beyond_it() -> None:
+    det = KnnLikelihood()
+    for x in np.linspace(0.0, 10.0, 200):  # learned range 0..10: the margin is 2.5
+        det.score(float(x))
+        det.learn(float(x))
+    assert not det._beyond_learned_range(12.4)
+    assert det._beyond_learned_range(12.6)
+    assert det._beyond_learned_range(-2.6)
+    assert not KnnLikelihood(beyond_range=None)._beyond_learned_range(1e9)
+
+
+def test_a_first_ever_peak_fires_and_the_day_without_it_still_does() -> None:
+    """The four-day feed again: the first afternoon peak, far beyond the flat morning, fires on
+    its rise (v3 took it as normal); and the day without its peak is still found. Found on the
+    way: with the range check alone the day without its peak was missed, because the flagged peak
+    stayed out of the distances' scale for its quarantine and the surprises around it, measured
+    on the narrow morning range and learned, made later surprises rank low. The scale now takes
+    every reading seen."""
+    hits = _detections_of(_peak_days(4, missing_day=3))
+    assert any(10 * 12 <= h <= 13 * 12 for h in hits), hits
+    assert any(3 * 288 + 10 * 12 <= h <= 3 * 288 + 17 * 12 for h in hits), hits
+
+
+def test_the_plugin_and_the_model_share_one_range_tolerance() -> None:
+    from riskstream.models.streaming import BEYOND_RANGE
+
+    assert KnnLikelihoodSpec().beyond_range == BEYOND_RANGE
+    assert build(KnnLikelihoodSpec(beyond_range=None)).name.endswith("/no-range-check")
+    with pytest.raises(ValueError, match="beyond_range"):
+        KnnLikelihoodSpec(beyond_range=-0.1)
