@@ -304,6 +304,8 @@ def markdown(results: dict[str, Any]) -> str:
                 "", "0 / all"))
         if "clean_over_seeds" in results["generated"]:
             lines.append(_seeds_row(results["generated"]["clean_over_seeds"]))
+        if "injected_over_seeds" in results["generated"]:
+            lines.append(_injected_seeds_row(results["generated"]["injected_over_seeds"]))
     return "\n".join(lines) + "\n"
 
 
@@ -319,6 +321,16 @@ def _seeds_row(r: dict[str, Any]) -> str:
         "by shape; how many once the memory is full",
         f"{cell('ours')}; quiet variant: {cell('quiet')}",
         f"{cell('baseline')} (windowed Gaussian)", "0")
+
+
+def _injected_seeds_row(r: dict[str, Any]) -> str:
+    def cell(who: str) -> str:
+        d = r[who]
+        missed = ", ".join(f"{k} {v}" for k, v in d["missed"].items())
+        return f"{d['found']} of {r['cases']}" + (f" (missed, in how many draws: {missed})" if missed else "")
+    return _row(
+        f"Univariate, the injected anomalies with the noise drawn with seeds {r['seeds']}: found",
+        f"{cell('ours')}; quiet variant: {cell('quiet')}", f"{cell('baseline')} (windowed Gaussian)", "all")
 
 
 def _tamper_rows(r: dict[str, Any]) -> list[str]:

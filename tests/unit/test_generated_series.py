@@ -4,6 +4,7 @@ evaluation counts false detections on clean series and finds injected anomalies.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from riskstream.evaluation import generated_series as g
 
@@ -57,7 +58,7 @@ def test_judging_counts_after_probation_and_within_the_window() -> None:
 
 
 def test_the_evaluation_runs_every_detector_on_each_case() -> None:
-    """Four cases (the whole set is `riskstream eval generated`, about a minute)."""
+    """Four cases (the whole set is `riskstream eval generated`, about 10 minutes)."""
     picked = {"flat/spike", "flat/none", "noise/none", "daily/none"}
     r = g.evaluate(only=picked)
     assert set(r["series"]) == picked and picked <= {c.name for c in g.cases()}
@@ -77,3 +78,21 @@ def test_clean_shapes_over_seeds_count_per_shape_and_after_the_memory_fills() ->
         assert d["false_detections"] == sum(d["per_shape"].values())
         assert d["after_memory_full"] <= d["false_detections"] and d["series_with_any"] <= 4
     assert r["ours"]["per_shape"]["noise"] >= 1  # seed 0's noise: the one shown in the table
+
+
+def test_injected_cases_over_seeds_say_which_are_missed_and_how_often(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The short noise series' spike (v3 missed it in every draw) over two more draws."""
+    every = g.cases
+
+    def spike_only(seed: int = 0) -> list[g.Case]:
+        return [c for c in every(seed) if c.name in {"noise-short/spike", "noise-short/none"}]
+
+    noise = [next(c.values for c in every(seed) if c.name == "noise/none") for seed in (1, 2)]
+    assert not np.array_equal(*noise)  # each seed its own noise
+    monkeypatch.setattr(g, "cases", spike_only)
+    r = g.injected_over_seeds(range(1, 3))
+    assert r["cases"] == 2 and r["seeds"] == "1-2"
+    assert r["ours"] == {"found": 2, "missed": {}}
+    for who in ("quiet", "baseline"):
+        assert r[who]["found"] + sum(r[who]["missed"].values()) == 2
