@@ -58,7 +58,7 @@ def test_judging_counts_after_probation_and_within_the_window() -> None:
 
 
 def test_the_evaluation_runs_every_detector_on_each_case() -> None:
-    """Four cases (the whole set is `riskstream eval generated`, about 10 minutes)."""
+    """Four cases (the whole set is `riskstream eval generated`, about 5 minutes on 2 cores)."""
     picked = {"flat/spike", "flat/none", "noise/none", "daily/none"}
     r = g.evaluate(only=picked)
     assert set(r["series"]) == picked and picked <= {c.name for c in g.cases()}
