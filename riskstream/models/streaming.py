@@ -47,7 +47,9 @@
   series scored 0.01. Numenta's NAB detector scores a value 5 % beyond the range seen as an
   anomaly; on the generated clean series 5 % fires on the records of plain noise, and 0.25 is the
   smallest tolerance that finds every injected anomaly without adding a false detection there.
-  The range is of *learned* values, so a flagged reading widens it only after its quarantine.
+  The range is of *learned* values, so a flagged reading widens it only after its quarantine. The
+  distances' scale, though, is now the range of every reading seen, flagged ones too: a flagged
+  extreme left out of it kept the readings around it measured on the old, narrow range.
 """
 
 from __future__ import annotations
