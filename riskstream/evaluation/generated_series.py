@@ -1,12 +1,13 @@
 """Univariate detectors on series generated here: no labels to tune on, known answers.
 
-Clean shapes, 4,000 rows each (two weeks at 5-minute steps): flat, noise, a daily sine cycle,
-a square wave, and two modelled on NAB's artificial files: ``peaked`` (a quiet night and one
-narrow afternoon peak a day, noise of 2 on a peak of 60) and ``spiky`` (a level of 10 with a
-spike of +5 to +10 on 2 % of rows). Each is scored as it is and with injected anomalies:
+Clean shapes, 4,000 rows each (two weeks at 5-minute steps): flat, noise, a daily sine cycle
+without noise (``smooth``, as NAB's art_daily_no_noise) and with it, a square wave, and two
+modelled on NAB's artificial files: ``peaked`` (a quiet night and one narrow afternoon peak a
+day, noise of 2 on a peak of 60) and ``spiky`` (a level of 10 with a spike of +5 to +10 on 2 %
+of rows). Each is scored as it is and with injected anomalies:
 
 - at 70 % of the series: a spike of 8 standard deviations of the series, a level shift of 3,
-  or, for the daily cycle, one day flat; detected within 2 % of the series (80 rows);
+  or, for the daily cycles, one day flat; detected within 2 % of the series (80 rows);
 - a whole anomalous day (the day holding 70 %): on ``peaked`` the peak jumps up (90), jumps
   down (35) or is missing; on ``spiky`` the spikes come on 25 % of rows; detected from that
   day's start to 80 rows past its end.
@@ -72,6 +73,8 @@ def clean(shape: str, seed: int = 0) -> np.ndarray:
         return np.full(N, 10.0)
     if shape == "noise":
         return rng.normal(50.0, 5.0, N)
+    if shape == "smooth":  # NAB's art_daily_no_noise: each day repeats, but for rounding
+        return 50.0 + 20.0 * np.sin(2 * np.pi * t / DAY)
     if shape == "daily":
         return 50.0 + 20.0 * np.sin(2 * np.pi * t / DAY) + rng.normal(0.0, 1.0, N)
     if shape == "square":
@@ -86,7 +89,7 @@ def clean(shape: str, seed: int = 0) -> np.ndarray:
     raise ValueError(f"unknown shape {shape!r}")
 
 
-SHAPES = ("flat", "noise", "daily", "square", "peaked", "spiky")
+SHAPES = ("flat", "noise", "smooth", "daily", "square", "peaked", "spiky")
 SHORT_SHAPES = ("flat", "noise", "daily", "square")
 ANOMALOUS_DAY = slice(ONSET - ONSET % DAY, ONSET - ONSET % DAY + DAY)
 
@@ -115,6 +118,7 @@ def injected(series: np.ndarray, kind: str, onset: int = ONSET, seed: int = 1) -
 
 
 _ANOMALIES = {"flat": ("spike", "level_shift"), "noise": ("spike", "level_shift"),
+              "smooth": ("spike", "level_shift", "flat_day"),
               "daily": ("spike", "level_shift", "flat_day"), "square": ("spike", "level_shift"),
               "peaked": ("jump_up", "jump_down", "no_peak"), "spiky": ("spike_density",)}
 _WHOLE_DAY = {"jump_up", "jump_down", "no_peak", "spike_density"}

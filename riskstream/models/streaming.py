@@ -122,6 +122,7 @@ def log_likelihood_score(likelihood: float) -> float:
 
 
 BEYOND_RANGE = 0.25  # beyond the learned range by this fraction of it: an anomaly at once
+RESOLUTION = 1e-9  # of the range: below it a distance is rounding (no sensor resolves a billionth)
 _Z_CAP = 40.0  # a z beyond this is certainty: keep it from swamping the other in a sum
 
 
@@ -251,8 +252,8 @@ class KnnLikelihood:
         if not math.isfinite(best):
             return 0.0
         if self.ranks == "conditional":  # joint >= context: the nearest joint has a context too
-            self._last_cond = math.sqrt(self.embed * max(0.0, best - context))
-        return math.sqrt(best)
+            self._last_cond = _above_rounding(math.sqrt(self.embed * max(0.0, best - context)))
+        return _above_rounding(math.sqrt(best))
 
     def score(self, x: _Input) -> float:
         t, value = _split(x)
@@ -369,6 +370,13 @@ DAY = 86400.0
 DAY_WEIGHT = 0.1  # the clock distance's weight, in units of the value range
 MIN_DAILY_ACF = 0.5  # the learned values' autocorrelation one day apart that makes the clock count
 GATE_EVERY = 200  # learned values between two checks of it
+
+
+def _above_rounding(distance: float) -> float:
+    """0 for a distance (in units of the range) below ``RESOLUTION``: an exact repeat computed
+    anew (a noiseless daily cycle) differs by floating-point rounding, about 1e-15, and ranked,
+    that rounding made runs of "surprise" (5 detections on a noiseless sine before)."""
+    return distance if distance >= RESOLUTION else 0.0
 
 
 def _range_suffix(beyond_range: float | None) -> str:
