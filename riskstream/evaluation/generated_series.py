@@ -215,10 +215,11 @@ def clean_over_seeds(seeds: range = SEEDS, shapes: tuple[str, ...] = SHAPES) -> 
             "rows_each": N, "memory_full_at_row": DETECTOR.memory, **out}
 
 
-def _detected(job: tuple[str, Case]) -> bool:
+def _judged(job: tuple[str, Case]) -> dict[str, Any]:
+    """``who``'s verdict on ``case`` (see :func:`_judge`)."""
     who, case = job
     make, spec = _detectors()[who]
-    return bool(_judge(_hits(make, case.values, spec), case)["detected"])
+    return _judge(_hits(make, case.values, spec), case)
 
 
 def injected_over_seeds(seeds: range = SEEDS) -> dict[str, Any]:
@@ -226,7 +227,7 @@ def injected_over_seeds(seeds: range = SEEDS) -> dict[str, Any]:
     spike by luck. Which ones are missed, and in how many draws."""
     drawn = [c for seed in seeds for c in cases(seed) if c.anomaly != "none"]
     jobs = [(who, case) for who in _detectors() for case in drawn]
-    found = _in_parallel(_detected, jobs)
+    found = [verdict["detected"] for verdict in _in_parallel(_judged, jobs)]
     out: dict[str, Any] = {}
     for who in _detectors():
         missed: dict[str, int] = {}
@@ -241,11 +242,10 @@ def evaluate(only: set[str] | None = None, seeds: range | None = SEEDS) -> dict[
     """Every case, or the ``only`` ones by name ("noise/spike"); for the whole set, also the
     clean shapes and the injected cases over ``seeds`` (None: not)."""
     all_cases = [c for c in cases() if only is None or c.name in only]
-    rows: dict[str, Any] = {}
-    for case in all_cases:
-        rows[case.name] = {"ours": _judge(_hits(ours, case.values, DETECTOR), case),
-                           "quiet": _judge(_hits(quiet, case.values, QUIET), case),
-                           "baseline": _judge(_hits(WindowedGaussian, case.values, None), case)}
+    jobs = [(who, case) for case in all_cases for who in _detectors()]
+    rows: dict[str, Any] = {case.name: {} for case in all_cases}
+    for (who, case), verdict in zip(jobs, _in_parallel(_judged, jobs), strict=True):
+        rows[case.name][who] = verdict
 
     def summary(who: str) -> dict[str, Any]:
         clean_rows = [r[who] for k, r in rows.items() if k.endswith("/none")]
