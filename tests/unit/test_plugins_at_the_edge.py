@@ -129,9 +129,13 @@ def test_the_plugin_runs_from_its_config_at_its_place(name: str, tmp_path: Path)
     assert PLUGINS[name].event in kinds
 
 
-@pytest.mark.parametrize("ranks", ["conditional", "overlapping"])
-def test_the_knn_variants_run_from_their_config_at_the_edge(ranks: str) -> None:
-    assert PLUGINS["knn_likelihood"].event in knn_likelihood(f", ranks: {ranks}")
+@pytest.mark.parametrize("ranks", ["independent", "conditional", "overlapping"])
+@pytest.mark.parametrize("beyond_range", ["0.25", "null"])
+def test_the_knn_variants_run_from_their_config_at_the_edge(ranks: str, beyond_range: str) -> None:
+    """The erratic stretch leaves the sine's range far behind, so the range check fires on it
+    alone; without the check (``beyond_range: null``) each variant's likelihoods must."""
+    options = f", ranks: {ranks}, beyond_range: {beyond_range}"
+    assert PLUGINS["knn_likelihood"].event in knn_likelihood(options)
 
 
 def test_every_configurable_plugin_has_a_case() -> None:
