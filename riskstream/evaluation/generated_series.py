@@ -1,16 +1,22 @@
 """Univariate detectors on series generated here: no labels to tune on, known answers.
 
 Clean shapes, 4,000 rows each (two weeks at 5-minute steps): flat, noise, a daily sine cycle
-without noise (``smooth``, as NAB's art_daily_no_noise) and with it, a square wave, and two
-modelled on NAB's artificial files: ``peaked`` (a quiet night and one narrow afternoon peak a
-day, noise of 2 on a peak of 60) and ``spiky`` (a level of 10 with a spike of +5 to +10 on 2 %
-of rows). Each is scored as it is and with injected anomalies:
+without noise (``smooth``, as NAB's art_daily_no_noise) and with it, a square wave, ``peaked``
+(a quiet night and one narrow afternoon peak a day, noise of 2 on a peak of 60), ``spiky`` (a
+level of 10 with a spike of +5 to +10 on 2 % of rows, as NAB's art_increase_spike_density
+before its change), and two read off NAB's public artificial files: ``uniform`` (independent
+uniform noise between 8 and 19, as art_noisy) and ``blocks`` (the daily profile of
+art_daily_small_noise and of the jumps files: 20 at night, 68 from 9:00, 79.5 from 10:00 to
+18:00, 32 and 22 in the two evening hours, each times uniform noise of +-10 %). Each is scored
+as it is and with injected anomalies:
 
 - at 70 % of the series: a spike of 8 standard deviations of the series, a level shift of 3,
   or, for the daily cycles, one day flat; detected within 2 % of the series (80 rows);
 - a whole anomalous day (the day holding 70 %): on ``peaked`` the peak jumps up (90), jumps
-  down (35) or is missing; on ``spiky`` the spikes come on 25 % of rows; detected from that
-  day's start to 80 rows past its end.
+  down (35) or is missing; on ``blocks`` the day's rise above the night level is 2.2 times as
+  high (as art_daily_jumpsup's anomalous day), half as high, or missing (the day stays at
+  night level); on ``spiky`` the spikes come on 25 % of rows; detected from that day's start
+  to 80 rows past its end.
 
 Short series (``-short``): 1,600 rows (NAB's AdExchange files are this long), the first 1,600
 rows of flat, noise, daily and square, injected at row 400, a quarter in, where a detector
@@ -66,6 +72,18 @@ def _peak(t: np.ndarray) -> np.ndarray:
     return np.asarray(np.exp(-(((phase - 0.6) / 0.12) ** 2)))
 
 
+_BLOCK_HOURS = (9, 10, 18, 19, 20)  # where art_daily_small_noise's level changes, by hour of day
+_BLOCK_LEVELS = (20.0, 68.0, 79.5, 32.0, 22.0)  # the level up to each of those hours; 20 after
+NIGHT = 20.0
+
+
+def _blocks(t: np.ndarray) -> np.ndarray:
+    """The blocks profile's level at each row (NAB's art_daily_* files, read off by hour)."""
+    hour = (t % DAY) // (DAY // 24)
+    conditions = [hour < h for h in _BLOCK_HOURS]
+    return np.asarray(np.select(conditions, _BLOCK_LEVELS, NIGHT), dtype=np.float64)
+
+
 def clean(shape: str, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     t = np.arange(N)
@@ -81,6 +99,10 @@ def clean(shape: str, seed: int = 0) -> np.ndarray:
         return np.where((t // 200) % 2 == 0, 0.0, 1.0)
     if shape == "peaked":
         return 20.0 + 60.0 * _peak(t) + rng.normal(0.0, 2.0, N)
+    if shape == "uniform":
+        return rng.uniform(8.0, 19.0, N)
+    if shape == "blocks":
+        return _blocks(t) * rng.uniform(0.9, 1.1, N)
     if shape == "spiky":
         out = rng.normal(10.0, 1.0, N)
         spikes = rng.random(N) < 0.02
@@ -89,7 +111,7 @@ def clean(shape: str, seed: int = 0) -> np.ndarray:
     raise ValueError(f"unknown shape {shape!r}")
 
 
-SHAPES = ("flat", "noise", "smooth", "daily", "square", "peaked", "spiky")
+SHAPES = ("flat", "noise", "uniform", "smooth", "daily", "square", "peaked", "blocks", "spiky")
 SHORT_SHAPES = ("flat", "noise", "daily", "square")
 ANOMALOUS_DAY = slice(ONSET - ONSET % DAY, ONSET - ONSET % DAY + DAY)
 
@@ -109,6 +131,9 @@ def injected(series: np.ndarray, kind: str, onset: int = ONSET, seed: int = 1) -
     elif kind in ("jump_up", "jump_down", "no_peak"):
         height = {"jump_up": 90.0, "jump_down": 35.0, "no_peak": 0.0}[kind]
         out[day] = 20.0 + height * _peak(t) + rng.normal(0.0, 2.0, DAY)
+    elif kind in ("day_up", "day_down", "no_rise"):
+        rise = {"day_up": 2.2, "day_down": 0.5, "no_rise": 0.0}[kind]
+        out[day] = (NIGHT + rise * (_blocks(t) - NIGHT)) * rng.uniform(0.9, 1.1, DAY)
     elif kind == "spike_density":
         dense = rng.random(DAY) < 0.25
         out[t[dense]] += rng.uniform(5.0, 10.0, int(dense.sum()))
@@ -118,10 +143,12 @@ def injected(series: np.ndarray, kind: str, onset: int = ONSET, seed: int = 1) -
 
 
 _ANOMALIES = {"flat": ("spike", "level_shift"), "noise": ("spike", "level_shift"),
+              "uniform": ("spike", "level_shift"),
+              "blocks": ("spike", "level_shift", "day_up", "day_down", "no_rise"),
               "smooth": ("spike", "level_shift", "flat_day"),
               "daily": ("spike", "level_shift", "flat_day"), "square": ("spike", "level_shift"),
               "peaked": ("jump_up", "jump_down", "no_peak"), "spiky": ("spike_density",)}
-_WHOLE_DAY = {"jump_up", "jump_down", "no_peak", "spike_density"}
+_WHOLE_DAY = {"jump_up", "jump_down", "no_peak", "day_up", "day_down", "no_rise", "spike_density"}
 
 
 def cases(seed: int = 0) -> list[Case]:

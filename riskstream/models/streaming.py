@@ -159,8 +159,9 @@ class KnnLikelihood:
     """Nearest-neighbour surprise of recent sub-sequences, scored as an anomaly likelihood."""
 
     # v2: distances on one scale (the memory keeps raw sub-sequences) and the size likelihood;
-    # v3: the time of day, on series that repeat daily; v4: a reading far beyond the learned range
-    name = "knn-likelihood@4"
+    # v3: the time of day, on series that repeat daily; v4: a reading far beyond the learned range;
+    # v5: on a daily series, no match within the last half day
+    name = "knn-likelihood@5"
 
     def __init__(
         self,
@@ -186,6 +187,8 @@ class KnnLikelihood:
         self._quarantine: deque[_Held] = deque()
         self._clock_bank = np.zeros((memory, 2), dtype=np.float64)  # each sub-sequence's clock position
         self._bank_at = np.zeros(memory, dtype=np.int64)  # the input each sub-sequence ended at
+        self._bank_t = np.full(memory, -np.inf)  # its time (-inf: none given)
+        self._now: float | None = None  # the latest input's time
         self._clock: np.ndarray | None = None  # the latest input's
         self._pending_clock: np.ndarray | None = None
         self._timed: list[tuple[float, float]] = []  # learned (t, value), in time order
@@ -245,6 +248,11 @@ class KnnLikelihood:
         # Sub-sequences sharing values with this one are trivial matches (a slow change would
         # always find itself a moment ago): only those at least ``embed`` inputs older count.
         squared[self._bank_at[: self._bank_size] > self._seen - self.embed] = np.inf
+        # On a daily series, normal is what earlier days did at this hour. A day that leaves
+        # the pattern slowly (its rise never comes) would otherwise match itself 40 minutes
+        # back, learned as it went, and look ordinary all day (scored 0.14 before).
+        if self.daily and self._now is not None:
+            squared[self._bank_t[: self._bank_size] > self._now - SAME_DAY] = np.inf
         if self.ranks == "conditional":  # ``squared`` is the context's; the joint adds the newest
             context = float(np.min(squared))
             squared = squared + newest
@@ -258,6 +266,7 @@ class KnnLikelihood:
     def score(self, x: _Input) -> float:
         t, value = _split(x)
         self._clock = _clock(t) if t is not None and self.time_of_day == "auto" else None
+        self._now = t
         vec = self._vector(value)
         raw = self._raw(vec)
         self._last_raw, self._pending_vector, self._pending_clock = raw, vec, self._clock
@@ -319,10 +328,11 @@ class KnnLikelihood:
 
     def _admit(self, at: int, x: _Input, vector: np.ndarray | None, clock: np.ndarray | None,
                raw: float, size: float, cond: float) -> None:
-        _, value = _split(x)
+        t, value = _split(x)
         self._lo, self._hi = min(self._lo, value), max(self._hi, value)
         if vector is not None:
             self._bank[self._bank_next] = vector
+            self._bank_t[self._bank_next] = t if t is not None else -math.inf
             self._clock_bank[self._bank_next] = clock if clock is not None else 0.0
             self._bank_at[self._bank_next] = at
             self._bank_next = (self._bank_next + 1) % self.memory
@@ -370,6 +380,7 @@ DAY = 86400.0
 DAY_WEIGHT = 0.1  # the clock distance's weight, in units of the value range
 MIN_DAILY_ACF = 0.5  # the learned values' autocorrelation one day apart that makes the clock count
 GATE_EVERY = 200  # learned values between two checks of it
+SAME_DAY = 0.5 * DAY  # on a daily series, sub-sequences this recent are no match (seconds)
 
 
 def _above_rounding(distance: float) -> float:

@@ -34,6 +34,25 @@ def test_whole_day_anomalies_change_that_day_only() -> None:
     assert (dense[day] > 14).mean() > 4 * (spiky[: day.start] > 14).mean()
 
 
+def test_the_shapes_read_off_nabs_artificial_files() -> None:
+    """``uniform`` as art_noisy (8 to 19); ``blocks`` as art_daily_small_noise (20 at night, 68
+    from 9:00, 79.5 from 10:00 to 18:00, 32, 22, each +-10 %); its anomalous days change that
+    day only: the rise 2.2 times as high, half as high, or missing."""
+    uniform = g.clean("uniform")
+    assert uniform.min() >= 8.0 and uniform.max() <= 19.0 and abs(uniform.mean() - 13.5) < 0.3
+    blocks, hour = g.clean("blocks"), (np.arange(g.N) % g.DAY) // 12
+    for h, level in ((3, 20.0), (9, 68.0), (14, 79.5), (18, 32.0), (19, 22.0), (23, 20.0)):
+        at = blocks[hour == h]
+        assert level * 0.9 <= at.min() and at.max() <= level * 1.1, h
+    day = g.ANOMALOUS_DAY
+    noon = {k: float(np.median(g.injected(blocks, k)[day][hour[day] == 12]))
+            for k in ("day_up", "day_down", "no_rise")}
+    assert noon["day_up"] > 150 and 45 < noon["day_down"] < 55 and noon["no_rise"] < 22
+    for kind in noon:
+        changed = np.flatnonzero(g.injected(blocks, kind) != blocks)
+        assert changed.min() >= day.start and changed.max() < day.stop, kind
+
+
 def test_short_series_are_injected_a_quarter_in() -> None:
     short = [c for c in g.cases() if c.shape.endswith("-short")]
     assert {len(c.values) for c in short} == {g.SHORT_N}

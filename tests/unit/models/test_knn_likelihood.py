@@ -146,6 +146,18 @@ def test_a_day_without_its_peak_is_found_where_the_series_repeats_daily() -> Non
     assert not any(day.start <= h <= day.stop + g.WINDOW for h in _detections_of(values.tolist()))
 
 
+def test_a_day_whose_rise_never_comes_is_found() -> None:
+    """NAB's art_daily_nojump shape (generated ``blocks``): the day stays at its night level.
+    v4 matched each of that day's sub-sequences to the same day 40 minutes earlier, learned as
+    it went, and scored the day 0.14 at most; v5 matches a daily series only to what is at
+    least half a day old. The day before, at the same filter, stays quiet."""
+    values = g.injected(g.clean("blocks"), "no_rise")
+    day = g.ANOMALOUS_DAY
+    hits = _detections_of(g.samples(values))
+    assert any(day.start <= h <= day.stop + g.WINDOW for h in hits)
+    assert not any(day.start - g.DAY <= h < day.start for h in hits)
+
+
 def test_time_counts_only_on_daily_series_and_a_flagged_value_stays_out_of_the_check() -> None:
     spec = KnnLikelihoodSpec()
     for shape, daily in (("daily", True), ("noise", False)):
