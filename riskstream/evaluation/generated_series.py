@@ -3,15 +3,18 @@
 Clean shapes, 4,000 rows each (two weeks at 5-minute steps): flat, noise, a daily sine cycle
 without noise (``smooth``, as NAB's art_daily_no_noise) and with it, a square wave, ``peaked``
 (a quiet night and one narrow afternoon peak a day, noise of 2 on a peak of 60), ``spiky`` (a
-level of 10 with a spike of +5 to +10 on 2 % of rows, as NAB's art_increase_spike_density
-before its change), and two read off NAB's public artificial files: ``uniform`` (independent
-uniform noise between 8 and 19, as art_noisy) and ``blocks`` (the daily profile of
-art_daily_small_noise and of the jumps files: 20 at night, 68 from 9:00, 79.5 from 10:00 to
-18:00, 32 and 22 in the two evening hours, each times uniform noise of +-10 %). Each is scored
-as it is and with injected anomalies:
+level of 10 with a spike of +5 to +10 on 2 % of rows), and three read off NAB's public
+artificial files: ``uniform`` (independent uniform noise between 8 and 19, as art_noisy),
+``blocks`` (the daily profile of art_daily_small_noise and of the jumps files: 20 at night, 68
+from 9:00, 79.5 from 10:00 to 18:00, 32 and 22 in the two evening hours, each times uniform
+noise of +-10 %) and ``pulses`` (art_increase_spike_density: 0, and a pair of 20s six rows
+apart every 100 rows, no noise). Each is scored as it is and with injected anomalies:
 
 - at 70 % of the series: a spike of 8 standard deviations of the series, a level shift of 3,
-  or, for the daily cycles, one day flat; detected within 2 % of the series (80 rows);
+  or, for the daily cycles, one day flat (on ``blocks``, the kind of art_daily_flatmiddle, whose
+  exact shape was not read); detected within 2 % of the series (80 rows); on
+  ``pulses``, a burst instead (three more 20s 5, 10 and 15 rows after a pair's first, as the
+  spikes in art_increase_spike_density's labelled window);
 - a whole anomalous day (the day holding 70 %): on ``peaked`` the peak jumps up (90), jumps
   down (35) or is missing; on ``blocks`` the day's rise above the night level is 2.2 times as
   high (as art_daily_jumpsup's anomalous day), half as high, or missing (the day stays at
@@ -75,6 +78,7 @@ def _peak(t: np.ndarray) -> np.ndarray:
 _BLOCK_HOURS = (9, 10, 18, 19, 20)  # where art_daily_small_noise's level changes, by hour of day
 _BLOCK_LEVELS = (20.0, 68.0, 79.5, 32.0, 22.0)  # the level up to each of those hours; 20 after
 NIGHT = 20.0
+PULSE_EVERY, PULSE_GAP = 100, 6  # art_increase_spike_density's pairs: every 100 rows, 6 apart
 
 
 def _blocks(t: np.ndarray) -> np.ndarray:
@@ -99,6 +103,11 @@ def clean(shape: str, seed: int = 0) -> np.ndarray:
         return np.where((t // 200) % 2 == 0, 0.0, 1.0)
     if shape == "peaked":
         return 20.0 + 60.0 * _peak(t) + rng.normal(0.0, 2.0, N)
+    if shape == "pulses":
+        firsts = np.arange(0, N, PULSE_EVERY)
+        out = np.zeros(N)
+        out[firsts] = out[firsts[firsts + PULSE_GAP < N] + PULSE_GAP] = 20.0
+        return out
     if shape == "uniform":
         return rng.uniform(8.0, 19.0, N)
     if shape == "blocks":
@@ -111,7 +120,8 @@ def clean(shape: str, seed: int = 0) -> np.ndarray:
     raise ValueError(f"unknown shape {shape!r}")
 
 
-SHAPES = ("flat", "noise", "uniform", "smooth", "daily", "square", "peaked", "blocks", "spiky")
+SHAPES = ("flat", "noise", "uniform", "smooth", "daily", "square", "peaked", "blocks", "spiky",
+          "pulses")
 SHORT_SHAPES = ("flat", "noise", "daily", "square")
 ANOMALOUS_DAY = slice(ONSET - ONSET % DAY, ONSET - ONSET % DAY + DAY)
 
@@ -134,6 +144,8 @@ def injected(series: np.ndarray, kind: str, onset: int = ONSET, seed: int = 1) -
     elif kind in ("day_up", "day_down", "no_rise"):
         rise = {"day_up": 2.2, "day_down": 0.5, "no_rise": 0.0}[kind]
         out[day] = (NIGHT + rise * (_blocks(t) - NIGHT)) * rng.uniform(0.9, 1.1, DAY)
+    elif kind == "burst":
+        out[onset + np.array([5, 10, 15])] = 20.0
     elif kind == "spike_density":
         dense = rng.random(DAY) < 0.25
         out[t[dense]] += rng.uniform(5.0, 10.0, int(dense.sum()))
@@ -144,10 +156,11 @@ def injected(series: np.ndarray, kind: str, onset: int = ONSET, seed: int = 1) -
 
 _ANOMALIES = {"flat": ("spike", "level_shift"), "noise": ("spike", "level_shift"),
               "uniform": ("spike", "level_shift"),
-              "blocks": ("spike", "level_shift", "day_up", "day_down", "no_rise"),
+              "blocks": ("spike", "level_shift", "flat_day", "day_up", "day_down", "no_rise"),
               "smooth": ("spike", "level_shift", "flat_day"),
               "daily": ("spike", "level_shift", "flat_day"), "square": ("spike", "level_shift"),
-              "peaked": ("jump_up", "jump_down", "no_peak"), "spiky": ("spike_density",)}
+              "peaked": ("jump_up", "jump_down", "no_peak"), "spiky": ("spike_density",),
+              "pulses": ("burst",)}
 _WHOLE_DAY = {"jump_up", "jump_down", "no_peak", "day_up", "day_down", "no_rise", "spike_density"}
 
 

@@ -51,7 +51,12 @@ def test_the_shapes_read_off_nabs_artificial_files() -> None:
     for kind in noon:
         changed = np.flatnonzero(g.injected(blocks, kind) != blocks)
         assert changed.min() >= day.start and changed.max() < day.stop, kind
-
+    pulses = g.clean("pulses")  # art_increase_spike_density: pairs 6 apart every 100 rows
+    assert set(np.unique(pulses)) == {0.0, 20.0}
+    assert np.flatnonzero(pulses[:300]).tolist() == [0, 6, 100, 106, 200, 206]
+    burst = np.flatnonzero(g.injected(pulses, "burst"))
+    assert burst[(burst >= g.ONSET) & (burst < g.ONSET + 20)].tolist() == [
+        g.ONSET, g.ONSET + 5, g.ONSET + 6, g.ONSET + 10, g.ONSET + 15]  # its labelled window
 
 def test_short_series_are_injected_a_quarter_in() -> None:
     short = [c for c in g.cases() if c.shape.endswith("-short")]
