@@ -306,6 +306,8 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(_seeds_row(results["generated"]["clean_over_seeds"]))
         if "injected_over_seeds" in results["generated"]:
             lines.append(_injected_seeds_row(results["generated"]["injected_over_seeds"]))
+        if "long_run_clean" in results["generated"]:
+            lines.append(_long_run_row(results["generated"]["long_run_clean"]))
     return "\n".join(lines) + "\n"
 
 
@@ -321,6 +323,17 @@ def _seeds_row(r: dict[str, Any]) -> str:
         "by shape; how many once the memory is full",
         f"{cell('ours')}; quiet variant: {cell('quiet')}",
         f"{cell('baseline')} (windowed Gaussian)", "0")
+
+
+def _long_run_row(r: dict[str, Any]) -> str:
+    def cell(who: str) -> str:
+        rates = ", ".join(f"{k} {v}" for k, v in r[who]["per_10000_rows"].items())
+        return f"{r[who]['false_detections']} ({rates} per 10,000 rows)"
+    return _row(
+        f"Univariate, long clean series ({r['series']}: {', '.join(r['ours']['per_shape'])}, seeds "
+        f"{r['seeds']}, {r['rows_each']} rows each): false detections from row {r['counted_from_row']}, "
+        "once the detector has settled",
+        f"{cell('ours')}; quiet variant: {cell('quiet')}", f"{cell('baseline')} (windowed Gaussian)", "0")
 
 
 def _injected_seeds_row(r: dict[str, Any]) -> str:

@@ -120,3 +120,13 @@ def test_injected_cases_over_seeds_say_which_are_missed_and_how_often(
     assert r["ours"] == {"found": 2, "missed": {}}
     for who in ("quiet", "baseline"):
         assert r[who]["found"] + sum(r[who]["missed"].values()) == 2
+
+
+def test_long_clean_series_are_counted_once_settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The long-run figure counts only rows from SETTLED_AT; its series extend the usual ones."""
+    assert np.array_equal(g.clean("noise", 3, 6000)[: g.N], g.clean("noise", 3))
+    monkeypatch.setattr(g, "LONG_ROWS", 5400)
+    r = g.long_run_clean(seeds=range(1), shapes=("flat",))
+    assert (r["rows_each"], r["counted_from_row"], r["series"]) == (5400, g.SETTLED_AT, 1)
+    for who in ("ours", "quiet", "baseline"):
+        assert r[who] == {"false_detections": 0, "per_shape": {"flat": 0}, "per_10000_rows": {"flat": 0.0}}
