@@ -44,7 +44,8 @@ class KnnLikelihoodSpec(SpecBase):
         "auto",
         description="auto: where the readings repeat daily (autocorrelation one day apart above "
         "0.5), the reading's time of day (device time, UTC) is part of what must match the "
-        "memory; off: values only.")
+        "memory, and only what is at least half a day old counts as a match (earlier days at "
+        "this hour); off: values only.")
     beyond_range: float | None = Field(
         0.25, ge=0.0,
         description="A reading beyond the range of the values learned so far by more than this "
