@@ -51,7 +51,7 @@ class KnnLikelihoodSpec(SpecBase):
         description="A reading beyond the range of the values learned so far by more than this "
         "fraction of that range scores 1 at once (a young memory reads every surprise as small; "
         "0.25 is the smallest that found every injected anomaly of the generated series without "
-        "a false detection on the clean ones; Numenta's NAB detector uses 0.05); null: off.")
+        "adding a false detection on the clean ones; Numenta's NAB detector uses 0.05); null: off.")
 
     @model_validator(mode="before")
     @classmethod

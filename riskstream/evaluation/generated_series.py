@@ -229,12 +229,13 @@ def _in_parallel(fn: Callable[[Any], Any], jobs: Iterable[Any]) -> list[Any]:
         return list(pool.map(fn, jobs))
 
 
-def _clean_rows(job: tuple[str, str, int]) -> np.ndarray:
-    """Where ``who`` fires on a clean ``shape`` drawn with ``seed``, past probation."""
-    who, shape, seed = job
+def _clean_rows(job: tuple[str, str, int, int, int]) -> np.ndarray:
+    """Where ``who`` fires on a clean ``shape`` of ``n`` rows drawn with ``seed``, from row
+    ``counted_from`` (past probation, or once settled)."""
+    who, shape, seed, n, counted_from = job
     make, spec = _detectors()[who]
-    rows = np.flatnonzero(_hits(make, clean(shape, seed), spec))
-    return rows[rows >= probation_rows(N)]
+    rows = np.flatnonzero(_hits(make, clean(shape, seed, n), spec))
+    return rows[rows >= counted_from]
 
 
 def clean_over_seeds(seeds: range = SEEDS, shapes: tuple[str, ...] = SHAPES) -> dict[str, Any]:
@@ -243,7 +244,8 @@ def clean_over_seeds(seeds: range = SEEDS, shapes: tuple[str, ...] = SHAPES) -> 
     ``DETECTOR.memory``): before, the memory grows, distances shrink and ranks run low, so the
     early rows understate the rate a long-running sensor sees."""
     jobs = [(who, shape, seed) for who in _detectors() for shape in shapes for seed in seeds]
-    fired = dict(zip(jobs, _in_parallel(_clean_rows, jobs), strict=True))
+    counted = [(*job, N, probation_rows(N)) for job in jobs]
+    fired = dict(zip(jobs, _in_parallel(_clean_rows, counted), strict=True))
     out: dict[str, Any] = {}
     for who in _detectors():
         per_shape = {shape: sum(fired[who, shape, seed].size for seed in seeds) for shape in shapes}
@@ -261,21 +263,14 @@ LONG_SHAPES = ("noise", "uniform", "daily", "blocks")
 LONG_SEEDS = range(4)
 
 
-def _long_rows(job: tuple[str, str, int]) -> np.ndarray:
-    """Where ``who`` fires on a clean ``shape`` of ``LONG_ROWS`` drawn with ``seed``, once settled."""
-    who, shape, seed = job
-    make, spec = _detectors()[who]
-    rows = np.flatnonzero(_hits(make, clean(shape, seed, LONG_ROWS), spec))
-    return rows[rows >= SETTLED_AT]
-
-
 def long_run_clean(seeds: range = LONG_SEEDS, shapes: tuple[str, ...] = LONG_SHAPES) -> dict[str, Any]:
     """False detections on long clean series once the detector has settled. The 4,000-row series
     end while the knn's histories still hold the large surprises its young memory measured, so
     its ranks run low (a mean rank of 0.33 to row 2,000 on noise, rising toward 0.5 after):
     their rate understates what a long-running sensor sees."""
     jobs = [(who, shape, seed) for who in _detectors() for shape in shapes for seed in seeds]
-    fired = dict(zip(jobs, _in_parallel(_long_rows, jobs), strict=True))
+    counted = [(*job, LONG_ROWS, SETTLED_AT) for job in jobs]
+    fired = dict(zip(jobs, _in_parallel(_clean_rows, counted), strict=True))
     settled_rows = len(seeds) * (LONG_ROWS - SETTLED_AT)
     out: dict[str, Any] = {}
     for who in _detectors():

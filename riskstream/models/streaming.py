@@ -50,6 +50,11 @@
   The range is of *learned* values, so a flagged reading widens it only after its quarantine. The
   distances' scale, though, is now the range of every reading seen, flagged ones too: a flagged
   extreme left out of it kept the readings around it measured on the old, narrow range.
+
+  v5: on a series that repeats daily, only sub-sequences at least half a day old (``SAME_DAY``)
+  count as matches: normal is what earlier days did at this hour. Otherwise a day that leaves
+  its pattern slowly (its rise never comes, as NAB's art_daily_nojump) matches itself a few
+  readings back, learned as it goes, and looks ordinary all day.
 """
 
 from __future__ import annotations

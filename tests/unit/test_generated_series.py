@@ -58,6 +58,7 @@ def test_the_shapes_read_off_nabs_artificial_files() -> None:
     assert burst[(burst >= g.ONSET) & (burst < g.ONSET + 20)].tolist() == [
         g.ONSET, g.ONSET + 5, g.ONSET + 6, g.ONSET + 10, g.ONSET + 15]  # its labelled window
 
+
 def test_short_series_are_injected_a_quarter_in() -> None:
     short = [c for c in g.cases() if c.shape.endswith("-short")]
     assert {len(c.values) for c in short} == {g.SHORT_N}
@@ -82,7 +83,7 @@ def test_judging_counts_after_probation_and_within_the_window() -> None:
 
 
 def test_the_evaluation_runs_every_detector_on_each_case() -> None:
-    """Four cases (the whole set is `riskstream eval generated`, about 5 minutes on 2 cores)."""
+    """Four cases (the whole set is `riskstream eval generated`, about 7.5 minutes on 2 cores)."""
     picked = {"flat/spike", "flat/none", "noise/none", "daily/none"}
     r = g.evaluate(only=picked)
     assert set(r["series"]) == picked and picked <= {c.name for c in g.cases()}
@@ -130,3 +131,9 @@ def test_long_clean_series_are_counted_once_settled(monkeypatch: pytest.MonkeyPa
     assert (r["rows_each"], r["counted_from_row"], r["series"]) == (5400, g.SETTLED_AT, 1)
     for who in ("ours", "quiet", "baseline"):
         assert r[who] == {"false_detections": 0, "per_shape": {"flat": 0}, "per_10000_rows": {"flat": 0.0}}
+    rows = np.zeros(5400, dtype=bool)
+    rows[[g.SETTLED_AT - 1, g.SETTLED_AT, 5399]] = True  # one before settling: not counted
+    monkeypatch.setattr(g, "_hits", lambda *_: rows)
+    r = g.long_run_clean(seeds=range(2), shapes=("noise",))
+    assert r["ours"]["per_shape"] == {"noise": 4}  # 2 each in 2 series
+    assert r["ours"]["per_10000_rows"] == {"noise": round(10_000 * 4 / (2 * (5400 - g.SETTLED_AT)), 2)}

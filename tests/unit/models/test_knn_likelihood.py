@@ -158,6 +158,16 @@ def test_a_day_whose_rise_never_comes_is_found() -> None:
     assert not any(day.start - g.DAY <= h < day.start for h in hits)
 
 
+def test_times_change_nothing_where_the_series_does_not_repeat_daily() -> None:
+    """The clock and v5's half-day horizon act only on a daily series: on noise, timestamped
+    readings score exactly as bare values do."""
+    values = g.injected(g.clean("noise"), "spike")
+    spec = KnnLikelihoodSpec()
+    timed = run_online(build(spec), g.samples(values), ThresholdFilter(spec.threshold))
+    bare = run_online(build(spec), values.tolist(), ThresholdFilter(spec.threshold))
+    assert timed == bare and max(timed) == 1.0
+
+
 def test_time_counts_only_on_daily_series_and_a_flagged_value_stays_out_of_the_check() -> None:
     spec = KnnLikelihoodSpec()
     for shape, daily in (("daily", True), ("noise", False)):
