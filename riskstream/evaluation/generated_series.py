@@ -41,12 +41,13 @@ from typing import Any
 import numpy as np
 
 from riskstream.detectors import KnnLikelihoodSpec
-from riskstream.evaluation.nab import BASELINE_THRESHOLD, DETECTOR, QUIET, ours, quiet
+from riskstream.evaluation.nab import BASELINE_THRESHOLD, DETECTOR, QUIET, detection_starts, ours, quiet
 from riskstream.evaluation.nab_scoring import probation_rows
+from riskstream.evaluation.operating_curve import key, thresholds_for
 from riskstream.models.base import OnlineDetector
 from riskstream.models.sensor_rules import Sample
 from riskstream.models.streaming import WindowedGaussian
-from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, detections, run_online
+from riskstream.models.thresholding import ThresholdConfig, ThresholdFilter, run_online
 
 N = 4000
 ONSET = int(0.7 * N)
@@ -191,16 +192,42 @@ def samples(values: np.ndarray) -> list[Sample]:
     return [Sample(i * STEP_S, float(v)) for i, v in enumerate(values)]
 
 
-def _hits(make: Callable[[], OnlineDetector], values: np.ndarray,
-          spec: KnnLikelihoodSpec | None) -> np.ndarray:
-    """Where detections start: through ``spec``'s filter as deployed; without one (the
-    baseline), every point at its threshold."""
-    if spec is not None:
-        scores = run_online(make(), samples(values), ThresholdFilter(spec.threshold))
-        return np.asarray(detections(scores, spec.threshold), dtype=bool)
-    baseline_gate = ThresholdFilter(ThresholdConfig(threshold=BASELINE_THRESHOLD))
-    scores = run_online(make(), values.tolist(), baseline_gate)
-    return np.asarray(scores) >= BASELINE_THRESHOLD
+def _own_threshold(who: str) -> float:
+    """The threshold ``who`` is deployed at (its filter's, or the baseline's)."""
+    spec = _detectors()[who][1]
+    return spec.threshold.threshold if spec is not None else BASELINE_THRESHOLD
+
+
+def _fired(who: str, values: np.ndarray) -> dict[float, np.ndarray]:
+    """Where ``who``'s detections start (a flag per row): through its filter as deployed, at
+    its own threshold and at each threshold of the operating curve, all from one run (see
+    :mod:`riskstream.evaluation.operating_curve`); the baseline, every point at its threshold."""
+    make, spec = _detectors()[who]
+    if spec is None:
+        baseline_gate = ThresholdFilter(ThresholdConfig(threshold=BASELINE_THRESHOLD))
+        baseline = run_online(make(), values.tolist(), baseline_gate)
+        return {BASELINE_THRESHOLD: np.asarray(baseline) >= BASELINE_THRESHOLD}
+    scores = np.asarray(run_online(make(), samples(values), ThresholdFilter(spec.threshold)))
+    out = {}
+    for th in thresholds_for(spec.threshold):  # the filter's detections, from its rising edges
+        hits = np.zeros(len(scores), dtype=bool)
+        hits[detection_starts(scores, th, spec.threshold)] = True
+        out[th] = hits
+    return out
+
+
+def _curve(who: str, count: Callable[[float], float]) -> dict[str, float]:
+    """``count`` at each threshold of ``who``'s operating curve (none for the baseline)."""
+    spec = _detectors()[who][1]
+    return {} if spec is None else {key(th): count(th) for th in thresholds_for(spec.threshold)}
+
+
+def _fired_total(by_threshold: dict[tuple[str, str, int], dict[float, np.ndarray]],
+                 who: str) -> Callable[[float], float]:
+    """How many detections ``who`` made over all its series at a threshold."""
+    def total(th: float) -> float:
+        return sum(at[th].size for job, at in by_threshold.items() if job[0] == who)
+    return total
 
 
 def _judge(hits: np.ndarray, case: Case) -> dict[str, Any]:
@@ -229,13 +256,15 @@ def _in_parallel(fn: Callable[[Any], Any], jobs: Iterable[Any]) -> list[Any]:
         return list(pool.map(fn, jobs))
 
 
-def _clean_rows(job: tuple[str, str, int, int, int]) -> np.ndarray:
+def _clean_rows(job: tuple[str, str, int, int, int]) -> dict[float, np.ndarray]:
     """Where ``who`` fires on a clean ``shape`` of ``n`` rows drawn with ``seed``, from row
-    ``counted_from`` (past probation, or once settled)."""
+    ``counted_from`` (past probation, or once settled), per threshold (see :func:`_fired`)."""
     who, shape, seed, n, counted_from = job
-    make, spec = _detectors()[who]
-    rows = np.flatnonzero(_hits(make, clean(shape, seed, n), spec))
-    return rows[rows >= counted_from]
+    out = {}
+    for th, hits in _fired(who, clean(shape, seed, n)).items():
+        rows = np.flatnonzero(hits)
+        out[th] = rows[rows >= counted_from]
+    return out
 
 
 def clean_over_seeds(seeds: range = SEEDS, shapes: tuple[str, ...] = SHAPES) -> dict[str, Any]:
@@ -245,15 +274,17 @@ def clean_over_seeds(seeds: range = SEEDS, shapes: tuple[str, ...] = SHAPES) -> 
     early rows understate the rate a long-running sensor sees."""
     jobs = [(who, shape, seed) for who in _detectors() for shape in shapes for seed in seeds]
     counted = [(*job, N, probation_rows(N)) for job in jobs]
-    fired = dict(zip(jobs, _in_parallel(_clean_rows, counted), strict=True))
+    by_threshold = dict(zip(jobs, _in_parallel(_clean_rows, counted), strict=True))
     out: dict[str, Any] = {}
     for who in _detectors():
+        fired = {job: at[_own_threshold(who)] for job, at in by_threshold.items() if job[0] == who}
         per_shape = {shape: sum(fired[who, shape, seed].size for seed in seeds) for shape in shapes}
-        mine = [fired[who, shape, seed] for shape in shapes for seed in seeds]
+        mine = list(fired.values())
         out[who] = {"false_detections": sum(per_shape.values()),
                     "series_with_any": sum(bool(rows.size) for rows in mine),
                     "after_memory_full": sum(int((rows >= DETECTOR.memory).sum()) for rows in mine),
-                    "per_shape": per_shape}
+                    "per_shape": per_shape,
+                    "operating_curve": _curve(who, _fired_total(by_threshold, who))}
     return {"series": len(shapes) * len(seeds), "seeds": f"{seeds.start}-{seeds.stop - 1}",
             "rows_each": N, "memory_full_at_row": DETECTOR.memory, **out}
 
@@ -270,23 +301,33 @@ def long_run_clean(seeds: range = LONG_SEEDS, shapes: tuple[str, ...] = LONG_SHA
     their rate understates what a long-running sensor sees."""
     jobs = [(who, shape, seed) for who in _detectors() for shape in shapes for seed in seeds]
     counted = [(*job, LONG_ROWS, SETTLED_AT) for job in jobs]
-    fired = dict(zip(jobs, _in_parallel(_clean_rows, counted), strict=True))
+    by_threshold = dict(zip(jobs, _in_parallel(_clean_rows, counted), strict=True))
     settled_rows = len(seeds) * (LONG_ROWS - SETTLED_AT)
     out: dict[str, Any] = {}
     for who in _detectors():
+        fired = {job: at[_own_threshold(who)] for job, at in by_threshold.items() if job[0] == who}
         per_shape = {shape: sum(fired[who, shape, seed].size for seed in seeds) for shape in shapes}
         out[who] = {"false_detections": sum(per_shape.values()), "per_shape": per_shape,
                     "per_10000_rows": {shape: round(10_000 * v / settled_rows, 2)
-                                       for shape, v in per_shape.items()}}
+                                       for shape, v in per_shape.items()},
+                    "operating_curve_per_10000_rows": {
+                        th: round(10_000 * n / (settled_rows * len(shapes)), 2)
+                        for th, n in _curve(who, _fired_total(by_threshold, who)).items()}}
     return {"rows_each": LONG_ROWS, "counted_from_row": SETTLED_AT,
             "seeds": f"{seeds.start}-{seeds.stop - 1}", "series": len(shapes) * len(seeds), **out}
 
 
-def _judged(job: tuple[str, Case]) -> dict[str, Any]:
-    """``who``'s verdict on ``case`` (see :func:`_judge`)."""
+def _judged(job: tuple[str, Case]) -> dict[float, dict[str, Any]]:
+    """``who``'s verdict on ``case`` (see :func:`_judge`) per threshold (see :func:`_fired`)."""
     who, case = job
-    make, spec = _detectors()[who]
-    return _judge(_hits(make, case.values, spec), case)
+    return {th: _judge(hits, case) for th, hits in _fired(who, case.values).items()}
+
+
+def _found_total(verdicts: list[tuple[Case, dict[float, dict[str, Any]]]]) -> Callable[[float], float]:
+    """How many of the cases were found at a threshold."""
+    def total(th: float) -> float:
+        return sum(bool(by_th[th]["detected"]) for _, by_th in verdicts)
+    return total
 
 
 def injected_over_seeds(seeds: range = SEEDS) -> dict[str, Any]:
@@ -294,14 +335,16 @@ def injected_over_seeds(seeds: range = SEEDS) -> dict[str, Any]:
     spike by luck. Which ones are missed, and in how many draws."""
     drawn = [c for seed in seeds for c in cases(seed) if c.anomaly != "none"]
     jobs = [(who, case) for who in _detectors() for case in drawn]
-    found = [verdict["detected"] for verdict in _in_parallel(_judged, jobs)]
+    verdicts = _in_parallel(_judged, jobs)
     out: dict[str, Any] = {}
     for who in _detectors():
+        mine = [(case, by_th) for (owner, case), by_th in zip(jobs, verdicts, strict=True) if owner == who]
         missed: dict[str, int] = {}
-        for (owner, case), hit in zip(jobs, found, strict=True):
-            if owner == who and not hit:
+        for case, by_th in mine:
+            if not by_th[_own_threshold(who)]["detected"]:
                 missed[case.name] = missed.get(case.name, 0) + 1
-        out[who] = {"found": len(drawn) - sum(missed.values()), "missed": dict(sorted(missed.items()))}
+        out[who] = {"found": len(drawn) - sum(missed.values()), "missed": dict(sorted(missed.items())),
+                    "operating_curve": _curve(who, _found_total(mine))}
     return {"cases": len(drawn), "seeds": f"{seeds.start}-{seeds.stop - 1}", **out}
 
 
@@ -311,8 +354,8 @@ def evaluate(only: set[str] | None = None, seeds: range | None = SEEDS) -> dict[
     all_cases = [c for c in cases() if only is None or c.name in only]
     jobs = [(who, case) for case in all_cases for who in _detectors()]
     rows: dict[str, Any] = {case.name: {} for case in all_cases}
-    for (who, case), verdict in zip(jobs, _in_parallel(_judged, jobs), strict=True):
-        rows[case.name][who] = verdict
+    for (who, case), by_th in zip(jobs, _in_parallel(_judged, jobs), strict=True):
+        rows[case.name][who] = by_th[_own_threshold(who)]
 
     def summary(who: str) -> dict[str, Any]:
         clean_rows = [r[who] for k, r in rows.items() if k.endswith("/none")]

@@ -106,6 +106,26 @@ def series_flags(name: str, result: dict[str, Any], out: Path) -> list[Path]:
     return paths
 
 
+def operating_curve(curve: dict[str, dict[str, dict[str, Any]]], out: Path) -> list[Path]:
+    """NAB's standard score against false detections on the clean series, a point per threshold
+    (see :func:`riskstream.evaluation.report.operating_curve`), one line per variant."""
+    if not curve:
+        return []
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for label, points in curve.items():
+        ths = sorted(points, key=float)
+        xs, ys = [points[t]["clean"] for t in ths], [points[t]["standard"] for t in ths]
+        ax.plot(xs, ys, marker="o", label=label)
+        for t, x, y in zip(ths, xs, ys, strict=True):
+            ax.annotate(t, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=7)
+    ax.set_xlabel("false detections on the clean generated series")
+    ax.set_ylabel("NAB standard score at that fixed threshold")
+    ax.set_title("Operating curve: each point a threshold (goal: top left)")
+    ax.legend(fontsize=8)
+    return [_save(fig, out / "operating_curve.png")]
+
+
 def _save(fig: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()

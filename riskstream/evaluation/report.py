@@ -308,7 +308,57 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(_injected_seeds_row(results["generated"]["injected_over_seeds"]))
         if "long_run_clean" in results["generated"]:
             lines.append(_long_run_row(results["generated"]["long_run_clean"]))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + operating_curve_table(results)) + "\n"
+
+
+CURVE_VARIANTS = (("detector", "ours", "default"), ("quiet_variant", "quiet", "quiet variant"))
+
+
+def operating_curve(results: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per variant and threshold, NAB's figures beside the generated series' (both evaluations
+    must have run with the curve): {"default": {"0.66": {...}}}."""
+    nab, gen = results.get("nab", {}), results.get("generated", {})
+    if not all(k in gen for k in ("clean_over_seeds", "injected_over_seeds", "long_run_clean")):
+        return {}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for in_nab, in_gen, label in CURVE_VARIANTS:
+        curve = nab.get(in_nab, {}).get("operating_curve", {})
+        clean = gen["clean_over_seeds"][in_gen].get("operating_curve", {})
+        settled = gen["long_run_clean"][in_gen].get("operating_curve_per_10000_rows", {})
+        found = gen["injected_over_seeds"][in_gen].get("operating_curve", {})
+        out[label] = {th: {**curve[th], "clean": clean[th], "settled": settled[th], "found": found[th]}
+                      for th in curve if th in clean and th in settled and th in found}
+    return out if all(out.values()) else {}
+
+
+def operating_curve_table(results: dict[str, Any]) -> list[str]:
+    curve = operating_curve(results)
+    if not curve:
+        return []
+    gen = results["generated"]
+    windows = results["nab"]["detector"]["standard"]["windows"]
+    deployed = {label: f"{results['nab'][in_nab]['threshold']['threshold']:g}"
+                for in_nab, _, label in CURVE_VARIANTS}
+    head = (f"NAB standard at this fixed threshold (windows of {windows}, false-positive rows) / "
+            f"false detections on the {gen['clean_over_seeds']['series']} clean series / per "
+            f"10,000 settled rows of the long ones / injected found of {gen['injected_over_seeds']['cases']}")
+    lines = ["", "## Operating curve of the univariate detector", "",
+             "What raising the threshold buys and costs, from the same runs as above (thresholds "
+             "at or above `learn_below`, where the scores do not change with it; the deployed one "
+             "in bold).",
+             "", f"| threshold | default: {head} | quiet variant: the same |", "|---|---|---|"]
+
+    def cell(label: str, th: str) -> str:
+        c = curve[label].get(th)
+        if c is None:
+            return ""
+        text = (f"{c['standard']} ({c['windows_detected']}, {c['false_positive_rows']}) / "
+                f"{c['clean']} / {c['settled']} / {c['found']}")
+        return f"**{text}**" if th == deployed[label] else text
+
+    for th in sorted({*curve["default"], *curve["quiet variant"]}, key=float):
+        lines.append(f"| {th} | {cell('default', th)} | {cell('quiet variant', th)} |")
+    return lines
 
 
 def _seeds_row(r: dict[str, Any]) -> str:

@@ -55,6 +55,8 @@ def run(names: list[str], data: Path | None, results_dir: Path, make_plots: bool
             log.info("%s: %d plots under %s", name, len(pngs), results_dir / "quality")
         _record_in_card(name, result, command)
         log.info("%s done in %.1f s", name, result["seconds"])
+    if make_plots and {"nab", "generated"} & set(names):  # either half of the curve changed
+        plots.operating_curve(report.operating_curve(merged), results_dir / "quality")
     (results_dir / "quality.md").write_text(report.markdown(merged))
     return merged
 

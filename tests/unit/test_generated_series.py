@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from riskstream.evaluation import generated_series as g
+from riskstream.evaluation.operating_curve import THRESHOLDS, thresholds_for
 
 
 def test_shapes_and_injections() -> None:
@@ -118,7 +119,8 @@ def test_injected_cases_over_seeds_say_which_are_missed_and_how_often(
     monkeypatch.setattr(g, "cases", spike_only)
     r = g.injected_over_seeds(range(1, 3))
     assert r["cases"] == 2 and r["seeds"] == "1-2"
-    assert r["ours"] == {"found": 2, "missed": {}}
+    assert (r["ours"]["found"], r["ours"]["missed"]) == (2, {})
+    assert r["ours"]["operating_curve"]["0.66"] == 2  # the curve at the deployed threshold
     for who in ("quiet", "baseline"):
         assert r[who]["found"] + sum(r[who]["missed"].values()) == 2
 
@@ -130,10 +132,43 @@ def test_long_clean_series_are_counted_once_settled(monkeypatch: pytest.MonkeyPa
     r = g.long_run_clean(seeds=range(1), shapes=("flat",))
     assert (r["rows_each"], r["counted_from_row"], r["series"]) == (5400, g.SETTLED_AT, 1)
     for who in ("ours", "quiet", "baseline"):
+        curve = r[who].pop("operating_curve_per_10000_rows")
         assert r[who] == {"false_detections": 0, "per_shape": {"flat": 0}, "per_10000_rows": {"flat": 0.0}}
+        assert set(curve.values()) <= {0.0} and bool(curve) == (who != "baseline")
     rows = np.zeros(5400, dtype=bool)
     rows[[g.SETTLED_AT - 1, g.SETTLED_AT, 5399]] = True  # one before settling: not counted
-    monkeypatch.setattr(g, "_hits", lambda *_: rows)
+    monkeypatch.setattr(g, "_fired", lambda *_: {th: rows for th in (*THRESHOLDS, 0.66, 1.0)})
     r = g.long_run_clean(seeds=range(2), shapes=("noise",))
     assert r["ours"]["per_shape"] == {"noise": 4}  # 2 each in 2 series
-    assert r["ours"]["per_10000_rows"] == {"noise": round(10_000 * 4 / (2 * (5400 - g.SETTLED_AT)), 2)}
+    rate = round(10_000 * 4 / (2 * (5400 - g.SETTLED_AT)), 2)
+    assert r["ours"]["per_10000_rows"] == {"noise": rate}
+    assert r["ours"]["operating_curve_per_10000_rows"]["0.9"] == rate
+
+
+def test_the_operating_curve_counts_each_threshold_from_one_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Raising the threshold drops what fires only below it, on the clean series and among the
+    injected anomalies found; the curve at the deployed threshold is the headline figure."""
+    def fired(who: str, values: np.ndarray) -> dict[float, np.ndarray]:
+        low = np.zeros(len(values), dtype=bool)
+        low[[1000, 2000]] = True  # fires at low thresholds only
+        high = np.zeros(len(values), dtype=bool)
+        high[3000] = True  # fires at every threshold
+        return {th: (low | high) if th < 0.7 else high for th in (*THRESHOLDS, 0.66, 1.0)}
+
+    monkeypatch.setattr(g, "_fired", fired)
+    r = g.clean_over_seeds(seeds=range(1), shapes=("noise",))
+    curve = r["ours"]["operating_curve"]
+    assert (curve["0.5"], curve["0.68"], curve["0.7"], curve["0.9"]) == (3, 3, 1, 1)
+    assert curve["0.66"] == r["ours"]["false_detections"] == 3
+    assert r["baseline"]["operating_curve"] == {}
+    assert list(curve) == sorted(curve, key=float)  # thresholds in order, the quiet's too
+    assert list(r["quiet"]["operating_curve"]) == list(curve)
+
+
+def test_the_curve_sweeps_only_where_learning_does_not_change() -> None:
+    """Below ``learn_below`` a lower threshold also changes what is learned: not swept."""
+    cfg = g.DETECTOR.threshold
+    assert cfg.learn_below is not None
+    swept = thresholds_for(cfg)
+    assert min(swept) >= cfg.learn_below and cfg.threshold in swept
+    assert thresholds_for(cfg.model_copy(update={"learn_below": None, "threshold": 0.7}))[0] == 0.7

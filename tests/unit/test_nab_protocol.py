@@ -74,3 +74,15 @@ def test_the_table_never_prints_none_for_scores_nab_did_not_publish() -> None:
     r["published_same_files"] = {}
     table = markdown({"nab": r})
     assert "None" not in table and "not published for exactly these files" in table
+
+
+def test_the_operating_curve_loses_the_window_only_past_its_score() -> None:
+    """A window peaking at 0.7 is found up to 0.7 and lost above; a false alarm at 0.6 costs
+    only below 0.6 (the filter's detections, as deployed, at each threshold)."""
+    scores = [0.0] * 1000
+    scores[610], scores[300] = 0.7, 0.6
+    curve = nab.operating_curve([nab.Series("t/a.csv", [], [0.0] * 1000, [(600, 650)])], [scores])
+    assert min(map(float, curve)) >= 0.5  # only where learning is the same
+    assert [curve[k]["windows_detected"] for k in ("0.55", "0.66", "0.7", "0.72")] == [1, 1, 1, 0]
+    assert [curve[k]["false_positive_rows"] for k in ("0.55", "0.6", "0.63")] == [1, 1, 0]
+    assert curve["0.63"]["standard"] > curve["0.6"]["standard"] > curve["0.72"]["standard"]
