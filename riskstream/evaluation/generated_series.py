@@ -26,7 +26,9 @@ rows of flat, noise, daily and square, injected at row 400, a quarter in, where 
 with a long warm-up is still learning.
 
 NAB's rules: the first 15 % is probation and not scored; a clean series should have no
-detection. The same fixed thresholds as on NAB, never tuned here.
+detection. The same fixed thresholds as on NAB, never tuned here. The seeded and long series
+are also counted at each threshold of the operating curve (see
+:mod:`riskstream.evaluation.operating_curve`), to be read beside NAB's at the same thresholds.
 """
 
 from __future__ import annotations
