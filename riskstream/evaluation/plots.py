@@ -116,12 +116,14 @@ def operating_curve(curve: dict[str, dict[str, dict[str, Any]]], out: Path) -> l
     for label, points in curve.items():
         ths = sorted(points, key=float)
         xs, ys = [points[t]["clean"] for t in ths], [points[t]["standard"] for t in ths]
-        ax.plot(xs, ys, marker="o", label=label)
+        (line,) = ax.plot(xs, ys, marker="o", label=label)
         for t, x, y in zip(ths, xs, ys, strict=True):
             ax.annotate(t, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=7)
+            if points[t].get("deployed"):
+                ax.scatter([x], [y], s=180, marker="*", color=line.get_color(), zorder=3)
     ax.set_xlabel("false detections on the clean generated series")
     ax.set_ylabel("NAB standard score at that fixed threshold")
-    ax.set_title("Operating curve: each point a threshold (goal: top left)")
+    ax.set_title("Operating curve: each point a threshold, the deployed one a star (goal: top left)")
     ax.legend(fontsize=8)
     return [_save(fig, out / "operating_curve.png")]
 

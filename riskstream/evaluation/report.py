@@ -316,7 +316,7 @@ CURVE_VARIANTS = (("detector", "ours", "default"), ("quiet_variant", "quiet", "q
 
 def operating_curve(results: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     """Per variant and threshold, NAB's figures beside the generated series' (both evaluations
-    must have run with the curve): {"default": {"0.66": {...}}}."""
+    must have run with the curve): {"default": {"0.66": {..., "deployed": True}}}."""
     nab, gen = results.get("nab", {}), results.get("generated", {})
     if not all(k in gen for k in ("clean_over_seeds", "injected_over_seeds", "long_run_clean")):
         return {}
@@ -326,7 +326,9 @@ def operating_curve(results: dict[str, Any]) -> dict[str, dict[str, dict[str, An
         clean = gen["clean_over_seeds"][in_gen].get("operating_curve", {})
         settled = gen["long_run_clean"][in_gen].get("operating_curve_per_10000_rows", {})
         found = gen["injected_over_seeds"][in_gen].get("operating_curve", {})
-        out[label] = {th: {**curve[th], "clean": clean[th], "settled": settled[th], "found": found[th]}
+        deployed = f"{nab.get(in_nab, {}).get('threshold', {}).get('threshold', -1):g}"
+        out[label] = {th: {**curve[th], "clean": clean[th], "settled": settled[th], "found": found[th],
+                           "deployed": th == deployed}
                       for th in curve if th in clean and th in settled and th in found}
     return out if all(out.values()) else {}
 
@@ -337,8 +339,6 @@ def operating_curve_table(results: dict[str, Any]) -> list[str]:
         return []
     gen = results["generated"]
     windows = results["nab"]["detector"]["standard"]["windows"]
-    deployed = {label: f"{results['nab'][in_nab]['threshold']['threshold']:g}"
-                for in_nab, _, label in CURVE_VARIANTS}
     head = (f"NAB standard at this fixed threshold (windows of {windows}, false-positive rows) / "
             f"false detections on the {gen['clean_over_seeds']['series']} clean series / per "
             f"10,000 settled rows of the long ones / injected found of {gen['injected_over_seeds']['cases']}")
@@ -354,7 +354,7 @@ def operating_curve_table(results: dict[str, Any]) -> list[str]:
             return ""
         text = (f"{c['standard']} ({c['windows_detected']}, {c['false_positive_rows']}) / "
                 f"{c['clean']} / {c['settled']} / {c['found']}")
-        return f"**{text}**" if th == deployed[label] else text
+        return f"**{text}**" if c["deployed"] else text
 
     for th in sorted({*curve["default"], *curve["quiet variant"]}, key=float):
         lines.append(f"| {th} | {cell('default', th)} | {cell('quiet variant', th)} |")

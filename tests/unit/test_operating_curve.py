@@ -34,8 +34,9 @@ def _results(with_generated: bool = True) -> dict[str, Any]:
 def test_the_curve_joins_both_evaluations_per_threshold() -> None:
     curve = report.operating_curve(_results())
     assert curve["default"]["0.66"] == {"standard": 65.9, "windows_detected": 16, "false_positive_rows": 38,
-                                        "clean": 32, "settled": 4.3, "found": 262}
+                                        "clean": 32, "settled": 4.3, "found": 262, "deployed": True}
     assert curve["quiet variant"]["0.6"]["clean"] == 14
+    assert [th for th, p in curve["quiet variant"].items() if p["deployed"]] == ["0.6"]
 
 
 def test_the_table_marks_the_deployed_threshold_and_needs_both_halves() -> None:
