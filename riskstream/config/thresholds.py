@@ -49,6 +49,13 @@ class ThresholdConfig(Strict):
         "fall before the filter re-arms (no flapping around the threshold).",
     )
     min_consecutive: int = Field(1, ge=1, description="Inputs in a row at/above threshold before firing.")
+    fire_at_once: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="A score at or above this fires at once, without waiting for min_consecutive: "
+        "a certainty (a reading far beyond anything learned scores 1) should not wait, and a "
+        "lone spike would otherwise never make a run. Default: none, every detection waits.")
     cooldown: int = Field(0, ge=0, description="Inputs after a detection during which no new one fires.")
     learn_below: float | None = Field(
         None,

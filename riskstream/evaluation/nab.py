@@ -192,17 +192,28 @@ def detections_at(scores: list[float], threshold: float,
 
 def detection_starts(scores: np.ndarray, threshold: float,
                      cfg: ThresholdConfig = DETECTOR_THRESHOLD) -> list[int]:
-    """Row indices where the detector's filter (``cfg`` at ``threshold``) starts a detection.
-    With one input to fire and no hysteresis (the detector's filter), only rising edges can
-    fire, each unless within ``cooldown`` inputs of the last one: found from the few rows at the
-    threshold instead of a pass over every row. Otherwise, the filter itself."""
-    if cfg.min_consecutive != 1 or cfg.hysteresis != 0.0:
+    """Row indices where the filter ``cfg`` at ``threshold`` starts a detection. Without
+    hysteresis, a detection can only start inside a run of rows at the threshold: at its
+    ``min_consecutive``-th row, or sooner at its first row reaching ``fire_at_once``; each
+    counts unless within ``cooldown`` inputs of the last. Found from the few rows at the
+    threshold instead of a pass over every row (the threshold searches call this thousands of
+    times). With hysteresis, the filter itself."""
+    if cfg.hysteresis != 0.0:
         at = cfg.model_copy(update={"threshold": threshold})
         return [i for i, d in enumerate(detections(scores.tolist(), at)) if d]
-    high = scores >= threshold
-    rising = np.flatnonzero(high & ~np.concatenate(([False], high[:-1])))
+    high = np.concatenate(([False], scores >= threshold, [False]))
+    edges = np.flatnonzero(high[1:] != high[:-1])
+    firsts, lasts = edges[::2], edges[1::2] - 1  # each run of rows at the threshold
+    candidates = firsts + cfg.min_consecutive - 1
+    certain = (np.flatnonzero(scores >= max(threshold, cfg.fire_at_once))
+               if cfg.fire_at_once is not None else np.zeros(0, dtype=np.int64))
+    if certain.size:
+        nxt = np.searchsorted(certain, firsts)  # the first certain row from each run's first on
+        sooner = np.where(nxt < len(certain), certain[np.minimum(nxt, len(certain) - 1)],
+                          np.iinfo(np.int64).max)
+        candidates = np.minimum(candidates, sooner)
     starts: list[int] = []
-    for i in rising.tolist():
+    for i in candidates[candidates <= lasts].tolist():
         if not starts or i > starts[-1] + cfg.cooldown:
             starts.append(i)
     return starts

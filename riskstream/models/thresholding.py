@@ -1,9 +1,10 @@
 """From scores to detections: a separate, configurable step (detectors never threshold).
 
 :class:`ThresholdFilter` fires when a score reaches ``threshold`` for ``min_consecutive`` inputs
-in a row, stays active until the score falls below ``threshold - hysteresis``, and after a
-detection stays quiet for ``cooldown`` inputs so one incident is one detection. Pure and
-stateful per stream; ``detections`` applies it to a whole series for evaluation.
+in a row (at once when it reaches ``fire_at_once``), stays active until the score falls below
+``threshold - hysteresis``, and after a detection stays quiet for ``cooldown`` inputs so one
+incident is one detection. Pure and stateful per stream; ``detections`` applies it to a whole
+series for evaluation.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ class ThresholdFilter:
         high = self.above(score)
         self._run = self._run + 1 if high else 0
         was_active = self._active
-        self._active = self._run >= self.cfg.min_consecutive
+        at_once = self.cfg.fire_at_once is not None and score >= self.cfg.fire_at_once
+        self._active = high and (was_active or at_once or self._run >= self.cfg.min_consecutive)
         if self._quiet > 0:
             self._quiet -= 1
             return False

@@ -28,7 +28,21 @@ def test_detection_starts_are_the_filters(seed: int, cooldown: int) -> None:
         assert nab.detection_starts(scores, threshold, cfg) == plain
 
 
-def test_a_filter_with_persistence_takes_the_plain_path() -> None:
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("persistence", "at_once"), [(2, None), (3, None), (3, 0.9), (5, 0.8), (3, 0.3)])
+def test_persistence_and_firing_at_once_are_the_filters(seed: int, persistence: int,
+                                                        at_once: float | None) -> None:
+    scores = bursts(3000, seed)
+    scores[::97] = 1.0  # lone certainties: fire at once, or never make a run
+    for threshold in (0.55, 0.7, 0.9):
+        for cooldown in (0, 7, 300):
+            cfg = ThresholdConfig(threshold=threshold, cooldown=cooldown, min_consecutive=persistence,
+                                  fire_at_once=at_once)
+            plain = [i for i, d in enumerate(detections(scores.tolist(), cfg)) if d]
+            assert nab.detection_starts(scores, threshold, cfg) == plain
+
+
+def test_a_filter_with_hysteresis_takes_the_plain_path() -> None:
     scores = bursts(2000, 9)
     cfg = ThresholdConfig(threshold=0.6, min_consecutive=3, hysteresis=0.1, cooldown=20)
     plain = [i for i, d in enumerate(detections(scores.tolist(), cfg)) if d]

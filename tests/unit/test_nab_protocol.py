@@ -52,7 +52,7 @@ def test_leave_one_file_out_never_lets_a_file_choose_its_own_threshold() -> None
     0.6): tuned on both, one threshold serves them; held out, each gets the other's choice."""
     def one(name: str, peak: float, false_alarm: float) -> tuple[nab.Series, list[float]]:
         scores = [0.0] * 1000
-        scores[610], scores[300] = peak, false_alarm
+        scores[610:613], scores[300:303] = [peak] * 3, [false_alarm] * 3  # runs: the filter waits 3
         return nab.Series(name, [], [0.0] * 1000, [(600, 650)]), scores
 
     (a, sa), (b, sb) = one("t/a.csv", 0.9, 0.6), one("t/b.csv", 0.6, 0.0)
@@ -80,7 +80,7 @@ def test_the_operating_curve_loses_the_window_only_past_its_score() -> None:
     """A window peaking at 0.7 is found up to 0.7 and lost above; a false alarm at 0.6 costs
     only below 0.6 (the filter's detections, as deployed, at each threshold)."""
     scores = [0.0] * 1000
-    scores[610], scores[300] = 0.7, 0.6
+    scores[610:613], scores[300:303] = [0.7] * 3, [0.6] * 3  # runs: the filter waits 3
     curve = nab.operating_curve([nab.Series("t/a.csv", [], [0.0] * 1000, [(600, 650)])], [scores])
     assert min(map(float, curve)) >= 0.5  # only where learning is the same
     assert [curve[k]["windows_detected"] for k in ("0.55", "0.66", "0.7", "0.72")] == [1, 1, 1, 0]

@@ -32,3 +32,13 @@ def test_cooldown_silences_a_re_detection_within_it() -> None:
     assert fired == [0, 4]  # 2 falls in the cooldown (inputs 1-3); 4 and 6: 6 is within 4's
     plain = ThresholdFilter(ThresholdConfig(threshold=0.5))
     assert [i for i, s in enumerate([0.9, 0.1, 0.9]) if plain.update(s)] == [0, 2]
+
+
+def test_a_certainty_fires_at_once_and_a_run_still_waits() -> None:
+    """With persistence 3, a lone score of 1 fires on its own row (it could never make a run)
+    and a run below ``fire_at_once`` fires on its third row; neither fires twice."""
+    cfg = ThresholdConfig(threshold=0.66, min_consecutive=3, fire_at_once=1.0)
+    scores = [0.1, 1.0, 0.2, 0.7, 0.8, 0.7, 0.9, 0.1, 0.7, 1.0, 0.8, 0.1, 0.7, 0.7, 0.1]
+    assert detections(scores, cfg) == [0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0]
+    assert detections(scores, cfg.model_copy(update={"fire_at_once": None})) == [
+        0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0]
