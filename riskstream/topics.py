@@ -12,6 +12,7 @@ from confluent_kafka.cimpl import NewTopic
 from riskstream.config.schema import Config, KafkaSettings
 from riskstream.kafka_acls import grants
 from riskstream.kafka_settings import librdkafka_config
+from riskstream.services.process import ServiceError
 
 
 def all_topic_names(settings: KafkaSettings) -> list[str]:
@@ -19,7 +20,20 @@ def all_topic_names(settings: KafkaSettings) -> list[str]:
 
 
 def ensure_topics(cfg: Config, timeout: float = 30.0) -> list[str]:
-    """Create missing topics (and grant the ACLs); returns the names created now."""
+    """Create missing topics (and grant the ACLs); returns the names created now. A broker that
+    does not answer in ``timeout`` (down, or refusing the admin's password) is a
+    :class:`ServiceError` that says what to check, not a traceback."""
+    try:
+        return _ensure_topics(cfg, timeout)
+    except (TimeoutError, KafkaException) as exc:
+        raise ServiceError(
+            f"Kafka at {cfg.kafka.bootstrap} did not answer the admin within {timeout:g} s "
+            f"({type(exc).__name__}{': ' + str(exc) if str(exc) else ''}): is it running "
+            "('riskstream services status'), and are the RS_KAFKA_* passwords this broker's "
+            "('eval \"$(riskstream services env)\"')?") from exc
+
+
+def _ensure_topics(cfg: Config, timeout: float) -> list[str]:
     settings = cfg.kafka
     if settings.sasl_mechanism:
         grant_acls(settings, cfg.worker.app_id, timeout)

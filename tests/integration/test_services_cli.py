@@ -66,3 +66,25 @@ def test_services_lifecycle_by_pid(tmp_path: Path) -> None:
     host, port = report["kafka"]["bootstrap"].rsplit(":", 1)
     assert not port_open(host, int(port))
     assert "nothing was running" in _cli("services", "down", "--state-dir", state).stdout
+
+
+def test_down_then_up_keeps_the_brokers_users(tmp_path: Path) -> None:
+    """The broker's data keeps the users it was formatted with; `services up` after `services
+    down` (or after the demo, which ends with down) generated new passwords, and every Kafka
+    client was refused: "invalid credentials with SASL mechanism SCRAM-SHA-512"."""
+    state = str(tmp_path / "state")
+    config = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
+    assert _cli("services", "up", "--state-dir", state).returncode == 0
+    try:
+        assert _cli("services", "down", "--state-dir", state).returncode == 0
+        up = _cli("services", "up", "--state-dir", state)
+        assert up.returncode == 0, up.stderr
+        env = dict(line.removeprefix("export ").split("=", 1)
+                   for line in _cli("services", "env", "--state-dir", state).stdout.splitlines())
+        created = subprocess.run([sys.executable, "-m", "riskstream", "topics", "create", "-c", str(config)],
+                                 capture_output=True, text=True, timeout=120, check=False,
+                                 env={**os.environ, **env})
+        assert created.returncode == 0, created.stderr[-2000:]
+        assert "Traceback" not in created.stderr
+    finally:
+        _cli("services", "down", "--state-dir", state)
