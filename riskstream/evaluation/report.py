@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from riskstream.evaluation.operating_curve import key
+
 
 def public(result: dict[str, Any]) -> dict[str, Any]:
     """The result without the private arrays kept for plotting (keys starting with ``_``)."""
@@ -326,7 +328,7 @@ def operating_curve(results: dict[str, Any]) -> dict[str, dict[str, dict[str, An
         clean = gen["clean_over_seeds"][in_gen].get("operating_curve", {})
         settled = gen["long_run_clean"][in_gen].get("operating_curve_per_10000_rows", {})
         found = gen["injected_over_seeds"][in_gen].get("operating_curve", {})
-        deployed = f"{nab.get(in_nab, {}).get('threshold', {}).get('threshold', -1):g}"
+        deployed = key(nab.get(in_nab, {}).get("threshold", {}).get("threshold", -1))
         out[label] = {th: {**curve[th], "clean": clean[th], "settled": settled[th], "found": found[th],
                            "deployed": th == deployed}
                       for th in curve if th in clean and th in settled and th in found}

@@ -16,7 +16,10 @@ the controller are the super users.
 from __future__ import annotations
 
 import base64
+import json
+import logging
 import os
+import secrets
 import shutil
 import subprocess
 import uuid
@@ -175,3 +178,34 @@ def start_kafka(workdir: Path, port: int, controller_port: int, passwords: dict[
                what="Kafka broker", log_path=log, timeout=timeout)
     return KafkaProcess(pid=pid, port=port, controller_port=controller_port, log=log,
                         data_dir=data_dir)
+
+
+KAFKA_CREDENTIALS = "credentials.json"
+log = logging.getLogger(__name__)
+
+
+def kafka_credentials(workdir: Path) -> dict[str, str]:
+    """The Kafka users' passwords for the broker in ``workdir``. Its users are written into its
+    data when the data is formatted, so a broker formatted before (``services down`` keeps the
+    data but forgets ``services.json``) takes the passwords it was formatted with, kept beside
+    it (0600). Data formatted without them (an older riskstream) can never be logged into:
+    moved aside, not deleted, and the broker starts afresh."""
+    saved, data = workdir / KAFKA_CREDENTIALS, workdir / "data"
+    wanted = {*ROLES, "controller"}
+    if (data / "meta.properties").exists():
+        try:
+            known = json.loads(saved.read_text())
+        except (OSError, ValueError):
+            known = None
+        if isinstance(known, dict) and set(known) == wanted:
+            return {str(k): str(v) for k, v in known.items()}
+        aside = workdir / f"data.no-credentials-{secrets.token_hex(4)}"
+        data.rename(aside)
+        log.warning("Kafka data in %s was formatted with users whose passwords are lost: moved "
+                    "aside to %s, starting a fresh broker", data, aside)
+    passwords = {role: secrets.token_urlsafe(18) for role in sorted(wanted)}
+    workdir.mkdir(parents=True, exist_ok=True)
+    saved.touch(mode=0o600)
+    saved.chmod(0o600)
+    saved.write_text(json.dumps(passwords))
+    return passwords

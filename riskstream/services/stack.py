@@ -11,7 +11,6 @@ services can be stopped and started again on the same port and data (``stop``/``
 from __future__ import annotations
 
 import json
-import logging
 import secrets
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 from riskstream.config.schema import Config
 from riskstream.kafka_settings import ROLES, role_password_env
 from riskstream.services.clickhouse import READER, start_clickhouse
-from riskstream.services.kafka import MECHANISM, start_kafka
+from riskstream.services.kafka import MECHANISM, kafka_credentials, start_kafka
 from riskstream.services.mosquitto import require_binary, start_mosquitto
 from riskstream.services.mqtt_accounts import (
     EDGE_USER,
@@ -228,33 +227,3 @@ class LocalServices:
     def _service_healthy(info: ServiceInfo, service: str) -> bool:
         return pid_alive(info.pid(service)) and port_open("127.0.0.1", info.port(service))
 
-
-KAFKA_CREDENTIALS = "credentials.json"
-log = logging.getLogger(__name__)
-
-
-def kafka_credentials(workdir: Path) -> dict[str, str]:
-    """The Kafka users' passwords for the broker in ``workdir``. Its users are written into its
-    data when the data is formatted, so a broker formatted before (``services down`` keeps the
-    data but forgets ``services.json``) takes the passwords it was formatted with, kept beside
-    it (0600). Data formatted without them (an older riskstream) can never be logged into:
-    moved aside, not deleted, and the broker starts afresh."""
-    saved, data = workdir / KAFKA_CREDENTIALS, workdir / "data"
-    wanted = {*ROLES, "controller"}
-    if (data / "meta.properties").exists():
-        try:
-            known = json.loads(saved.read_text())
-        except (OSError, ValueError):
-            known = None
-        if isinstance(known, dict) and set(known) == wanted:
-            return {str(k): str(v) for k, v in known.items()}
-        aside = workdir / f"data.no-credentials-{secrets.token_hex(4)}"
-        data.rename(aside)
-        log.warning("Kafka data in %s was formatted with users whose passwords are lost: moved "
-                    "aside to %s, starting a fresh broker", data, aside)
-    passwords = {role: secrets.token_urlsafe(18) for role in sorted(wanted)}
-    workdir.mkdir(parents=True, exist_ok=True)
-    saved.touch(mode=0o600)
-    saved.chmod(0o600)
-    saved.write_text(json.dumps(passwords))
-    return passwords

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from riskstream.kafka_settings import ROLES
-from riskstream.services.stack import KAFKA_CREDENTIALS, kafka_credentials
+from riskstream.services.kafka import KAFKA_CREDENTIALS, kafka_credentials
 
 
 def _format(workdir: Path) -> None:
