@@ -587,6 +587,7 @@ def main(argv: list[str] | None = None) -> int:
     from riskstream.config import ConfigError
     from riskstream.evaluation.datapath import DataMissing, DataUnreadable
     from riskstream.kafka_settings import KafkaCredentialsError
+    from riskstream.metrics_http import MetricsTokenMissing, metrics_token
     from riskstream.models.card import CardError
     from riskstream.services import ServiceError
 
@@ -623,10 +624,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "edge":
             from riskstream.edge.agent import run_edge
 
+            if cfg.edge.metrics_port:
+                metrics_token()  # before anything starts: metrics are never served open
             run_edge(cfg, args.state_dir.resolve() / "edge")
         elif args.command == "worker":
             from riskstream.streams.worker import SUPERVISED_ENV, run_worker, supervise
 
+            if cfg.worker.metrics_port:
+                metrics_token()  # here, not in a supervised child that would be restarted
             if os.environ.get(SUPERVISED_ENV) or not cfg.worker.stall_timeout_s:
                 run_worker(cfg, args.state_dir.resolve(), args.role, args.log_level)
             else:
@@ -643,7 +648,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_demo(args.config, args.state_dir, args.duration, args.rate)
     except (ConfigError, ServiceError, DataMissing, DataUnreadable, CardError, KeyError,
-            KafkaCredentialsError) as exc:
+            KafkaCredentialsError, MetricsTokenMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from riskstream.metrics_http import TOKEN_ENV
 from riskstream.promscrape import scrape, total
 from riskstream.services.process import (
     ServiceError,
@@ -31,9 +32,10 @@ class RiskstreamProcess:
     pid: int
     metrics_port: int
     log: Path
+    metrics_token: str = ""
 
     def metric(self, name: str, **labels: str) -> float:
-        return total(scrape(self.metrics_port), name, **labels)
+        return total(scrape(self.metrics_port, self.metrics_token), name, **labels)
 
     def alive(self) -> bool:
         return pid_alive(self.pid)
@@ -60,7 +62,7 @@ def start_process(
     cmd += extra_args or []
     log = log_dir / f"{role}-{port}.log"
     pid = spawn(cmd, log, env=child_env)
-    proc = RiskstreamProcess(role, pid, port, log)
+    proc = RiskstreamProcess(role, pid, port, log, child_env.get(TOKEN_ENV, ""))
     ready = _edge_ready if role == "edge" else _worker_ready
     try:
         wait_until(lambda: ready(proc), pid=pid, what=f"riskstream {role}", log_path=log,

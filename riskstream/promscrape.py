@@ -8,11 +8,26 @@ import urllib.request
 from prometheus_client.parser import text_string_to_metric_families
 
 
-def scrape(port: int, host: str = "127.0.0.1", timeout: float = 2.0) -> dict[str, float] | None:
-    """Samples as ``{'name{label="v"}': value}`` (plain ``name`` without labels); None if down."""
+class ScrapeRefused(PermissionError):
+    """The endpoint answered 401: the token sent is not the process's ``RS_METRICS_TOKEN``."""
+
+
+def scrape(port: int, token: str, host: str = "127.0.0.1",
+           timeout: float = 2.0) -> dict[str, float] | None:
+    """Samples as ``{'name{label="v"}': value}`` (plain ``name`` without labels); None if down.
+
+    ``token``: the bearer token the process was started with. A refusal raises
+    :class:`ScrapeRefused` rather than look like a process that is down.
+    """
+    request = urllib.request.Request(f"http://{host}:{port}/metrics",
+                                     headers={"Authorization": f"Bearer {token}"})
     try:
-        with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=timeout) as resp:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             text = resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        if exc.code == 401:
+            raise ScrapeRefused(f"metrics on port {port} refused the token sent") from None
+        return None
     except (urllib.error.URLError, OSError):
         return None
     samples: dict[str, float] = {}

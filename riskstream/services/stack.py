@@ -18,6 +18,7 @@ from typing import Any
 
 from riskstream.config.schema import Config
 from riskstream.kafka_settings import ROLES, role_password_env
+from riskstream.metrics_http import TOKEN_ENV
 from riskstream.services.clickhouse import READER, start_clickhouse
 from riskstream.services.kafka import MECHANISM, kafka_credentials, start_kafka
 from riskstream.services.mosquitto import require_binary, start_mosquitto
@@ -57,6 +58,7 @@ class ServiceInfo:
     clickhouse_reader_password: str
     clickhouse_log: str
     kafka_passwords: dict[str, str]  # per role of kafka_settings.ROLES, and the controller's
+    metrics_token: str = ""  # what scrapes of the edge's and worker's /metrics must send
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -80,6 +82,7 @@ class ServiceInfo:
             "RS_CLICKHOUSE_DSN": self.clickhouse_dsn,
             "RS_CLICKHOUSE_PASSWORD": self.clickhouse_password,
             "RS_CLICKHOUSE_READER_PASSWORD": self.clickhouse_reader_password,
+            TOKEN_ENV: self.metrics_token,
         }
 
     def pid(self, service: str) -> int:
@@ -114,6 +117,8 @@ class LocalServices:
         a recorded service that died is started again alone, on its port and passwords."""
         current = self.load()
         if current is not None:
+            if not current.metrics_token:  # recorded before metrics needed a token
+                current = self._save(replace(current, metrics_token=secrets.token_urlsafe(24)))
             for service in SERVICES:
                 if not self._service_healthy(current, service):
                     stop_pid(current.pid(service), timeout=30)  # hung rather than dead
@@ -142,7 +147,7 @@ class LocalServices:
             mqtt_password=mqtt.password, mqtt_log=str(mqtt.log),
             clickhouse_pid=ch.pid, clickhouse_port=ch.port, clickhouse_password=writer_pw,
             clickhouse_reader_password=reader_pw, clickhouse_log=str(ch.log),
-            kafka_passwords=kafka_passwords,
+            kafka_passwords=kafka_passwords, metrics_token=secrets.token_urlsafe(24),
         ))
 
     def grant_mqtt(self, cfg: Config) -> Accounts:

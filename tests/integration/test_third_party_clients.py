@@ -4,7 +4,8 @@ mosquitto_pub/sub, and the riskstream CLI as a user types it.
 On a stack set up in README order (topics create, mqtt accounts, worker, edge): the first events
 raise their alert at once (no start-up race), an ack from kcat's own partitioner is applied,
 `alerts ack` reports what became of an action, forged traffic from principals that may not
-send it is refused by Kafka and Mosquitto, and every message matches its published schema.
+send it is refused by Kafka and Mosquitto, every message matches its published schema, and the
+metrics answer curl only with the token.
 """
 
 from __future__ import annotations
@@ -231,3 +232,16 @@ def test_readme_walk_with_kcat_and_mosquitto_clients(stack: Stack) -> None:
             validator.validate(message)
         seen[role] = len(messages)
     assert all(seen[r] for r in ("events", "alerts", "alert_actions", "dlq")), seen
+
+    # 16. the edge's and the worker's metrics answer curl only with the token (they answered
+    #     anyone on the box)
+    for proc in (stack.edge, stack.worker):
+        url = f"http://127.0.0.1:{proc.metrics_port}/metrics"
+        for headers in ([], ["-H", "Authorization: Bearer guess"]):
+            refused = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                      *headers, url], capture_output=True, text=True, check=False)
+            assert refused.stdout == "401", (proc.role, headers)
+        bearer = f"Authorization: Bearer {stack.env['RS_METRICS_TOKEN']}"
+        scraped = subprocess.run(["curl", "-sf", "-H", bearer, url], capture_output=True,
+                                 text=True, check=False)
+        assert scraped.returncode == 0 and f"riskstream_{proc.role}_" in scraped.stdout

@@ -132,25 +132,6 @@ def test_the_edge_says_when_kafka_does_not_answer(tmp_path: Path, caplog: Any) -
                for r in caplog.records)
 
 
-def test_metrics_are_on_by_default_and_a_taken_port_is_not_fatal() -> None:
-    import socket
-    import urllib.request
-
-    from riskstream.config.schema import EdgeSettings, WorkerSettings
-    from riskstream.metrics_http import serve_metrics
-
-    assert (EdgeSettings().metrics_port, WorkerSettings().metrics_port) == (9108, 9109)
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        used = serve_metrics(port, "edge")
-    assert used and used != port
-    body = urllib.request.urlopen(f"http://127.0.0.1:{used}/metrics", timeout=5).read()
-    assert b"riskstream_edge_outbox_writable" in body
-    assert serve_metrics(0, "edge") is None  # 0 turns them off
-
-
 def test_a_snapshot_goes_to_the_center_with_its_event(agent: EdgeAgent, tmp_path: Path) -> None:
     from riskstream.events import Evidence
 
