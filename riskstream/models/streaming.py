@@ -55,6 +55,21 @@
   count as matches: normal is what earlier days did at this hour. Otherwise a day that leaves
   its pattern slowly (its rise never comes, as NAB's art_daily_nojump) matches itself a few
   readings back, learned as it goes, and looks ordinary all day.
+
+  v6: the default's size likelihood measures how far the recent mean surprise lies beyond the
+  99th percentile of its learned history in units of that history's own upper tail (its 99th
+  percentile less its median, which is 2.33 standard deviations for a Gaussian), not in
+  standard deviations. Surprises are positive and skewed; on a series with occasional spikes
+  their history has a long upper tail, and in standard deviations two spikes close together,
+  rare and normal there, read as a certainty: 7 of the 9 false detections on the seeded spiky
+  clean series scored 0.83 to 1 on the size. Where the history's tail is a Gaussian's the z is
+  the same as before (a day without its daily peak is still a certainty). The false detections
+  on the 80 seeded clean series fall from 16 to 11 (spiky 9 -> 5, noise 2 -> 1), every generated
+  anomaly is still found (264), and NAB's 7 files score 66.6 / 56.7 / 72.4 (66.0 / 55.6 / 72.1).
+  (A log scale, tried first, lost that day: its surprises are a few times the usual, a small
+  step on the log scale of a history that holds near-zero surprises too.)
+  The quiet variant keeps the standard deviation: its Stouffer sum of rank and size needs the
+  size's full weight (with the tail, NAB 56.6 -> 48.7).
 """
 
 from __future__ import annotations
@@ -127,6 +142,7 @@ def log_likelihood_score(likelihood: float) -> float:
 
 
 BEYOND_RANGE = 0.25  # beyond the learned range by this fraction of it: an anomaly at once
+Z99 = 2.3263478740408408  # the standard normal's 99th percentile
 RESOLUTION = 1e-9  # of the range: below it a distance is rounding (no sensor resolves a billionth)
 _Z_CAP = 40.0  # a z beyond this is certainty: keep it from swamping the other in a sum
 
@@ -165,8 +181,9 @@ class KnnLikelihood:
 
     # v2: distances on one scale (the memory keeps raw sub-sequences) and the size likelihood;
     # v3: the time of day, on series that repeat daily; v4: a reading far beyond the learned range;
-    # v5: on a daily series, no match within the last half day
-    name = "knn-likelihood@5"
+    # v5: on a daily series, no match within the last half day; v6: the default's size z in
+    # units of its history's upper tail
+    name = "knn-likelihood@6"
 
     def __init__(
         self,
@@ -179,14 +196,19 @@ class KnnLikelihood:
         ranks: Ranks = "independent",
         time_of_day: Literal["auto", "off"] = "auto",
         beyond_range: float | None = BEYOND_RANGE,
+        size_scale: Literal["tail", "spread"] | None = None,
     ) -> None:
         self.embed, self.memory, self.short, self.long = embed, memory, short, long
         self.min_history, self.quarantine, self.ranks = min_history, quarantine, ranks
         self.time_of_day, self.beyond_range = time_of_day, beyond_range
+        # None: the tail for the default ranks, the spread for the others (see v6 above)
+        usual: Literal["tail", "spread"] = "tail" if ranks == "independent" else "spread"
+        self.size_scale = size_scale or usual
         suffixes = [s for s, on in (("overlapping-ranks", ranks == "overlapping"),
                                     ("conditional-ranks", ranks == "conditional"),
                                     ("no-time-of-day", time_of_day == "off"),
-                                    (_range_suffix(beyond_range), beyond_range != BEYOND_RANGE)) if on]
+                                    (_range_suffix(beyond_range), beyond_range != BEYOND_RANGE),
+                                    (f"{self.size_scale}-sizes", self.size_scale != usual)) if on]
         self.name = "/".join([KnnLikelihood.name, *suffixes])
         self._seen = 0
         self._quarantine: deque[_Held] = deque()
@@ -317,6 +339,10 @@ class KnnLikelihood:
         if len(self._size_history) < self.min_history:
             return -math.inf
         sizes = np.fromiter(self._size_history, dtype=np.float64)
+        if self.size_scale == "tail":  # as a Gaussian's z where the history's tail is one's
+            q50, q99 = np.quantile(sizes, [0.5, 0.99])
+            if q99 > q50:
+                return Z99 + (size - float(q99)) * Z99 / float(q99 - q50)
         spread = float(sizes.std())
         if spread <= 0.0:
             return math.inf if size > float(sizes.mean()) + 1e-12 else -math.inf
