@@ -586,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.log_level)
     from riskstream.config import ConfigError
     from riskstream.evaluation.datapath import DataMissing, DataUnreadable
-    from riskstream.kafka_settings import KafkaCredentialsError
+    from riskstream.kafka_settings import KafkaCredentialsError, credentials
     from riskstream.metrics_http import MetricsTokenMissing, metrics_token
     from riskstream.models.card import CardError
     from riskstream.services import ServiceError
@@ -630,8 +630,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "worker":
             from riskstream.streams.worker import SUPERVISED_ENV, run_worker, supervise
 
+            # Checked here, not only in the supervised child: a child that stops on a missing
+            # secret would be started again and again.
             if cfg.worker.metrics_port:
-                metrics_token()  # here, not in a supervised child that would be restarted
+                metrics_token()
+            credentials(cfg.kafka, "worker")
             if os.environ.get(SUPERVISED_ENV) or not cfg.worker.stall_timeout_s:
                 run_worker(cfg, args.state_dir.resolve(), args.role, args.log_level)
             else:
