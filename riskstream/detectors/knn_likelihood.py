@@ -42,8 +42,9 @@ class KnnLikelihoodSpec(SpecBase):
         "independent",
         description="independent: fires on short runs of surprises (NAB's scoring rewards it; more "
         "false detections on clean noisy series); conditional: the quiet variant, runs of the "
-        "newest value's surprise given its context plus the overlapping evidence (about a third of "
-        "the default's false detections on clean series, fewer NAB windows); overlapping: the "
+        "newest value's surprise given its context plus the overlapping evidence (fewer false "
+        "detections on clean series, 8 against 11 on the 80 generated ones and 0.4 against 1.8 "
+        "per 10,000 settled readings of noise; fewer NAB windows); overlapping: the "
         "rank statistic corrected for overlapping sub-sequences and combined with the size "
         "evidence (the quiet variant before conditional, which beats it on every figure).")
     time_of_day: Literal["auto", "off"] = Field(
