@@ -10,7 +10,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from riskstream.alarms.roles import Role
 from riskstream.config.schema import Config
@@ -528,6 +528,18 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_secrets(cfg: Any, role: Literal["edge", "worker"]) -> None:
+    """Stop once, before anything starts, when a secret ``role`` needs is missing: metrics are
+    never served open, and the worker's supervisor would start a child that stopped on it
+    again and again."""
+    from riskstream.kafka_settings import credentials
+    from riskstream.metrics_http import metrics_token
+
+    if (cfg.edge if role == "edge" else cfg.worker).metrics_port:
+        metrics_token()
+    credentials(cfg.kafka, role)
+
+
 def _discover_services(args: argparse.Namespace) -> None:
     """Without RS_* settings in the environment, use the local stack recorded in the state
     folder (``--state-dir``, ``$RISKSTREAM_HOME`` or ``.riskstream``) when it runs: forgetting
@@ -586,8 +598,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.log_level)
     from riskstream.config import ConfigError
     from riskstream.evaluation.datapath import DataMissing, DataUnreadable
-    from riskstream.kafka_settings import KafkaCredentialsError, credentials
-    from riskstream.metrics_http import MetricsTokenMissing, metrics_token
+    from riskstream.kafka_settings import KafkaCredentialsError
+    from riskstream.metrics_http import MetricsTokenMissing
     from riskstream.models.card import CardError
     from riskstream.services import ServiceError
 
@@ -624,17 +636,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "edge":
             from riskstream.edge.agent import run_edge
 
-            if cfg.edge.metrics_port:
-                metrics_token()  # before anything starts: metrics are never served open
+            _require_secrets(cfg, "edge")
             run_edge(cfg, args.state_dir.resolve() / "edge")
         elif args.command == "worker":
             from riskstream.streams.worker import SUPERVISED_ENV, run_worker, supervise
 
-            # Checked here, not only in the supervised child: a child that stops on a missing
-            # secret would be started again and again.
-            if cfg.worker.metrics_port:
-                metrics_token()
-            credentials(cfg.kafka, "worker")
+            _require_secrets(cfg, "worker")
             if os.environ.get(SUPERVISED_ENV) or not cfg.worker.stall_timeout_s:
                 run_worker(cfg, args.state_dir.resolve(), args.role, args.log_level)
             else:
