@@ -593,6 +593,9 @@ def _sql(args: argparse.Namespace) -> int:
     return 0
 
 
+CLICKHOUSE_PASSWORDS = "RS_CLICKHOUSE_PASSWORD (writer) or RS_CLICKHOUSE_READER_PASSWORD (analyst)"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level)
@@ -661,4 +664,13 @@ def main(argv: list[str] | None = None) -> int:
             KafkaCredentialsError, MetricsTokenMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # the ClickHouse driver's: one line, not its traceback
+        from clickhouse_connect.driver.exceptions import Error as ClickHouseDriverError
+
+        if not isinstance(exc, ClickHouseDriverError):
+            raise
+        from riskstream.storage.errors import describe, refused
+
+        print(f"error: {describe(exc, password_env=CLICKHOUSE_PASSWORDS)}", file=sys.stderr)
+        return 2 if refused(exc) else 1  # refused: the same again would be refused
     return 0

@@ -15,12 +15,16 @@ from riskstream.config.schema import Config
 from riskstream.logs import RepeatFilter
 from riskstream.metrics_http import serve_metrics
 from riskstream.storage.clickhouse import connect
+from riskstream.storage.errors import auth_failed, describe
 from riskstream.storage.migrations import apply_retention, migrate
 from riskstream.streams.app import app_id, create_app
 from riskstream.streams.watchdog import STALL_EXIT_CODE, StallWatchdog
 
 log = logging.getLogger(__name__)
 SUPERVISED_ENV = "RS_WORKER_SUPERVISED"
+# The child stopped on its user's mistake (a config, a missing or refused password), told in
+# one line: the CLI's exit code for it. A fresh child would stop the same way: not restarted.
+USER_ERROR_EXIT = 2
 PR_SET_PDEATHSIG = 1
 
 
@@ -33,9 +37,10 @@ def _clickhouse(cfg: Config, attempts: int = 30) -> Any:
             ttl: dict[str, int] = {str(k): v for k, v in cfg.clickhouse.ttl_days.items()}
             apply_retention(client, cfg.clickhouse.database, ttl)
         except Exception as exc:
-            if attempt == attempts:
+            if attempt == attempts or auth_failed(exc):  # a refused password stays refused
                 raise
-            log.warning("clickhouse not ready (%s); retry %d/%d", exc, attempt, attempts)
+            log.warning("clickhouse not ready (%s); retry %d/%d",
+                        describe(exc, cfg.clickhouse.dsn), attempt, attempts)
             time.sleep(min(5.0, 0.5 * attempt))
             continue
         log.info("clickhouse ready dsn=%s database=%s migrations_applied=%s",
@@ -61,7 +66,8 @@ def _die_with_parent() -> None:
 def supervise(argv: list[str], backoff: tuple[float, float] = (1.0, 30.0)) -> int:
     """Run the worker in a child process and start a fresh one whenever it exits other than
     by our own stop: a stall (the watchdog), a batch it could not deliver, or a crash.
-    Restarts back off (doubling up to ``backoff[1]``) while children keep dying young."""
+    Restarts back off (doubling up to ``backoff[1]``) while children keep dying young. A child
+    that stopped on its user's mistake (``USER_ERROR_EXIT``: it said why) ends the command."""
     child_env = {**os.environ, SUPERVISED_ENV: "1"}
     child: subprocess.Popen[bytes] | None = None
     stopping = False
@@ -81,6 +87,10 @@ def supervise(argv: list[str], backoff: tuple[float, float] = (1.0, 30.0)) -> in
                                  preexec_fn=_die_with_parent)
         code = child.wait()
         if stopping or code == 0:
+            return code
+        if code == USER_ERROR_EXIT:
+            log.error("worker pid %d stopped on an error a restart cannot mend (see above); "
+                      "not restarting", child.pid)
             return code
         if time.monotonic() - started > 60:
             delay = backoff[0]  # it ran a good while: this is a new problem, restart at once

@@ -1,0 +1,69 @@
+"""ClickHouse errors reach a user as one line that says where, what and what to check, and
+the worker's supervisor does not restart a child that stopped on its user's mistake."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+
+from riskstream.cli import main
+from riskstream.storage.errors import auth_failed, describe, redact, refused
+
+AUTH = ("Received ClickHouse exception, code: 516, server response: Code: 516. DB::Exception: "
+        "analyst: Authentication failed: password is incorrect, or there is no user with such "
+        "name. (AUTHENTICATION_FAILED) (for url http://127.0.0.1:8123)")
+DOWN = ("Error HTTPConnectionPool(host='127.0.0.1', port=1): Max retries exceeded (Caused by "
+        "NewConnectionError(\"HTTPConnection(host='127.0.0.1', port=1): Failed to establish a "
+        "new connection: [Errno 111] Connection refused\")) executing HTTP request attempt 1 "
+        "(http://127.0.0.1:1)")
+
+
+def test_a_refused_password_is_told_with_the_variable_to_check() -> None:
+    exc = DatabaseError(AUTH, code=516, name="AUTHENTICATION_FAILED")
+    line = describe(exc, password_env="RS_CLICKHOUSE_READER_PASSWORD")
+    assert auth_failed(exc) and refused(exc)
+    assert line == ("ClickHouse at http://127.0.0.1:8123 refused the credentials: Code: 516. "
+                    "DB::Exception: analyst: Authentication failed: password is incorrect, or "
+                    "there is no user with such name. (AUTHENTICATION_FAILED); check "
+                    "RS_CLICKHOUSE_READER_PASSWORD")
+
+
+def test_a_server_that_did_not_answer_is_told_apart_from_one_that_refused() -> None:
+    exc = OperationalError(DOWN)
+    assert not refused(exc) and not auth_failed(exc)
+    assert describe(exc) == "ClickHouse at http://127.0.0.1:1 did not answer: [Errno 111] Connection refused"
+
+
+def test_a_password_in_the_dsn_never_reaches_the_line() -> None:
+    assert redact("http://writer:s3cret@db:8123/x") == "http://writer@db:8123/x"
+    line = describe(OperationalError(DOWN), dsn="http://writer:s3cret@127.0.0.1:1")
+    assert "s3cret" not in line and "writer@127.0.0.1:1" in line
+
+
+def test_sql_against_a_server_that_is_down_ends_in_one_line_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("RS_CLICKHOUSE_DSN", "http://127.0.0.1:1")
+    assert main(["sql", "SELECT 1"]) == 1  # not refused: it may answer in a moment
+    err = capsys.readouterr().err
+    assert "error: ClickHouse at http://127.0.0.1:1 did not answer" in err
+    assert "Traceback" not in err
+
+
+def test_the_supervisor_does_not_restart_a_child_that_stopped_on_a_users_mistake(
+        tmp_path: Path) -> None:
+    """Its child exits 2 after saying why (here: no such config file); a fresh one would stop
+    the same way. The old supervisor started one every few seconds, forever."""
+    code = ("import sys; from riskstream.streams.worker import supervise; "
+            f"sys.exit(supervise(['worker', '--config', {str(tmp_path / 'missing.yaml')!r}], "
+            "backoff=(0.1, 0.1)))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RS_")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env=env, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("error: invalid configuration") == 1, done.stderr
+    assert "not restarting" in done.stderr and "starting a fresh one" not in done.stderr
