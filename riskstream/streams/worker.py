@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from riskstream.config.schema import Config
+from riskstream.kafka_preflight import require_accepted
 from riskstream.logs import RepeatFilter
 from riskstream.metrics_http import serve_metrics
 from riskstream.storage.clickhouse import connect
@@ -122,6 +123,7 @@ def _watch(app: Any, cfg: Config, role: str) -> None:
 
 
 def run_worker(cfg: Config, state_dir: Path, role: str = "all", loglevel: str = "INFO") -> None:
+    require_accepted(cfg.kafka, "worker")  # a refused password: exit 2, not a restart loop
     if role in ("all", "store"):
         _clickhouse(cfg)  # wait for it and migrate before consuming anything
     port = serve_metrics(cfg.worker.metrics_port, "worker")

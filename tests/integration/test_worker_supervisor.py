@@ -88,19 +88,24 @@ def test_a_kafka_outage_does_not_flood_the_worker_log(services: ServiceInfo, uni
         worker.stop()
 
 
+def run_worker_once(services: ServiceInfo, unique: str, tmp_path: Path,
+                    **env: str) -> subprocess.CompletedProcess[str]:
+    """``riskstream worker`` (supervised, as users run it) with ``env`` over the stack's."""
+    path = tmp_path / "w.yaml"
+    path.write_text(CONFIG.format(u=unique))
+    full = {**os.environ, **services.env(), "RS_WORKER_METRICS_PORT": "0", **env}
+    return subprocess.run([sys.executable, "-m", "riskstream", "worker", "--config", str(path),
+                           "--state-dir", str(tmp_path)], capture_output=True, text=True,
+                          timeout=90, env=full, check=False)
+
+
 def test_a_worker_whose_clickhouse_password_is_refused_stops_once_with_the_reason(
     services: ServiceInfo, unique: str, tmp_path: Path
 ) -> None:
     """It retried the refused password 30 times (about 2.5 min), ended in the driver's
     traceback, and its supervisor started a fresh child, forever. A refused password stays
     refused: the child stops at once, in one line, and the supervisor does not restart it."""
-    path = tmp_path / "w.yaml"
-    path.write_text(CONFIG.format(u=unique))
-    env = {**os.environ, **services.env(), "RS_CLICKHOUSE_PASSWORD": "not-the-password",
-           "RS_WORKER_METRICS_PORT": "0"}
-    done = subprocess.run([sys.executable, "-m", "riskstream", "worker", "--config", str(path),
-                           "--state-dir", str(tmp_path)], capture_output=True, text=True,
-                          timeout=90, env=env, check=False)
+    done = run_worker_once(services, unique, tmp_path, RS_CLICKHOUSE_PASSWORD="not-the-password")
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("refused the credentials") == 1, done.stderr
     assert "RS_CLICKHOUSE_PASSWORD" in done.stderr and "not restarting" in done.stderr
@@ -116,3 +121,16 @@ def test_sql_tells_a_query_error_in_one_line(services: ServiceInfo) -> None:
     assert done.stderr.startswith("error: ClickHouse at http://127.0.0.1:")
     assert "SYNTAX_ERROR" in done.stderr or "Syntax error" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_worker_whose_kafka_password_is_refused_stops_once_with_the_reason(
+    services: ServiceInfo, unique: str, tmp_path: Path
+) -> None:
+    """Faust's consumer failed to bootstrap on the refused login, the child exited 1 with a
+    traceback, and the supervisor started a fresh one, forever. The broker is asked first."""
+    done = run_worker_once(services, unique, tmp_path,
+                           RS_KAFKA_WORKER_PASSWORD="not-the-password")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("refused the login of user 'riskstream-worker'") == 1, done.stderr
+    assert "RS_KAFKA_WORKER_PASSWORD" in done.stderr and "not restarting" in done.stderr
+    assert "Traceback" not in done.stderr and "not-the-password" not in done.stderr
