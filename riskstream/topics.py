@@ -15,6 +15,12 @@ from riskstream.kafka_settings import librdkafka_config
 from riskstream.services.process import ServiceError
 
 
+def _admin(settings: KafkaSettings) -> AdminClient:
+    """The admin client, quiet: librdkafka printed a FAIL line every 50 ms while a broker was
+    down (600 in the 30 s wait); what went wrong is told once, as a :class:`ServiceError`."""
+    return AdminClient({**librdkafka_config(settings, "admin"), "log_level": 0})
+
+
 def all_topic_names(settings: KafkaSettings) -> list[str]:
     return list(settings.topics.model_dump().values())
 
@@ -37,7 +43,7 @@ def _ensure_topics(cfg: Config, timeout: float) -> list[str]:
     settings = cfg.kafka
     if settings.sasl_mechanism:
         grant_acls(settings, cfg.worker.app_id, timeout)
-    admin = AdminClient(librdkafka_config(settings, "admin"))
+    admin = _admin(settings)
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = [n for n in all_topic_names(settings) if n not in existing]
     if not wanted:
@@ -60,7 +66,7 @@ def _ensure_topics(cfg: Config, timeout: float) -> list[str]:
 def grant_acls(settings: KafkaSettings, app_id: str, timeout: float = 30.0) -> int:
     """Grant every principal its ACLs on these topics and this Faust app (creating an existing
     one is a no-op); returns how many."""
-    admin = AdminClient(librdkafka_config(settings, "admin"))
+    admin = _admin(settings)
     bindings = [
         AclBinding(ResourceType[g.resource], g.name, ResourcePatternType[g.pattern], g.principal,
                    "*", AclOperation[g.operation], AclPermissionType.ALLOW)
