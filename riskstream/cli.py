@@ -49,13 +49,17 @@ def _add_state(p: argparse.ArgumentParser) -> None:
                         "(default: $RISKSTREAM_HOME or .riskstream)")
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="riskstream", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--log-level", default=os.environ.get("RS_LOG_LEVEL", "INFO"),
-                        help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    parser.add_argument("--log-level", default=os.environ.get("RS_LOG_LEVEL", "INFO").upper(),
+                        type=str.upper, choices=LOG_LEVELS,
+                        help="DEBUG, INFO, WARNING or ERROR (default INFO, or $RS_LOG_LEVEL)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     svc = sub.add_parser("services", help="start, check or stop the local Kafka and Mosquitto",

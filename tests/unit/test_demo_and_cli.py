@@ -114,3 +114,12 @@ def test_eval_on_a_malformed_dataset_folder_is_a_clear_error(
                  "--no-plots"]) == 2
     err = capsys.readouterr().err
     assert f"\nerror: {dataset}: " in err and says in err and "Traceback" not in err
+
+
+def test_an_unknown_log_level_is_refused_and_any_case_is_taken(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``--log-level LOUD`` was taken silently as INFO."""
+    with pytest.raises(SystemExit) as stopped:
+        build_parser().parse_args(["--log-level", "LOUD", "config", "check"])
+    assert stopped.value.code == 2 and "invalid choice: 'LOUD'" in capsys.readouterr().err
+    assert build_parser().parse_args(["--log-level", "debug", "config", "check"]).log_level == "DEBUG"
