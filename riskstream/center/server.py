@@ -32,6 +32,7 @@ def accounts_for(cfg: Config, state_dir: Path) -> Accounts:
 def serve(cfg: Config, state_dir: Path, port: int | None = None) -> None:
     import uvicorn
 
+    from riskstream.kafka_preflight import require_accepted
     from riskstream.services.process import free_port
     from riskstream.storage.clickhouse import connect, normalise_dsn
     from riskstream.storage.migrations import apply_retention, migrate
@@ -43,6 +44,7 @@ def serve(cfg: Config, state_dir: Path, port: int | None = None) -> None:
     accounts = accounts_for(cfg, state_dir)
     if not accounts.has_admin():
         raise ConsoleError("no admin yet: riskstream center create-admin --username NAME")
+    require_accepted(cfg.kafka, "center")  # a refused login: one line, not a console without alerts
     writer = connect(cfg.clickhouse)
     migrate(writer, cfg.clickhouse.database)
     apply_retention(writer, cfg.clickhouse.database,

@@ -20,7 +20,7 @@ from riskstream.config.schema import KafkaSettings
 from riskstream.edge import metrics
 from riskstream.edge.outbox import CRITICAL_PRIORITY, Outbox, Pending
 from riskstream.events import MAX_BATCH_EVENTS, Heartbeat, frame_event_batch
-from riskstream.kafka_settings import librdkafka_config
+from riskstream.kafka_settings import librdkafka_config, role_password_env
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,10 @@ class Forwarder(threading.Thread):
             "partitioner": "murmur2_random",
             "message.timeout.ms": 30_000,
             "logger": logging.getLogger("librdkafka"),  # through our logging (repeats capped)
+            "error_cb": self._on_error,
         }
+        self._refused: str | None = None  # the broker's reason, while it refuses our login
+        self._password_env = settings.sasl_password_env or role_password_env("edge")
         self._producer = Producer(conf)
         self._kafka_at = settings.bootstrap  # not _bootstrap: Thread has one
         self._outbox = outbox
@@ -62,14 +65,25 @@ class Forwarder(threading.Thread):
         while not self._halt.is_set():
             self._pump(0.05)
 
+    def _on_error(self, err: KafkaError) -> None:
+        if err.code() == KafkaError._AUTHENTICATION:
+            self._refused = err.str()
+
     def _check_reachable(self, timeout: float = 10.0) -> None:
         """Say at start whether Kafka answers: the edge works without it (the outbox fills),
-        but an operator must know it is not connected, and why."""
+        but an operator must know it is not connected, and why: a broker that refuses the
+        edge's login read as one that was down."""
         try:
             self._producer.list_topics(timeout=timeout)
             metrics.KAFKA_REACHABLE.set(1)
         except KafkaException as exc:
             metrics.KAFKA_REACHABLE.set(0)
+            self._producer.poll(0.1)  # serves error_cb: was the login refused?
+            if self._refused is not None:
+                log.error("Kafka at %s refused the edge's login (%s): events wait in the "
+                          "outbox until it takes it; check %s", self._kafka_at, self._refused,
+                          self._password_env)
+                return
             log.error("Kafka at %s does not answer (%s): events wait in the outbox until it "
                       "does; check kafka.bootstrap / RS_KAFKA_BOOTSTRAP and the credentials "
                       "(riskstream services env)", self._kafka_at, exc.args[0] if exc.args else exc)
