@@ -52,6 +52,26 @@ def _add_state(p: argparse.ArgumentParser) -> None:
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+def _told(exc: Exception) -> int:
+    """A ClickHouse or Kafka client's error, said in one line: exit 2 when the server refused
+    (asking again gets the same answer), 1 when it did not answer. Anything else is a bug and
+    keeps its traceback."""
+    from clickhouse_connect.driver.exceptions import Error as ClickHouseDriverError
+    from confluent_kafka import KafkaException
+
+    if isinstance(exc, ClickHouseDriverError):
+        from riskstream.storage.errors import describe, refused
+
+        print(f"error: {describe(exc, password_env=CLICKHOUSE_PASSWORDS)}", file=sys.stderr)
+        return 2 if refused(exc) else 1
+    if isinstance(exc, KafkaException):
+        reason = exc.args[0].str() if exc.args and hasattr(exc.args[0], "str") else str(exc)
+        print(f"error: Kafka did not answer ({reason}): is it running ('riskstream services "
+              "status'), and is RS_KAFKA_BOOTSTRAP its address?", file=sys.stderr)
+        return 1
+    raise exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="riskstream", description=DESCRIPTION,
@@ -410,7 +430,9 @@ def _alerts(args: argparse.Namespace, cfg: Config) -> int:
         make_action,
     )
     from riskstream.events import ActionKind, EventError, Severity
+    from riskstream.kafka_preflight import require_accepted
 
+    require_accepted(cfg.kafka, "center")  # a refused login: one line, not a silent tail
     if args.action == "tail":
         flt = AlertFilter(args.district, Severity(args.min_severity))
         try:
@@ -668,13 +690,6 @@ def main(argv: list[str] | None = None) -> int:
             KafkaCredentialsError, MetricsTokenMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # the ClickHouse driver's: one line, not its traceback
-        from clickhouse_connect.driver.exceptions import Error as ClickHouseDriverError
-
-        if not isinstance(exc, ClickHouseDriverError):
-            raise
-        from riskstream.storage.errors import describe, refused
-
-        print(f"error: {describe(exc, password_env=CLICKHOUSE_PASSWORDS)}", file=sys.stderr)
-        return 2 if refused(exc) else 1  # refused: the same again would be refused
+    except Exception as exc:  # a client library's: one line, not its traceback
+        return _told(exc)
     return 0

@@ -56,3 +56,18 @@ def test_the_edge_says_its_login_was_refused_not_that_kafka_is_down(
     assert metrics.KAFKA_REACHABLE._value.get() == 0
     assert len(told) == 1 and "refused the edge's login" in told[0], told
     assert "RS_KAFKA_EDGE_PASSWORD" in told[0] and "not-the-password" not in told[0]
+
+
+@pytest.mark.parametrize("action", [["tail", "--idle-exit", "3"],
+                                    ["ack", "a-1", "--site", "plant-a", "--by", "me"]])
+def test_the_alerts_command_says_its_login_was_refused(services: ServiceInfo,
+                                                       action: list[str]) -> None:
+    """``alerts tail`` printed librdkafka's FAIL lines and ended 0, as if there were no alerts;
+    ``alerts ack`` ended in a traceback."""
+    env = {**os.environ, **services.env(), "RS_KAFKA_CENTER_PASSWORD": "not-the-password"}
+    done = subprocess.run([sys.executable, "-m", "riskstream", "alerts", *action, "--config",
+                           str(DEMO)], env=env, capture_output=True, text=True, timeout=90,
+                          check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: Kafka at ") and "refused the login" in done.stderr
+    assert "Traceback" not in done.stderr and "FAIL|rdkafka" not in done.stderr

@@ -1,5 +1,6 @@
-"""ClickHouse errors reach a user as one line that says where, what and what to check, and
-the worker's supervisor does not restart a child that stopped on its user's mistake."""
+"""ClickHouse and Kafka client errors reach a user as one line that says where, what and what
+to check, and the worker's supervisor does not restart a child that stopped on its user's
+mistake."""
 
 from __future__ import annotations
 
@@ -67,3 +68,16 @@ def test_the_supervisor_does_not_restart_a_child_that_stopped_on_a_users_mistake
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("error: invalid configuration") == 1, done.stderr
     assert "not restarting" in done.stderr and "starting a fresh one" not in done.stderr
+
+
+def test_an_alert_action_with_kafka_down_ends_in_one_line_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from riskstream.services.process import free_port
+
+    for name in [n for n in os.environ if n.startswith("RS_KAFKA_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RS_KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")
+    code = main(["alerts", "ack", "a-1", "--site", "plant-a", "--by", "me", "--wait", "1",
+                 "--config", str(Path(__file__).resolve().parents[2] / "config" / "demo.yaml")])
+    err = capsys.readouterr().err
+    assert code == 1 and "error: Kafka did not answer" in err and "Traceback" not in err
