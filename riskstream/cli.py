@@ -57,7 +57,7 @@ def _told(exc: Exception) -> int:
     (asking again gets the same answer), 1 when it did not answer. Anything else is a bug and
     keeps its traceback."""
     from clickhouse_connect.driver.exceptions import Error as ClickHouseDriverError
-    from confluent_kafka import KafkaException
+    from confluent_kafka import KafkaError, KafkaException
 
     if isinstance(exc, ClickHouseDriverError):
         from riskstream.storage.errors import describe, refused
@@ -65,10 +65,16 @@ def _told(exc: Exception) -> int:
         print(f"error: {describe(exc, password_env=CLICKHOUSE_PASSWORDS)}", file=sys.stderr)
         return 2 if refused(exc) else 1
     if isinstance(exc, KafkaException):
-        reason = exc.args[0].str() if exc.args and hasattr(exc.args[0], "str") else str(exc)
-        print(f"error: Kafka did not answer ({reason}): is it running ('riskstream services "
-              "status'), and is RS_KAFKA_BOOTSTRAP its address?", file=sys.stderr)
-        return 1
+        err = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+        reason = err.str() if err is not None else str(exc)
+        unanswered = {KafkaError._TRANSPORT, KafkaError._TIMED_OUT, KafkaError._ALL_BROKERS_DOWN,
+                      KafkaError._MSG_TIMED_OUT}
+        if err is None or err.code() in unanswered:
+            print(f"error: Kafka did not answer ({reason}): is it running ('riskstream services "
+                  "status'), and is RS_KAFKA_BOOTSTRAP its address?", file=sys.stderr)
+            return 1
+        print(f"error: Kafka refused: {reason}", file=sys.stderr)  # e.g. an ACL: not a retry's
+        return 2
     raise exc
 
 

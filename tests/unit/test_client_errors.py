@@ -81,3 +81,17 @@ def test_an_alert_action_with_kafka_down_ends_in_one_line_not_a_traceback(
                  "--config", str(Path(__file__).resolve().parents[2] / "config" / "demo.yaml")])
     err = capsys.readouterr().err
     assert code == 1 and "error: Kafka did not answer" in err and "Traceback" not in err
+
+
+def test_a_kafka_refusal_is_not_told_as_a_broker_that_is_down(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from confluent_kafka import KafkaError, KafkaException
+
+    from riskstream.cli import _told
+
+    assert _told(KafkaException(KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED))) == 2
+    assert capsys.readouterr().err.startswith("error: Kafka refused: ")
+    assert _told(KafkaException(KafkaError(KafkaError._TRANSPORT))) == 1
+    assert "error: Kafka did not answer" in capsys.readouterr().err
+    with pytest.raises(ZeroDivisionError):  # not a client's error: a bug keeps its traceback
+        _told(ZeroDivisionError())
