@@ -41,16 +41,24 @@ def format_alert(alert: Alert) -> str:
 def follow_alerts(
     settings: KafkaSettings, flt: AlertFilter, *, from_beginning: bool = False,
     stop: Callable[[], bool] = lambda: False, idle_timeout: float | None = None,
+    connect_timeout: float = 10.0,
 ) -> Iterator[Alert]:
-    """Yield alerts from ``rs.alerts`` as they arrive (bad records are skipped)."""
+    """Yield alerts from ``rs.alerts`` as they arrive (bad records are skipped). A broker that
+    does not answer within ``connect_timeout`` at the start raises ``KafkaException``: a tail
+    that waited on it silently looked like a quiet alert stream."""
     from confluent_kafka import Consumer
 
-    from riskstream.kafka_settings import librdkafka_config
+    from riskstream.kafka_settings import polled_client_config
 
-    consumer = Consumer({**librdkafka_config(settings, "center"),
+    consumer = Consumer({**polled_client_config(settings, "center"),
                          "group.id": f"riskstream-center-tail-{time.time_ns()}",
                          "auto.offset.reset": "earliest" if from_beginning else "latest",
                          "enable.auto.commit": False})
+    try:
+        consumer.list_topics(timeout=connect_timeout)
+    except BaseException:
+        consumer.close()
+        raise
     consumer.subscribe([settings.topics.alerts])
     last = time.monotonic()
     try:
@@ -74,9 +82,9 @@ def follow_alerts(
 def send_action(settings: KafkaSettings, action: AlertAction, timeout: float = 30.0) -> None:
     from confluent_kafka import Producer
 
-    from riskstream.kafka_settings import librdkafka_config
+    from riskstream.kafka_settings import polled_client_config
 
-    producer = Producer({**librdkafka_config(settings, "center"), "enable.idempotence": True,
+    producer = Producer({**polled_client_config(settings, "center"), "enable.idempotence": True,
                          "acks": "all", "partitioner": "murmur2_random"})
     producer.produce(settings.topics.alert_actions, key=action.site_id.encode(),
                      value=action.to_json())
@@ -98,9 +106,9 @@ def act(settings: KafkaSettings, action: AlertAction, timeout: float = 30.0) -> 
     """Send ``action`` and wait for the revision it produced or the dead letter refusing it."""
     from confluent_kafka import Consumer, TopicPartition
 
-    from riskstream.kafka_settings import librdkafka_config
+    from riskstream.kafka_settings import polled_client_config
 
-    consumer = Consumer({**librdkafka_config(settings, "center"),
+    consumer = Consumer({**polled_client_config(settings, "center"),
                          "group.id": f"riskstream-center-act-{time.time_ns()}",
                          "enable.auto.commit": False})
     try:

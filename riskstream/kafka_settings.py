@@ -10,6 +10,7 @@ with the password in ``RS_KAFKA_<ROLE>_PASSWORD`` (``riskstream services env`` e
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 from riskstream.config.schema import KafkaSettings, env_secret
@@ -58,6 +59,14 @@ def librdkafka_config(settings: KafkaSettings, role: Role) -> dict[str, Any]:
     if settings.ssl_cafile:
         conf["ssl.ca.location"] = settings.ssl_cafile
     return conf
+
+
+def polled_client_config(settings: KafkaSettings, role: Role) -> dict[str, Any]:
+    """:func:`librdkafka_config` for a client that polls: librdkafka's own lines go through
+    our logging, where repeats are capped (printed to stderr, a client waiting for a broker
+    that was down wrote a FAIL line every 50 ms). Only for clients that poll: the lines are
+    handed over on poll, and queue until then."""
+    return {**librdkafka_config(settings, role), "logger": logging.getLogger("librdkafka")}
 
 
 def aiokafka_config(settings: KafkaSettings, role: Role) -> dict[str, Any]:

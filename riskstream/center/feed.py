@@ -47,9 +47,9 @@ class AlertFeed:
     def _consumer(self) -> tuple[Any, dict[tuple[str, int], int]]:
         from confluent_kafka import OFFSET_END, Consumer, TopicPartition
 
-        from riskstream.kafka_settings import librdkafka_config
+        from riskstream.kafka_settings import polled_client_config
 
-        consumer = Consumer({**librdkafka_config(self.settings, "center"),
+        consumer = Consumer({**polled_client_config(self.settings, "center"),
                              "group.id": f"{CENTER_GROUP_PREFIX}console-{time.time_ns()}",
                              "enable.auto.commit": False})
         meta = consumer.list_topics(timeout=30)
@@ -126,11 +126,11 @@ class AlertFeed:
         """Send one record and wait for Kafka's acknowledgement (raises when none came)."""
         from confluent_kafka import Producer
 
-        from riskstream.kafka_settings import librdkafka_config
+        from riskstream.kafka_settings import polled_client_config
 
         with self._produce_lock:
             if self._producer is None:
-                self._producer = Producer({**librdkafka_config(self.settings, "center"),
+                self._producer = Producer({**polled_client_config(self.settings, "center"),
                                            "enable.idempotence": True, "acks": "all",
                                            "partitioner": "murmur2_random"})
             self._producer.produce(topic, key=key, value=value)
@@ -161,9 +161,9 @@ class EvidenceFeed:
     def _run(self) -> None:
         from confluent_kafka import Consumer
 
-        from riskstream.kafka_settings import librdkafka_config
+        from riskstream.kafka_settings import polled_client_config
 
-        consumer = Consumer({**librdkafka_config(self.settings, "center"),
+        consumer = Consumer({**polled_client_config(self.settings, "center"),
                              "group.id": f"{CENTER_GROUP_PREFIX}evidence-"
                                          f"{self.settings.topics.evidence}",
                              "enable.auto.commit": False, "auto.offset.reset": "earliest"})

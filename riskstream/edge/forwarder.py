@@ -20,7 +20,7 @@ from riskstream.config.schema import KafkaSettings
 from riskstream.edge import metrics
 from riskstream.edge.outbox import CRITICAL_PRIORITY, Outbox, Pending
 from riskstream.events import MAX_BATCH_EVENTS, Heartbeat, frame_event_batch
-from riskstream.kafka_settings import librdkafka_config, role_password_env
+from riskstream.kafka_settings import polled_client_config, role_password_env
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +34,13 @@ class Forwarder(threading.Thread):
         """Records of ``settings.topics.events`` are packed into per-site batches."""
         super().__init__(daemon=True, name="outbox-forwarder")
         conf: dict[str, Any] = {
-            **librdkafka_config(settings, "edge"), "client.id": client_id,
+            **polled_client_config(settings, "edge"), "client.id": client_id,
             "enable.idempotence": True, "acks": "all", "linger.ms": 5,
             "compression.type": "lz4",
             # Same key -> partition mapping as Faust/aiokafka (murmur2): a site's records of
             # every topic share one partition number.
             "partitioner": "murmur2_random",
             "message.timeout.ms": 30_000,
-            "logger": logging.getLogger("librdkafka"),  # through our logging (repeats capped)
             "error_cb": self._on_error,
         }
         self._refused: str | None = None  # the broker's reason, while it refuses our login

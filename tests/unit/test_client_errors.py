@@ -95,3 +95,19 @@ def test_a_kafka_refusal_is_not_told_as_a_broker_that_is_down(
     assert "error: Kafka did not answer" in capsys.readouterr().err
     with pytest.raises(ZeroDivisionError):  # not a client's error: a bug keeps its traceback
         _told(ZeroDivisionError())
+
+
+def test_an_alert_tail_with_kafka_down_says_so_instead_of_looking_quiet(
+        monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    """It printed librdkafka's FAIL line every 50 ms (234 in 12 s) to fd 2 and then ended 0 at
+    its idle exit, as if there had been no alerts."""
+    from riskstream.services.process import free_port
+
+    for name in [n for n in os.environ if n.startswith("RS_KAFKA_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RS_KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")
+    code = main(["alerts", "tail", "--idle-exit", "2", "--config",
+                 str(Path(__file__).resolve().parents[2] / "config" / "demo.yaml")])
+    err = capfd.readouterr().err
+    assert code == 1 and "error: Kafka did not answer" in err and "Traceback" not in err
+    assert "FAIL|rdkafka" not in err and len(err.splitlines()) <= 10, err
