@@ -438,9 +438,9 @@ def _alerts(args: argparse.Namespace, cfg: Config) -> int:
     from riskstream.events import ActionKind, EventError, Severity
     from riskstream.kafka_preflight import require_accepted
 
-    require_accepted(cfg.kafka, "center")  # a refused login: one line, not a silent tail
     if args.action == "tail":
         flt = AlertFilter(args.district, Severity(args.min_severity))
+        require_accepted(cfg.kafka, "center")  # a refused login: one line, not a silent tail
         try:
             for alert in follow_alerts(cfg.kafka, flt, from_beginning=args.from_beginning,
                                        idle_timeout=args.idle_exit):
@@ -455,6 +455,11 @@ def _alerts(args: argparse.Namespace, cfg: Config) -> int:
         needs = "--target and --site" if on_target else "ALERT_ID and --site"
         print(f"error: {args.action} needs {needs}", file=sys.stderr)
         return 2
+    sites = [s.id for s in cfg.sites]
+    if args.site not in sites:  # the correlator would only dead-letter it
+        print(f"error: --site {args.site!r} is not in {args.config} (its sites: "
+              f"{', '.join(sites)})", file=sys.stderr)
+        return 2
     try:
         action = make_action(kind, args.alert_id or "", args.site, args.by, args.comment,
                              role=args.role, action_taken=args.action_taken,
@@ -462,6 +467,7 @@ def _alerts(args: argparse.Namespace, cfg: Config) -> int:
     except EventError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    require_accepted(cfg.kafka, "center")
     outcome = act(cfg.kafka, action, timeout=args.wait)
     if outcome.applied is not None:
         alert = outcome.applied

@@ -151,11 +151,12 @@ def _answer(is_alert: bool, value: bytes, action: AlertAction) -> Outcome | None
 
 
 def refusal_of(value: bytes) -> tuple[str, str] | None:
-    """(action_id, reason) if this rs.dlq record is a refused action, else None."""
+    """(action_id, reason) if this rs.dlq record is a refused action, else None. Any stage:
+    an action the correlator could not take at all (a site not in its config, stage
+    worker.correlate) is as refused as one it judged (worker.action); waiting for an answer
+    only the latter gets, the CLI timed out and asked whether a worker was running."""
     try:
         dead = json.loads(value)
-        if dead.get("stage") != "worker.action":
-            return None
         payload = json.loads(base64.b64decode(dead["payload_b64"]))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -59,7 +59,7 @@ def test_the_edge_says_its_login_was_refused_not_that_kafka_is_down(
 
 
 @pytest.mark.parametrize("action", [["tail", "--idle-exit", "3"],
-                                    ["ack", "a-1", "--site", "plant-a", "--by", "me"]])
+                                    ["ack", "a-1", "--site", "plant-east", "--by", "me"]])
 def test_the_alerts_command_says_its_login_was_refused(services: ServiceInfo,
                                                        action: list[str]) -> None:
     """``alerts tail`` printed librdkafka's FAIL lines and ended 0, as if there were no alerts;

@@ -77,7 +77,7 @@ def test_an_alert_action_with_kafka_down_ends_in_one_line_not_a_traceback(
     for name in [n for n in os.environ if n.startswith("RS_KAFKA_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("RS_KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")
-    code = main(["alerts", "ack", "a-1", "--site", "plant-a", "--by", "me", "--wait", "1",
+    code = main(["alerts", "ack", "a-1", "--site", "plant-east", "--by", "me", "--wait", "1",
                  "--config", str(Path(__file__).resolve().parents[2] / "config" / "demo.yaml")])
     err = capsys.readouterr().err
     assert code == 1 and "error: Kafka did not answer" in err and "Traceback" not in err
