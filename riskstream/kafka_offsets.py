@@ -18,8 +18,12 @@ class GroupOffsets:
     def __init__(self, settings: KafkaSettings, group: str) -> None:
         from confluent_kafka import Consumer
 
+        # log_level 0: never polled, this consumer's librdkafka lines went to stderr, a FAIL
+        # line every 50 ms while the broker was down (880 in 40 s of a worker's log); the
+        # watchdog treats a failed probe as "not ours to judge", and Faust's own clients say
+        # the broker is away
         self._consumer: Any = Consumer({**librdkafka_config(settings, "worker"), "group.id": group,
-                                        "enable.auto.commit": False})
+                                        "enable.auto.commit": False, "log_level": 0})
 
     def committed(self, partitions: list[Partition], timeout: float) -> dict[Partition, int]:
         """The group's next offset to read per partition; 0 where it has committed nothing."""

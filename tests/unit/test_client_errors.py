@@ -111,3 +111,22 @@ def test_an_alert_tail_with_kafka_down_says_so_instead_of_looking_quiet(
     err = capfd.readouterr().err
     assert code == 1 and "error: Kafka did not answer" in err and "Traceback" not in err
     assert "FAIL|rdkafka" not in err and len(err.splitlines()) <= 10, err
+
+
+def test_the_watchdogs_offset_probe_is_quiet_while_kafka_is_down(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    """Never polled, its consumer wrote librdkafka's FAIL line to the worker's stderr every
+    50 ms of an outage (880 lines in 40 s); the probe's failure is the watchdog's to handle."""
+    from confluent_kafka import KafkaException
+
+    from riskstream.config.schema import KafkaSettings
+    from riskstream.kafka_offsets import GroupOffsets
+    from riskstream.services.process import free_port
+
+    probe = GroupOffsets(KafkaSettings(bootstrap=f"127.0.0.1:{free_port()}"), "g")
+    try:
+        with pytest.raises(KafkaException):
+            probe.committed([("t", 0)], timeout=1.5)
+    finally:
+        probe.close()
+    assert "FAIL|rdkafka" not in capfd.readouterr().err
