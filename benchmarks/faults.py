@@ -7,7 +7,9 @@ rate while the fault happens. Afterwards, per run: events in, distinct in Kafka,
 each group's ClickHouse (FINAL), events that reached an alert, lost (in Kafka, not in the
 disturbed group's ClickHouse), revisions published twice with different content, and whether
 the disturbed group's alerts (ids, final revisions, statuses, contributing events) equal the
-reference's. Goal: 0 lost, 0 conflicting, identical alerts, in every run.
+reference's. Goal: 0 lost, 0 conflicting, identical alerts, in every run. Also how many lines
+the run's workers logged, and how many of them librdkafka printed raw (not through our logging,
+where repeats are capped).
 
     .venv/bin/python -m benchmarks.faults                 # every scenario, 5 runs each
     .venv/bin/python -m benchmarks.faults --runs 1 --scenarios worker-sigkill,burst-100k
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -398,6 +401,7 @@ def run_once(info: ServiceInfo, scratch: Path, scenario: Scenario, seed: int) ->
         in_ch, ch_rows = clickhouse_distinct(run.dis)
         in_kafka = len({e.event_id for e in run.events})  # the producer flushed: all acked
         readings_lost = scenario.events - in_kafka if scenario.edge else 0
+        log_lines, raw_lines = worker_log_lines(run.started)
         correlated = {i for a in dis_alerts.values() for i in a[3]}
         ref_correlated = {i for a in ref_alerts.values() for i in a[3]}
         return {
@@ -418,6 +422,7 @@ def run_once(info: ServiceInfo, scratch: Path, scenario: Scenario, seed: int) ->
             "differing_alerts": sum(1 for k in set(dis_alerts) & set(ref_alerts)
                                     if dis_alerts[k] != ref_alerts[k]),
             "worker_restarts_by_fault": run.dis.restarts,
+            "worker_log_lines": log_lines, "raw_librdkafka_lines": raw_lines,
             "crash_restarts_by_supervisor": _supervisor_restarts(run.started),
             "groups_caught_up": settled,
             "seconds": round(time.monotonic() - started, 1),
@@ -453,6 +458,17 @@ def _supervisor_restarts(procs: list[RiskstreamProcess]) -> int:
     return sum(p.log.read_text(errors="replace").count("starting a fresh one") for p in procs)
 
 
+RAW_LIBRDKAFKA = re.compile(r"^%\d\|\d+\.\d+\|", re.MULTILINE)  # librdkafka's own stderr format
+
+
+def worker_log_lines(procs: list[RiskstreamProcess]) -> tuple[int, int]:
+    """(lines, raw librdkafka lines) the workers of this run wrote: how loud a fault is in the
+    operator's log (a never-polled consumer once wrote a FAIL line every 50 ms of an outage)."""
+    texts = [p.log.read_text(errors="replace") for p in procs if p.role == "worker"]
+    return (sum(t.count("\n") for t in texts),
+            sum(len(RAW_LIBRDKAFKA.findall(t)) for t in texts))
+
+
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "runs": len(runs),
@@ -461,6 +477,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "conflicting_revisions_total": sum(r["conflicting_revisions"] for r in runs),
         "runs_with_alerts_equal_reference": sum(r["alerts_equal_reference"] for r in runs),
         "uncorrelated_vs_reference_total": sum(r["uncorrelated_vs_reference"] for r in runs),
+        "worker_log_lines_max": max((r.get("worker_log_lines", 0) for r in runs), default=0),
+        "raw_librdkafka_lines_total": sum(r.get("raw_librdkafka_lines", 0) for r in runs),
     }
 
 
