@@ -24,6 +24,11 @@ from riskstream.kafka_settings import (
 )
 
 
+def login_refused(err: KafkaError) -> bool:
+    """librdkafka's error for a broker that refused the SASL login (not one that is away)."""
+    return bool(err.code() == KafkaError._AUTHENTICATION)
+
+
 def refusal(settings: KafkaSettings, role: Role, timeout: float = 10.0) -> str | None:
     """The broker's reason when it refuses ``role``'s SASL login; None when it accepts it, when
     SASL is off, or when no broker answers within ``timeout``."""
@@ -32,7 +37,7 @@ def refusal(settings: KafkaSettings, role: Role, timeout: float = 10.0) -> str |
     refused: list[str] = []
 
     def on_error(err: KafkaError) -> None:
-        if err.code() == KafkaError._AUTHENTICATION:
+        if login_refused(err):
             refused.append(err.str())
 
     # log_level 0: the refusal is told once, by the caller, not by librdkafka every few ms

@@ -20,6 +20,7 @@ from riskstream.config.schema import KafkaSettings
 from riskstream.edge import metrics
 from riskstream.edge.outbox import CRITICAL_PRIORITY, Outbox, Pending
 from riskstream.events import MAX_BATCH_EVENTS, Heartbeat, frame_event_batch
+from riskstream.kafka_preflight import login_refused
 from riskstream.kafka_settings import polled_client_config, role_password_env
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class Forwarder(threading.Thread):
             self._pump(0.05)
 
     def _on_error(self, err: KafkaError) -> None:
-        if err.code() == KafkaError._AUTHENTICATION:
+        if login_refused(err):
             self._refused = err.str()
 
     def _check_reachable(self, timeout: float = 10.0) -> None:
