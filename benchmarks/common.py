@@ -80,7 +80,8 @@ def report(title: str, rows: list[tuple[str, str]]) -> None:
 def save_part(name: str, part: str, figures: dict[str, Any]) -> Path:
     """Add or replace one part of a results file, keeping the other parts' figures."""
     out = RESULTS / f"{name}.json"
-    current = json.loads(out.read_text()) if out.is_file() else {"benchmark": name, "figures": {}}
+    current: dict[str, Any] = (json.loads(out.read_text()) if out.is_file()
+                               else {"benchmark": name, "figures": {}})
     current["figures"][part] = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), **figures}
     current["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),

@@ -6,7 +6,9 @@ crash loses nothing: the broker re-delivers what was not acknowledged (persisten
 QoS 1) and the forwarder sends what Kafka has not acknowledged. Commits are grouped (every
 few milliseconds or hundreds of messages) and the acknowledgements follow each commit: one
 transaction per message would cap the edge at a few thousand events/s. The open reading
-windows of the sensors a commit touches are saved in it too, so their readings survive a crash.
+windows of the sensors a commit touches are saved in it too, so their readings survive a crash,
+and so are the deliveries' packet ids (:mod:`riskstream.edge.redelivery`): what the broker
+re-sends because a crash beat the acknowledgements is not processed twice.
 
 When the outbox cannot be written (disk full, I/O error) nothing is acknowledged: what is
 pending is kept and retried with a growing delay, the broker holds the rest (persistent
@@ -33,6 +35,8 @@ from riskstream.edge.camera.service import CameraService
 from riskstream.edge.forwarder import Forwarder
 from riskstream.edge.mqtt_source import MqttSource
 from riskstream.edge.outbox import Outbox, OutboxRecord
+from riskstream.edge.redelivery import PREFIX as REDELIVERY_PREFIX
+from riskstream.edge.redelivery import Redeliveries
 from riskstream.events import (
     Event,
     EventError,
@@ -66,6 +70,7 @@ class EdgeAgent:
         self.pipeline.restore_levels({k[len(LEVEL_PREFIX):]: int(v) for k, v in saved.items()})
         self.forwarder = Forwarder(self.outbox, cfg.kafka)
         self.downsampler = Downsampler(cfg.sensors)
+        self.redeliveries = Redeliveries(self.outbox.state(REDELIVERY_PREFIX))
         for key, text in self.outbox.state(WINDOW_PREFIX).items():
             self.downsampler.restore(key[len(WINDOW_PREFIX):], text)
         self.outbox_failing_since: float | None = None
@@ -130,8 +135,16 @@ class EdgeAgent:
         return OutboxRecord(self._topics.evidence, event.site_id.encode(), evidence.to_json(),
                             event.severity.rank)
 
-    def handle(self, topic: str, payload: bytes, mid: int = 0, qos: int = 0) -> None:
+    def handle(self, topic: str, payload: bytes, mid: int = 0, qos: int = 0,
+               dup: bool = False) -> None:
         """Process one message; what it produced is committed by the next :meth:`commit`."""
+        state: dict[str, str] = {}
+        if qos > 0:
+            if self.redeliveries.is_redelivery(mid, dup, topic, payload):
+                self._ack_redelivery(mid, qos)
+                return
+            key, seen = self.redeliveries.record(mid, topic, payload)
+            state[key] = seen
         try:
             outcome = self.pipeline.process(topic, payload, self._clock())
         except Exception as exc:  # a bug: the message becomes a dead letter, the agent goes on
@@ -140,7 +153,6 @@ class EdgeAgent:
                 "edge.internal", f"internal error: {exc!r}"[:500], f"mqtt:{topic[:200]}", payload,
                 "crash"))
         records: list[OutboxRecord] = []
-        state: dict[str, str] = {}
         if outcome.dead_letter is not None:
             dl = outcome.dead_letter
             metrics.DEAD_LETTERS.labels(dl.error_type).inc()
@@ -172,6 +184,14 @@ class EdgeAgent:
                 self._pending_acks.append((mid, qos))
                 if len(self._pending_acks) >= GROUP_COMMIT_MESSAGES:
                     self._wake.set()
+
+    def _ack_redelivery(self, mid: int, qos: int) -> None:
+        """A re-sent message whose records the outbox holds (or the pending commit, after a
+        reconnect): acknowledged after the next commit, not processed twice."""
+        metrics.MQTT_REDELIVERED.inc()
+        log.debug("mqtt message %d re-sent by the broker is already in the outbox", mid)
+        with self._pending_lock:
+            self._pending_acks.append((mid, qos))
 
     def commit(self) -> int:
         """Make pending records durable in one transaction, then acknowledge their messages.

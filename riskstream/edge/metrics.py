@@ -28,6 +28,9 @@ MQTT_CONNECTED = Gauge("riskstream_edge_mqtt_connected", "1 while subscribed to 
 MQTT_SUBSCRIPTIONS_REFUSED = Gauge("riskstream_edge_mqtt_subscriptions_refused",
                                    "Subscriptions the broker refused at the last connect (ACL)")
 MQTT_RECONNECTS = Counter("riskstream_edge_mqtt_connects_total", "MQTT (re)connections")
+MQTT_REDELIVERED = Counter("riskstream_edge_mqtt_redelivered_total",
+                           "Re-sent MQTT messages the outbox already held (acknowledged, not "
+                           "processed again)")
 EVIDENCE = Counter("riskstream_edge_evidence_total",
                    "Event snapshots queued for the center (queued) or not (missing, invalid)",
                    ["outcome"])

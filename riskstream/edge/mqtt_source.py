@@ -14,9 +14,9 @@ from riskstream.edge import metrics
 
 log = logging.getLogger(__name__)
 
-# handler(topic, payload, mid, qos): the handler acknowledges QoS 1/2 messages itself, through
-# MqttSource.ack, once what they produced is durable.
-MessageHandler = Callable[[str, bytes, int, int], None]
+# handler(topic, payload, mid, qos, dup): the handler acknowledges QoS 1/2 messages itself,
+# through MqttSource.ack, once what they produced is durable; dup marks a broker's re-send.
+MessageHandler = Callable[[str, bytes, int, int, bool], None]
 
 
 class MqttSource:
@@ -84,7 +84,7 @@ class MqttSource:
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            self._handler(msg.topic, bytes(msg.payload), msg.mid, msg.qos)
+            self._handler(msg.topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.dup))
         except Exception:  # never let one message kill the network thread
             log.exception("unexpected error handling topic=%s", msg.topic)
             self.ack(msg.mid, msg.qos)  # a message that crashes us would crash us again

@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ import pytest
 from riskstream.config import load
 from riskstream.config.loader import with_env_overrides
 from riskstream.config.schema import Config
+from riskstream.edge import metrics
+from riskstream.edge.agent import EdgeAgent
 from riskstream.events import Event, ReadingSummary, decode_event_record
 from riskstream.launch import RiskstreamProcess, start_process, wait_for_metric
 from riskstream.services import LocalServices, ServiceInfo
@@ -173,6 +176,82 @@ def test_edge_killed_with_sigkill_and_restarted_loses_nothing(
     assert set(per_sensor.values()) == {n // SENSORS}
     # and the open 1 s windows with their readings (4,930 of 5,000 were counted once)
     assert sum(summaries.values()) == n, f"{n - sum(summaries.values())} readings not summarised"
+
+
+def _connected_agent(cfg: Config, state: Path, acks: bool) -> tuple[EdgeAgent, list[bool]]:
+    """An edge agent in this process on the real Mosquitto; returns it and the DUP flag of
+    every message it was handed. ``acks=False``: its PUBACKs are lost (a crash after the
+    commit, before the socket write)."""
+    agent = EdgeAgent(cfg, state)
+    flags: list[bool] = []
+    handle = agent.handle
+
+    def recording(topic: str, payload: bytes, mid: int = 0, qos: int = 0,
+                  dup: bool = False) -> None:
+        flags.append(dup)
+        handle(topic, payload, mid, qos, dup)
+
+    agent.source._handler = recording  # type: ignore[assignment]
+    if not acks:
+        agent.source.ack = lambda mid, qos: None  # type: ignore[method-assign]
+    agent.source.start()
+    deadline = time.monotonic() + 15
+    while not agent.source._client.is_connected() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert agent.source._client.is_connected()
+    return agent, flags
+
+
+def _wait_handled(agent: EdgeAgent, flags: list[bool], n: int) -> None:
+    deadline = time.monotonic() + 20
+    while len(flags) < n and time.monotonic() < deadline:
+        agent.commit()
+        time.sleep(0.05)
+    time.sleep(1.0)  # nothing more than expected arrives
+    agent.commit()
+
+
+def test_mosquitto_resends_committed_messages_whose_pubacks_were_lost_and_they_count_once(
+    services: ServiceInfo, unique: str, workdir: Path
+) -> None:
+    """The rare CI failure of the SIGKILL test above (4,001 readings summarised of 4,000),
+    made certain: every PUBACK of a committed group is lost, the broker re-sends the group
+    (DUP, same packet ids) to the next run, which must acknowledge it and not count it."""
+    _, cfg = _setup(services, unique, workdir)
+    n, state = 40, workdir / "state"
+    first, flags = _connected_agent(cfg, state, acks=False)
+    pub = config_publisher(services.state_dir, cfg, services.env(), f"resend-{unique}")
+    infos = [pub.publish(f"d{unique}/gas-{i % SENSORS:02d}",
+                         json.dumps({"value": 30.0 if i < SENSORS else 10.0}).encode(), qos=1)
+             for i in range(n)]
+    for info in infos:
+        info.wait_for_publish(10)
+    pub.disconnect()
+    _wait_handled(first, flags, n)
+    assert flags == [False] * n
+    first.source._client.loop_stop()  # killed: no DISCONNECT, no PUBACK
+    first.source._client.socket().close()  # type: ignore[union-attr]
+    first.outbox.close()
+
+    redelivered = metrics.MQTT_REDELIVERED._value.get()
+    again, flags = _connected_agent(cfg, state, acks=True)
+    _wait_handled(again, flags, n)
+    assert flags == [True] * n, "Mosquitto re-sends what was not acknowledged, flagged DUP"
+    assert metrics.MQTT_REDELIVERED._value.get() - redelivered == n
+    again.tick(datetime.now(UTC) + timedelta(seconds=10))
+    again.commit()
+    stored = again.outbox.take(10_000)
+    counts = [ReadingSummary.from_json(p.value) for p in stored
+              if p.topic == cfg.kafka.topics.readings]
+    assert sum(s.count for s in counts if s.window_s == 1) == n
+    assert sum(p.topic == cfg.kafka.topics.events for p in stored) == n  # the events, once
+    again.source.stop()
+    again.outbox.close()
+
+    last, flags = _connected_agent(cfg, state, acks=True)
+    _wait_handled(last, flags, 0)
+    last.source.stop()
+    assert flags == [], "acknowledged re-sends are not sent a third time"
 
 
 def test_a_full_disk_stops_acknowledging_and_recovers_without_loss(

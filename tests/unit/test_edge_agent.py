@@ -160,3 +160,66 @@ def test_a_snapshot_always_fits_the_evidence_record() -> None:
     noise = np.random.default_rng(0).integers(0, 256, (1080, 1920, 3), dtype=np.uint8)
     data = encode_bounded(noise, 95, 200_000)  # noise barely compresses: must shrink to fit
     assert data.startswith(b"\xff\xd8\xff") and len(data) <= 200_000
+
+
+def _window_counts(agent: EdgeAgent) -> list[int]:
+    return [ReadingSummary.from_json(p.value).count for p in agent.outbox.take(1000)
+            if p.topic == agent._topics.readings and b'"window_s":1,' in p.value]
+
+
+def test_a_message_resent_after_a_crash_between_commit_and_puback_is_not_counted_twice(
+        tmp_path: Path) -> None:
+    """CI found 4,001 readings summarised of 4,000: the edge was killed after a commit and
+    before its PUBACKs reached Mosquitto, which re-sent those messages (DUP, same packet ids)
+    into the windows restored from the outbox."""
+    first = make_agent(tmp_path)
+    payloads = [reading(10 + i, T0 + timedelta(milliseconds=100 * i)) for i in range(5)]
+    for i, payload in enumerate(payloads):
+        first.handle("plant-a/gas-1", payload, mid=i + 1, qos=1)
+    first.commit()
+    first.outbox.close()  # killed: the PUBACKs of 3, 4 and 5 never left the socket
+    again = make_agent(tmp_path)
+    redelivered = metrics.MQTT_REDELIVERED._value.get()
+    for mid in (3, 4, 5):
+        again.handle("plant-a/gas-1", payloads[mid - 1], mid=mid, qos=1, dup=True)
+    again.handle("plant-a/gas-1", reading(20, T0 + timedelta(seconds=1, milliseconds=500)),
+                 mid=6, qos=1)
+    again.commit()
+    assert again.acked == [3, 4, 5, 6]  # the re-sent ones are acknowledged all the same
+    assert _window_counts(again) == [5]  # not 8
+    assert metrics.MQTT_REDELIVERED._value.get() == redelivered + 3
+
+
+def test_a_resent_message_the_outbox_never_held_is_processed(tmp_path: Path) -> None:
+    """Re-sent but never committed (killed before the commit), or a packet id the broker
+    reused for other bytes: both are new readings, never dropped."""
+    first = make_agent(tmp_path)
+    first.handle("plant-a/gas-1", reading(10, T0), mid=1, qos=1)
+    first.commit()
+    first.handle("plant-a/gas-1", reading(11, T0 + timedelta(milliseconds=100)), mid=2, qos=1)
+    first.outbox.close()  # killed before message 2 was committed
+    again = make_agent(tmp_path)
+    again.handle("plant-a/gas-1", reading(11, T0 + timedelta(milliseconds=100)), mid=2, qos=1,
+                 dup=True)
+    again.handle("plant-a/gas-1", reading(12, T0 + timedelta(milliseconds=200)), mid=1, qos=1,
+                 dup=True)  # the id of a committed message, other bytes
+    again.handle("plant-a/gas-1", reading(10, T0), mid=1, qos=1)  # not flagged DUP: new
+    again.tick(T0 + timedelta(seconds=5))
+    again.commit()
+    assert again.acked == [2, 1, 1]
+    assert _window_counts(again) == [4]
+
+
+def test_a_resend_within_one_run_is_acknowledged_after_the_commit_holding_the_original(
+        agent: EdgeAgent) -> None:
+    """After an MQTT reconnect the broker re-sends what was not acknowledged yet, possibly
+    still waiting in the pending commit."""
+    payload = reading(10, T0)
+    agent.handle("plant-a/gas-1", payload, mid=7, qos=1)
+    agent.handle("plant-a/gas-1", payload, mid=7, qos=1, dup=True)
+    assert agent.acked == []
+    agent.commit()
+    assert agent.acked == [7, 7]
+    agent.tick(T0 + timedelta(seconds=5))
+    agent.commit()
+    assert _window_counts(agent) == [1]
