@@ -4,10 +4,11 @@ The edge acknowledges a QoS 1 message only after what it produced is committed, 
 between the commit and the PUBACK reaching the broker makes the broker re-send a message the
 outbox already holds (same packet id, DUP set: MQTT 3.1.1 section 4.4). Processed again, its
 reading would be counted twice in the open windows restored from the outbox, and a detector
-would see it twice. Each committed delivery leaves ``mqtt:<packet id>`` -> ``<digest> <seq>``
-in the outbox state, in the same transaction as its records; a DUP delivery whose packet id,
-topic and payload match one of the last ``WINDOW`` committed deliveries is acknowledged and
-not processed again.
+would see it twice. Each committed delivery leaves ``mqtt:<slot>`` -> ``<packet id> <digest>
+<seq>`` in the outbox state, in the same transaction as its records (``SLOTS`` rows at most:
+the packet id modulo ``SLOTS``, distinct for any ``WINDOW`` packet ids in a row); a DUP
+delivery whose packet id, topic and payload match one of the last ``WINDOW`` committed
+deliveries is acknowledged and not processed again.
 
 Why a window: the broker re-sends only what it still holds unacknowledged, at most its
 in-flight limit (our Mosquitto: 1000), and those are the newest committed deliveries (PUBACKs
@@ -23,6 +24,7 @@ import hashlib
 
 PREFIX = "mqtt:"
 WINDOW = 4096  # committed deliveries remembered: above any broker's in-flight limit we ship
+SLOTS = 2 * WINDOW  # state rows: they count against the outbox's disk budget
 
 
 def digest(topic: str, payload: bytes) -> str:
@@ -39,8 +41,8 @@ class Redeliveries:
     def __init__(self, saved: dict[str, str], window: int = WINDOW) -> None:
         self._window = window
         self._seen: dict[int, tuple[str, int]] = {}
-        for key, text in saved.items():
-            parsed = _parse(key, text)
+        for text in saved.values():
+            parsed = _parse(text)
             if parsed is not None:
                 self._seen[parsed[0]] = parsed[1:]
         self._seq = max((seq for _, seq in self._seen.values()), default=0)
@@ -57,13 +59,12 @@ class Redeliveries:
         self._seq += 1
         entry = (digest(topic, payload), self._seq)
         self._seen[mid] = entry
-        return f"{PREFIX}{mid}", f"{entry[0]} {entry[1]}"
+        return f"{PREFIX}{mid % SLOTS}", f"{mid} {entry[0]} {entry[1]}"
 
 
-def _parse(key: str, text: str) -> tuple[int, str, int] | None:
+def _parse(text: str) -> tuple[int, str, int] | None:
     try:
-        mid = int(key[len(PREFIX):])
-        known, seq = text.split(" ")
-        return mid, known, int(seq)
+        mid, known, seq = text.split(" ")
+        return int(mid), known, int(seq)
     except ValueError:  # a state entry written by something else: not ours to trust
         return None
