@@ -35,6 +35,7 @@ from riskstream.events import Event, Severity, encode_event_batch, event_id_time
 from riskstream.kafka_offsets import GroupOffsets, Partition
 from riskstream.launch import RiskstreamProcess, start_process
 from riskstream.services import ServiceInfo
+from riskstream.testing import grant_publisher
 from riskstream.topics import ensure_topics
 
 RULES = """
@@ -328,6 +329,8 @@ def bench_latency(info: ServiceInfo, scratch: Path, rate: int, seconds: float) -
     path, cfg = write_config(scratch, base_config(tag, bg_sites + probes, extra), info)
     ensure_topics(cfg)
     env = info.env()
+    # before the edge subscribes: the edge's read grants and the load's publish grants
+    publisher_password = grant_publisher(info.state_dir, cfg, f"bench-{tag}")
     worker = start_process("worker", path, scratch / f"lat-w-{tag}", env, scratch / "logs",
                            ["--role", "correlate"])
     edge = start_process("edge", path, scratch / f"lat-e-{tag}", env, scratch / "logs")
@@ -352,7 +355,7 @@ def bench_latency(info: ServiceInfo, scratch: Path, rate: int, seconds: float) -
     listener.start()
     time.sleep(3)
     pub = RawPublisher(env["RS_MQTT_HOST"], int(env["RS_MQTT_PORT"]), f"bench-{tag}",
-                       env["RS_MQTT_USERNAME"], env["RS_MQTT_PASSWORD"])
+                       f"bench-{tag}", publisher_password)
     level = [0] * 200
     sent, probes_sent = 0, 0
     started = time.perf_counter()

@@ -72,12 +72,20 @@ def config_publisher(state_dir: str | Path, cfg: Config, env: dict[str, str],
     ``cfg`` (a test account named ``client_id``), after granting ``cfg``'s accounts as
     ``riskstream mqtt accounts`` does (so the edge may read them); ``also``: more topics it
     may publish on."""
+    return mqtt_publisher(env, client_id, client_id, grant_publisher(state_dir, cfg, client_id, also))
+
+
+def grant_publisher(state_dir: str | Path, cfg: Config, user: str,
+                    also: tuple[str, ...] = ()) -> str:
+    """Grant ``cfg``'s accounts on the local stack's Mosquitto (as ``riskstream mqtt
+    accounts`` does) and an account ``user`` that may publish on every sensor topic of ``cfg``
+    and on ``also``; returns its password. Its broker closes every topic by default: a load
+    published under another account is dropped without a word (MQTT 3.1.1)."""
     from riskstream.services import LocalServices
     from riskstream.services.mqtt_accounts import wanted
 
-    grants = {**wanted(cfg), client_id: ([], [*(s.topic for s in cfg.sensors), *also])}
-    accounts = LocalServices(Path(state_dir)).grant_mqtt_accounts(grants)
-    return mqtt_publisher(env, client_id, client_id, accounts[client_id].password)
+    grants = {**wanted(cfg), user: ([], [*(s.topic for s in cfg.sensors), *also])}
+    return LocalServices(Path(state_dir)).grant_mqtt_accounts(grants)[user].password
 
 
 @dataclass(frozen=True)

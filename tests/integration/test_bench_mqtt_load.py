@@ -56,3 +56,17 @@ def test_raw_publisher_wrong_password_is_refused(services: ServiceInfo, unique: 
     with pytest.raises(ConnectionError, match="refused"):
         RawPublisher(env["RS_MQTT_HOST"], int(env["RS_MQTT_PORT"]), f"pub-{unique}",
                      env["RS_MQTT_USERNAME"], "not-the-password")
+
+
+def test_the_edge_benchmark_receives_its_stream_under_the_brokers_closed_acls(
+        services: ServiceInfo, unique: str) -> None:
+    """benchmarks.edge published and read as the services' default account, which the broker's
+    ACLs give no topic: every message was dropped and the run ended in a ZeroDivisionError."""
+    from benchmarks.edge import bench_account, payloads, receive_rate
+
+    msgs = payloads(500, unique)
+    topics = sorted({t for t, _ in msgs})
+    seen: list[str] = []
+    rate = receive_rate(services, topics, msgs, lambda t, _p: seen.append(t),
+                        bench_account(services, topics))
+    assert len(seen) == len(msgs) and rate > 0
