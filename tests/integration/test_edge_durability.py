@@ -61,6 +61,19 @@ class Load:
         self._pub = config_publisher(services.state_dir, cfg, services.env(), f"load-{u}")
         self._u, self._rate = u, rate
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._held = threading.Event()
+
+    def hold(self) -> None:
+        """Stop publishing (a gateway holding its readings while the broker is away: what
+        paho queues meanwhile it sends after newer ones, and an edge that stamps readings on
+        arrival would see a sensor's values swapped)."""
+        self._held.set()
+
+    def release(self) -> None:
+        deadline = time.monotonic() + 60
+        while not self._pub.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self._held.clear()
 
     def start(self) -> Load:
         self._thread.start()
@@ -70,6 +83,9 @@ class Load:
         started = time.monotonic()
         infos = []
         for i in range(self.n):
+            while self._held.is_set():
+                time.sleep(0.05)
+                started = time.monotonic() - i / self._rate  # the pace resumes, no burst
             sensor = i % SENSORS
             value = 30.0 if (i // SENSORS) % 2 == 0 else 10.0
             infos.append(self._pub.publish(f"d{self._u}/gas-{sensor:02d}",
@@ -163,12 +179,7 @@ def test_edge_killed_with_sigkill_and_restarted_loses_nothing(
         load.join()
         distinct, _, per_sensor = _distinct_events(cfg, edge, n, timeout=120)
         time.sleep(3)  # the last 1 s windows close 2 s after their end
-        summaries = {}
-        for _, value in read_topic(cfg.kafka, cfg.kafka.topics.readings, expect=1, timeout=30,
-                                   settle=3.0):
-            r = ReadingSummary.from_json(value)
-            if r.window_s == 1:  # a re-sent summary is the same summary
-                summaries[(r.source_id, r.ts)] = r.count
+        summaries = _one_second_counts(cfg)
     finally:
         edge.stop()
     # The alarm level survived with the events: every reading still made exactly one event.
@@ -176,6 +187,51 @@ def test_edge_killed_with_sigkill_and_restarted_loses_nothing(
     assert set(per_sensor.values()) == {n // SENSORS}
     # and the open 1 s windows with their readings (4,930 of 5,000 were counted once)
     assert sum(summaries.values()) == n, f"{n - sum(summaries.values())} readings not summarised"
+
+
+def test_mosquitto_restarted_mid_run_loses_and_doubles_nothing(
+    services: ServiceInfo, unique: str, workdir: Path
+) -> None:
+    """The broker itself goes away for 5 s (SIGTERM, its persistence on) and comes back: the
+    edge reconnects to its persistent session, the broker re-sends what was in flight, and
+    every reading still makes one event and one count in the 1 s summaries."""
+    path, cfg = _setup(services, unique, workdir)
+    stack = LocalServices(Path(services.state_dir))
+    n = 4000
+    edge = start_process("edge", path, workdir, services.env(), workdir / "logs")
+    try:
+        load = Load(services, cfg, unique, n, rate=300).start()
+        load.wait_sent(1500)
+        load.hold()
+        stack.stop("mosquitto")
+        try:
+            time.sleep(5)
+            assert edge.alive()
+        finally:
+            stack.start("mosquitto")
+        load.release()
+        load.join()
+        assert wait_for_metric(edge, "riskstream_edge_readings_total", n, 120) == n
+        distinct, _, per_sensor = _distinct_events(cfg, edge, n, timeout=120)
+        time.sleep(3)  # the last 1 s windows close 2 s after their end
+        summaries = _one_second_counts(cfg)
+        redelivered = edge.metric("riskstream_edge_mqtt_redelivered_total")
+    finally:
+        edge.stop()
+    assert distinct == n, f"{n - distinct} events lost or {distinct - n} extra"
+    assert set(per_sensor.values()) == {n // SENSORS}
+    assert sum(summaries.values()) == n, f"{n - sum(summaries.values())} readings not summarised"
+    print(f"mosquitto restart: {redelivered:.0f} re-sent messages already in the outbox")
+
+
+def _one_second_counts(cfg: Config) -> dict[tuple[str, datetime], int]:
+    summaries = {}
+    for _, value in read_topic(cfg.kafka, cfg.kafka.topics.readings, expect=1, timeout=30,
+                               settle=3.0):
+        r = ReadingSummary.from_json(value)
+        if r.window_s == 1:  # a re-sent summary is the same summary
+            summaries[(r.source_id, r.ts)] = r.count
+    return summaries
 
 
 def _connected_agent(cfg: Config, state: Path, acks: bool) -> tuple[EdgeAgent, list[bool]]:
