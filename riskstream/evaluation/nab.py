@@ -88,8 +88,22 @@ def load_series(data: str | Path | None = None) -> list[Series]:
             rows = list(csv.DictReader(fh))
         ts = [r["timestamp"] for r in rows]
         edges = [(a[:19], b[:19]) for a, b in wins]
-        out.append(Series(rel, ts, [float(r["value"]) for r in rows], window_index_ranges(ts, edges)))
+        out.append(Series(rel, ts, _values(rel, rows), window_index_ranges(ts, edges)))
     return out
+
+
+def _values(rel: str, rows: list[dict[str, str]]) -> list[float]:
+    """The value column, or an error naming the file and line a user must mend."""
+    try:
+        return [float(r["value"]) for r in rows]
+    except (ValueError, TypeError, KeyError):
+        for line, r in enumerate(rows, start=2):
+            try:
+                float(r["value"])
+            except (ValueError, TypeError, KeyError):
+                raise ValueError(f"{rel} line {line}: value {r.get('value')!r} is not a "
+                                 "number") from None
+        raise
 
 
 def _score_all(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from riskstream.evaluation import ped2, tep
+from riskstream.evaluation import nab, ped2, tep
 
 
 def test_tep_scores_every_fault_run_in_the_folder(tmp_path: Path) -> None:
@@ -35,3 +37,14 @@ def test_a_clip_anomalous_in_every_frame_has_no_per_clip_auc() -> None:
     assert ped2.clip_auc(scores, np.ones(4, dtype=int)) is None
     assert ped2.clip_auc(scores, np.zeros(4, dtype=int)) is None
     assert ped2.clip_auc(scores, np.array([0, 0, 1, 1])) == 100.0
+
+
+def test_a_nab_file_with_a_value_that_is_no_number_is_named_with_its_line(tmp_path: Path) -> None:
+    root = tmp_path / "nab"
+    (root / "labels").mkdir(parents=True)
+    (root / "data" / "cat").mkdir(parents=True)
+    (root / "labels" / "combined_windows.json").write_text(json.dumps({"cat/a.csv": []}))
+    (root / "data" / "cat" / "a.csv").write_text(
+        "timestamp,value\n2014-01-01 00:00:00,1.5\n2014-01-01 00:05:00,abc\n")
+    with pytest.raises(ValueError, match=r"cat/a.csv line 3: value 'abc' is not a number"):
+        nab.load_series(tmp_path)
