@@ -36,7 +36,10 @@ BASELINE_THRESHOLD = ThresholdConfig(threshold=0.5)
 
 
 def read(path: Path) -> np.ndarray:
-    rows = np.loadtxt(path, dtype=np.float32, ndmin=2)
+    try:
+        rows = np.loadtxt(path, dtype=np.float32, ndmin=2)
+    except ValueError as exc:  # numpy names the row, not the file
+        raise ValueError(f"{path.name}: {exc}") from None
     if rows.shape[0] == len(FEATURES) and rows.shape[1] != len(FEATURES):
         rows = rows.T  # d00.dat is stored transposed (52 x 500)
     if rows.shape[1] != len(FEATURES):

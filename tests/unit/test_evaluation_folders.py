@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from riskstream.evaluation import nab, ped2, tep
+from riskstream.evaluation import nab, ped2, skab, tep
 
 
 def test_tep_scores_every_fault_run_in_the_folder(tmp_path: Path) -> None:
@@ -48,3 +48,17 @@ def test_a_nab_file_with_a_value_that_is_no_number_is_named_with_its_line(tmp_pa
         "timestamp,value\n2014-01-01 00:00:00,1.5\n2014-01-01 00:05:00,abc\n")
     with pytest.raises(ValueError, match=r"cat/a.csv line 3: value 'abc' is not a number"):
         nab.load_series(tmp_path)
+
+
+def test_a_tep_or_skab_file_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "d01_te.dat"
+    bad.write_text(" ".join(["1.0"] * len(tep.FEATURES)) + "\n1.0 2.0 abc\n")
+    with pytest.raises(ValueError, match=r"^d01_te.dat: .*row 2"):
+        tep.read(bad)
+    (tmp_path / "valve1").mkdir()
+    experiment = tmp_path / "valve1" / "0.csv"
+    header = ";".join(["datetime", *skab.FEATURES, "anomaly", "changepoint"])
+    good = ";".join(["2020-03-09 10:14:33", *["1.0"] * len(skab.FEATURES), "0", "0"])
+    experiment.write_text(f"{header}\n{good}\n{good.replace(';1.0;', ';oops;', 1)}\n")
+    with pytest.raises(ValueError, match=r"^valve1/0.csv line 3: could not convert .*'oops'"):
+        skab.read_experiment(experiment)
