@@ -15,7 +15,7 @@ not lose the readings of windows that were still open.
 from __future__ import annotations
 
 import json
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from riskstream.config.schema import Sensor
@@ -88,8 +88,10 @@ class Downsampler:
 
     def snapshot(self, sensor_id: str) -> str:
         """The sensor's open windows as text ("" when none is open)."""
-        windows = {str(size): astuple(w) for size in WINDOWS
-                   if (w := self._open.get((sensor_id, size))) is not None}
+        # the fields by hand: dataclasses.astuple deep-copies each one, and the edge takes a
+        # snapshot per reading (it was two thirds of the edge handler's time)
+        windows = {str(size): (w.start_ms, w.min, w.max, w.total, w.last, w.last_ms, w.count)
+                   for size in WINDOWS if (w := self._open.get((sensor_id, size))) is not None}
         return json.dumps(windows, separators=(",", ":")) if windows else ""
 
     def restore(self, sensor_id: str, text: str) -> None:
