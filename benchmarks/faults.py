@@ -385,9 +385,11 @@ def run_once(info: ServiceInfo, scratch: Path, scenario: Scenario, seed: int) ->
             source.start()
         scenario.fault(run, source)
         source.join()
+        summarised = None
         if scenario.edge:
             produced = edge_events(run)  # each reading made one event: these ids are what came
             run.events = [e for _, e in produced]
+            summarised = edge_readings_summarised(run)
         distinct = len({e.event_id for e in run.events})
         settled = {}
         for group in (run.ref, run.dis):  # bounded waits: a stuck group is a finding, not a hang
@@ -410,6 +412,9 @@ def run_once(info: ServiceInfo, scratch: Path, scenario: Scenario, seed: int) ->
             "reference_in_clickhouse": clickhouse_distinct(run.ref)[0],
             "correlated_events": len(correlated), "reference_correlated_events": len(ref_correlated),
             "lost": in_kafka - in_ch + readings_lost, "readings_lost_at_edge": readings_lost,
+            "readings_in_1s_summaries": summarised,
+            "summaries_equal_readings": None if summarised is None
+            else summarised == scenario.events,
             "uncorrelated_vs_reference": len(ref_correlated - correlated),
             "alerts": len(dis_alerts), "reference_alerts": len(ref_alerts),
             "alert_revisions_read": revisions,
@@ -453,6 +458,17 @@ def edge_events(run: Run) -> list[tuple[bytes, Event]]:
     return list(seen.values())
 
 
+def edge_readings_summarised(run: Run) -> int:
+    """Readings counted in the edge's 1 s summaries on rs.readings (a re-sent summary is the
+    same summary): a reading the broker re-sent after a kill must not count twice."""
+    from riskstream.testing import one_second_counts
+
+    time.sleep(4)  # the last 1 s windows close 2 s after their end, then the forwarder sends
+    records = read_topic(run.dis.cfg.kafka, run.dis.cfg.kafka.topics.readings, expect=1,
+                         timeout=60, settle=3.0)
+    return sum(one_second_counts([value for _, value in records]).values())
+
+
 def _supervisor_restarts(procs: list[RiskstreamProcess]) -> int:
     """Child crashes or stalls the supervisors restarted (their log lines) in this run."""
     return sum(p.log.read_text(errors="replace").count("starting a fresh one") for p in procs)
@@ -479,6 +495,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "uncorrelated_vs_reference_total": sum(r["uncorrelated_vs_reference"] for r in runs),
         "worker_log_lines_max": max((r.get("worker_log_lines", 0) for r in runs), default=0),
         "raw_librdkafka_lines_total": sum(r.get("raw_librdkafka_lines", 0) for r in runs),
+        "runs_with_summaries_equal_readings": sum(1 for r in runs
+                                                  if r.get("summaries_equal_readings")),
     }
 
 

@@ -113,6 +113,19 @@ def read_topic(
                                                          timeout=timeout, settle=settle)]
 
 
+def one_second_counts(values: list[bytes]) -> dict[tuple[str, datetime], int]:
+    """Readings per sensor and 1 s window in the ReadingSummary records ``values`` (the
+    newest of a re-sent summary wins: it is the same summary)."""
+    from riskstream.events import ReadingSummary
+
+    counts: dict[tuple[str, datetime], int] = {}
+    for value in values:
+        summary = ReadingSummary.from_json(value)
+        if summary.window_s == 1:
+            counts[(summary.source_id, summary.ts)] = summary.count
+    return counts
+
+
 def read_topic_records(
     settings: KafkaSettings, topic: str, *, expect: int, timeout: float = 30.0,
     settle: float = 0.0,

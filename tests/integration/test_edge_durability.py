@@ -25,7 +25,7 @@ from riskstream.edge.agent import EdgeAgent
 from riskstream.events import Event, ReadingSummary, decode_event_record
 from riskstream.launch import RiskstreamProcess, start_process, wait_for_metric
 from riskstream.services import LocalServices, ServiceInfo
-from riskstream.testing import config_publisher, read_topic
+from riskstream.testing import config_publisher, one_second_counts, read_topic
 from riskstream.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
@@ -225,13 +225,8 @@ def test_mosquitto_restarted_mid_run_loses_and_doubles_nothing(
 
 
 def _one_second_counts(cfg: Config) -> dict[tuple[str, datetime], int]:
-    summaries = {}
-    for _, value in read_topic(cfg.kafka, cfg.kafka.topics.readings, expect=1, timeout=30,
-                               settle=3.0):
-        r = ReadingSummary.from_json(value)
-        if r.window_s == 1:  # a re-sent summary is the same summary
-            summaries[(r.source_id, r.ts)] = r.count
-    return summaries
+    records = read_topic(cfg.kafka, cfg.kafka.topics.readings, expect=1, timeout=30, settle=3.0)
+    return one_second_counts([value for _, value in records])
 
 
 def _connected_agent(cfg: Config, state: Path, acks: bool) -> tuple[EdgeAgent, list[bool]]:
