@@ -94,16 +94,14 @@ def load_series(data: str | Path | None = None) -> list[Series]:
 
 def _values(rel: str, rows: list[dict[str, str]]) -> list[float]:
     """The value column, or an error naming the file and line a user must mend."""
-    try:
-        return [float(r["value"]) for r in rows]
-    except (ValueError, TypeError, KeyError):
-        for line, r in enumerate(rows, start=2):
-            try:
-                float(r["value"])
-            except (ValueError, TypeError, KeyError):
-                raise ValueError(f"{rel} line {line}: value {r.get('value')!r} is not a "
-                                 "number") from None
-        raise
+    values = []
+    for line, r in enumerate(rows, start=2):  # line 1 is the header
+        try:
+            values.append(float(r["value"]))
+        except (ValueError, TypeError, KeyError):
+            raise ValueError(f"{rel} line {line}: value {r.get('value')!r} is not a "
+                             "number") from None
+    return values
 
 
 def _score_all(

@@ -62,25 +62,15 @@ class Experiment:
 def read_experiment(path: Path) -> tuple[np.ndarray, np.ndarray]:
     with path.open(newline="") as fh:
         records = list(csv.DictReader(fh, delimiter=";"))
-    try:
-        rows = np.array([[float(r[f]) for f in FEATURES] for r in records], dtype=np.float32)
-        labels = (np.array([int(float(r["anomaly"])) for r in records])
-                  if records and "anomaly" in records[0] else None)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ValueError(f"{path.parent.name}/{path.name} line {_bad_line(records)}: {exc}") from None
-    return rows, labels if labels is not None else np.zeros(len(rows), dtype=int)
-
-
-def _bad_line(records: list[dict[str, str]]) -> int:
-    """The file line of the first record a feature or the label cannot be read from."""
-    for line, r in enumerate(records, start=2):
+    labelled = bool(records) and "anomaly" in records[0]
+    rows, labels = [], []
+    for line, r in enumerate(records, start=2):  # line 1 is the header
         try:
-            [float(r[f]) for f in FEATURES]
-            if "anomaly" in r:
-                int(float(r["anomaly"]))
-        except (ValueError, TypeError, KeyError):
-            return line
-    return 0
+            rows.append([float(r[f]) for f in FEATURES])
+            labels.append(int(float(r["anomaly"])) if labelled else 0)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValueError(f"{path.parent.name}/{path.name} line {line}: {exc}") from None
+    return np.array(rows, dtype=np.float32).reshape(-1, len(FEATURES)), np.array(labels, dtype=int)
 
 
 def load_experiments(data: str | Path | None = None) -> list[Experiment]:
